@@ -1,0 +1,30 @@
+"""Wegwijzer: explained next-step advice for long-term social-assistance clients.
+
+    from engine import Engine
+    advice = Engine.load().recommend({"municipality": "leiden", "domains": {...}})
+
+Imports are lazy so that `wegwijzer --help` and the CLI start fast.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["Engine", "Assessment", "Recommendation", "WegwijzerError", "InputError", "RuleError"]
+
+if TYPE_CHECKING:
+    from .api import Engine
+    from .errors import InputError, RuleError, WegwijzerError
+    from .model import Assessment, Recommendation
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Engine":
+        from .api import Engine
+        return Engine
+    if name in ("Assessment", "Recommendation"):
+        from . import model
+        return getattr(model, name)
+    if name in ("WegwijzerError", "InputError", "RuleError"):
+        from . import errors
+        return getattr(errors, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

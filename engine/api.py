@@ -1,0 +1,106 @@
+"""The Python API: `Engine.load().recommend(data)`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import InputError, suggest
+from .facts import build_fact
+from .matcher import Matcher
+from .model import Assessment, Recommendation
+from .resolve import resolve
+from .rulebook import Rulebook, load
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def parse_assessment(data: Any, source: str | None = None) -> Assessment:
+    """Validate raw input into an Assessment, or raise InputError naming every bad field."""
+    if isinstance(data, Assessment):
+        return data
+    if not isinstance(data, dict):
+        raise InputError([("", f"an assessment must be a mapping (JSON object), got {type(data).__name__}")], source)
+    try:
+        return Assessment.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+            # pydantic reports a bad dict key as [key, '[key]']; keep the readable part
+            loc = tuple(p for p in loc if p != "[key]")
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = "unknown field"
+                name = str(loc[-1]) if loc else ""
+                parent = Assessment
+                known = _known_fields(loc[:-1])
+                message += suggest(name, known)
+            elif err["type"] == "value_error":
+                message = message.removeprefix("Value error, ")
+                if ": " in message and message.split(": ", 1)[0].startswith("domains."):
+                    path, message = message.split(": ", 1)
+                    loc = tuple(path.split("."))
+            problems.append((_path(loc), message))
+        raise InputError(problems, source) from None
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    from . import model
+
+    table = {
+        (): model.Assessment, ("household",): model.Household, ("circumstances",): model.Circumstances,
+    }
+    key = tuple(p for p in loc if not isinstance(p, int))
+    if key in table:
+        return list(table[key].model_fields)
+    if key and key[0] == "domains":
+        return list(model.DomainScore.model_fields)
+    if key and key[0] == "existing_support":
+        return list(model.ExistingSupport.model_fields)
+    return []
+
+
+class Engine:
+    """Rules loaded and compiled once; `recommend` per case. Safe to call from several threads."""
+
+    def __init__(self, book: Rulebook):
+        self.book = book
+        self._matcher = Matcher(book)
+
+    @classmethod
+    def load(cls, rules_dir: str | Path | None = None) -> "Engine":
+        return cls(load(rules_dir))
+
+    @property
+    def rules_version(self) -> str:
+        return self.book.version
+
+    def check_known_ids(self, assessment: Assessment, source: str | None = None) -> None:
+        problems = []
+        for index, iid in enumerate(assessment.current_interventions):
+            if iid not in self.book.interventions:
+                problems.append((f"current_interventions[{index}]",
+                                 f"unknown intervention '{iid}'{suggest(iid, self.book.interventions)}"))
+        if problems:
+            raise InputError(problems, source)
+
+    def evaluate(self, data: Any, source: str | None = None) -> tuple[Assessment, dict[str, Any], dict[str, set[str]]]:
+        """Validated assessment, its fact, and the rule ids that fired per rule set."""
+        assessment = parse_assessment(data, source)
+        self.check_known_ids(assessment, source)
+        fact = build_fact(assessment)
+        return assessment, fact, self._matcher.match(fact)
+
+    def recommend(self, data: Any, source: str | None = None) -> Recommendation:
+        assessment, _, fired = self.evaluate(data, source)
+        return resolve(self.book, assessment, fired)

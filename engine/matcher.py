@@ -1,0 +1,91 @@
+"""The only module that touches durable-rules: rulesets compiled from the rule files, run per case.
+
+Each case runs in fresh session state (its own sid) that is deleted afterwards, whatever
+happens. durable-rules keeps its state in one C engine that is not safe to share between
+threads, so one lock serialises the calls into it.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any, Callable
+
+import durable.engine as durable_engine
+
+from .conditions import to_durable
+from .errors import EvaluationError
+from .rulebook import Rulebook
+
+_host_ids = itertools.count(1)
+
+
+class _Host(durable_engine.Host):
+    """Resolves every action name to one recorder; actions only note which rule fired."""
+
+    def __init__(self, record: Callable[[str], None]):
+        self._record = record
+        super().__init__()
+
+    def get_action(self, action_name: str) -> Callable[[Any], None]:
+        record = self._record
+
+        def action(_context: Any) -> None:
+            record(action_name)
+
+        return action
+
+
+def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
+    """durable-rules rulesets, one per rule file: flowchart decisions, profile rules, lead rules."""
+    def ruleset(rules: list[tuple[str, Any]]) -> dict[str, Any]:
+        return {rid: {"all": [{"m": to_durable(cond)}], "run": rid} for rid, cond in rules}
+
+    decisions = [(n.id, n.when) for n in book.flowchart.nodes.values() if n.type == "decision"]
+    return {
+        f"{prefix}_flowchart": ruleset(decisions),
+        f"{prefix}_profiles": ruleset([(r.id, r.when) for r in book.profile_rules]),
+        f"{prefix}_lead": ruleset([(r.id, r.when) for r in book.lead_rules]),
+    }
+
+
+class Matcher:
+    """Matches one flat fact against the compiled rulesets and returns the rule ids that fired."""
+
+    KINDS = ("flowchart", "profiles", "lead")
+
+    def __init__(self, book: Rulebook):
+        self._prefix = f"w{next(_host_ids)}"
+        self._fired: list[str] = []
+        self._failures: list[BaseException] = []
+        self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self.rulesets = compile_rulesets(book, self._prefix)
+        self._host = _Host(self._record)
+        self._host.set_rulesets(self.rulesets)
+
+    def _record(self, rule_id: str) -> None:
+        try:
+            self._fired.append(rule_id)
+        except BaseException as exc:  # never let durable-rules swallow a failure silently
+            self._failures.append(exc)
+            raise
+
+    def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
+        """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
+        fired: dict[str, set[str]] = {}
+        with self._lock:
+            for kind in self.KINDS:
+                ruleset = f"{self._prefix}_{kind}"
+                sid = str(next(self._sids))
+                self._fired = []
+                self._failures = []
+                try:
+                    self._host.assert_fact(ruleset, {**fact, "sid": sid})
+                except durable_engine.MessageNotHandledException:
+                    pass  # no rule of this set matched: an ordinary outcome
+                finally:
+                    self._host.delete_state(ruleset, sid)
+                if self._failures:
+                    raise EvaluationError(f"a rule action failed in {kind}: {self._failures[0]!r}")
+                fired[kind] = set(self._fired)
+        return fired

@@ -1,0 +1,215 @@
+"""The public contract (../shared/CONTRACT.md) as pydantic models: validation at the edge.
+
+Names here are API: add fields, never rename them.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Municipality = Literal["leiden", "helmond", "tilburg"]
+DomainId = Literal[
+    "housing", "daytime_activities", "social_network", "finances", "physical_health",
+    "mental_health", "leisure", "safety", "social_contacts",
+]
+DOMAIN_IDS: tuple[str, ...] = DomainId.__args__  # type: ignore[attr-defined]
+Wish = Literal[
+    "paid_work", "volunteering", "social_contact", "learn_language", "learn_digital",
+    "exercise", "structure", "help_others",
+]
+SupportKind = Literal[
+    "mental_health_care", "fact_team", "outreach_care", "housing_support", "ambulatory_support",
+    "financial_administration", "client_support", "disability_care", "debt_counselling",
+    "social_work_team", "general_practitioner", "addiction_care", "other",
+]
+IgmFactor = Literal[
+    "physical_barriers", "psychological_barriers", "mental_barriers", "practical_barriers",
+    "vocational_capital", "talent", "attitude", "social_pressure", "perceived_control",
+    "self_regulation", "social_network", "motivation", "behaviour",
+]
+ProfileId = Literal["work_activation", "social_activation", "social_activation_with_treatment", "income_support"]
+Collaboration = Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]
+
+InterventionId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Household(_Strict):
+    single: bool | None = None
+    children_under_18: int | None = Field(None, ge=0)
+    member_speaks_dutch: bool | None = None
+
+
+class DomainScore(_Strict):
+    """One life domain (leefgebied): self-reliance on the Zelfredzaamheid-Matrix scale, 1 = acute."""
+
+    self_reliance: int = Field(ge=1, le=5, description="1 acute problematiek .. 5 volledig zelfredzaam")
+    satisfaction: int | None = Field(None, ge=1, le=5, description="1 very dissatisfied .. 5 very satisfied")
+    priority: int | None = Field(None, ge=1, le=9, description="client's order of importance, 1 = most important")
+
+
+class Circumstances(_Strict):
+    problematic_debt: bool = False
+    rent_arrears: bool = False
+    under_administration: bool = False
+    language_level: Literal["below_a1", "a1", "a2", "b1", "b2_or_higher"] | None = None
+    illiterate: bool = False
+    low_digital_skills: bool = False
+    psychological_complaints: Literal["none", "mild", "moderate", "severe"] | None = None
+    addiction: bool = False
+    physical_limitation: Literal["none", "mild", "severe"] | None = None
+    unmet_care_need: bool = False
+    informal_carer: bool = False
+    carer_overloaded: bool = False
+    intellectual_disability: bool = False
+    autism: bool = False
+    obesity: bool = False
+    detention_history: bool = False
+    parenting_concerns: bool = False
+    unsafe_at_home: bool = False
+    housing_unsuitable: bool = False
+    specific_care_question: bool = False
+
+
+class ExistingSupport(_Strict):
+    kind: SupportKind
+    organisation: str | None = Field(None, max_length=120)
+    trusted: bool = False
+
+
+class Assessment(_Strict):
+    """A life-domain assessment of one client (household). Pseudonymous: never a name or BSN."""
+
+    schema_version: Literal[1] = 1
+    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    municipality: Municipality
+    age: int | None = Field(None, ge=16, le=120)
+    household: Household | None = None
+    ladder_rung: int | None = Field(None, ge=1, le=6, description="Participatieladder rung")
+    years_on_benefit: float | None = Field(None, ge=0)
+    wage_value_pct: int | None = Field(None, ge=0, le=100, description="Helmond screening (loonwaarde)")
+    conversations_held: int | None = Field(None, ge=0)
+    open_to_support: bool = True
+    consent_to_share: bool = False
+    domains: dict[DomainId, DomainScore] = Field(min_length=1)
+    circumstances: Circumstances = Field(default_factory=Circumstances)
+    wishes: list[Wish] = Field(default_factory=list)
+    existing_support: list[ExistingSupport] = Field(default_factory=list)
+    current_interventions: list[InterventionId] = Field(default_factory=list)
+    igm: dict[IgmFactor, Annotated[int, Field(ge=1, le=10)]] | None = None
+
+    @field_validator("wishes", "current_interventions")
+    @classmethod
+    def _no_duplicates(cls, values: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for value in values:
+            if value in seen:
+                raise ValueError(f"'{value}' is listed twice")
+            seen.add(value)
+        return values
+
+    @model_validator(mode="after")
+    def _unique_priorities(self) -> "Assessment":
+        owner: dict[int, str] = {}
+        for domain, score in self.domains.items():
+            if score.priority is None:
+                continue
+            if score.priority in owner:
+                raise ValueError(
+                    f"domains.{domain}.priority: priority {score.priority} is already given to "
+                    f"domains.{owner[score.priority]}; each priority may be used once"
+                )
+            owner[score.priority] = domain
+        return self
+
+
+# ---------------------------------------------------------------- output
+
+
+class ClientProfile(_Strict):
+    id: ProfileId
+    label_nl: str
+    label_en: str
+    rationale: str
+    rationale_en: str = ""
+    rule: str
+
+
+class LeadCoordinator(_Strict):
+    role: str
+    organisation: str | None
+    label_nl: str
+    label_en: str = ""
+    rationale: str
+    rationale_en: str = ""
+    rule: str
+    collaboration: Collaboration
+    collaboration_nl: str = ""
+
+
+class SuggestedIntervention(_Strict):
+    id: str
+    label_nl: str
+    label_en: str
+    domain: str | None
+    rationale: str
+    rationale_en: str = ""
+    rule: str
+    source: str
+    referral_to: str | None = None
+    urgent: bool = False
+
+
+class Referral(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    organisation: str
+    name: str
+    warm_handover: bool
+    consent_required: bool
+    consent_given: bool
+    for_: list[str] = Field(alias="for")
+
+
+class Advice(_Strict):
+    id: str
+    text_nl: str
+    text_en: str
+    rule: str
+    source: str
+
+
+class TraceStep(_Strict):
+    rule: str
+    file: str
+    line: int
+    kind: str
+    outcome: str
+    source: str
+
+
+class Warning_(_Strict):
+    code: str
+    field: str | None = None
+    message_nl: str
+    message_en: str
+
+
+class Recommendation(_Strict):
+    case_id: str | None
+    municipality: Municipality
+    rules_version: str
+    client_profile: ClientProfile
+    lead_coordinator: LeadCoordinator
+    interventions: list[SuggestedIntervention]
+    referrals: list[Referral]
+    advice: list[Advice]
+    trace: list[TraceStep]
+    warnings: list[Warning_]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(by_alias=True, indent=indent)

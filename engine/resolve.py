@@ -1,0 +1,234 @@
+"""Findings -> one recommendation: walk the flowchart, rank, pick one profile and one lead.
+
+Policy (tiers, coverage by involved professionals, consent texts) comes from
+resolution.yaml; this module only applies it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import EvaluationError
+from .model import (
+    DOMAIN_IDS, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
+    SuggestedIntervention, TraceStep, Warning_,
+)
+from .rulebook import Node, Rule, Rulebook
+
+NO_PRIORITY = 10  # after every client priority (1-9)
+
+
+def rule_ref(file: str, rule_id: str) -> str:
+    return f"{Path(file).stem}/{rule_id}"
+
+
+def walk(book: Rulebook, fired: set[str]) -> list[tuple[Node, str]]:
+    """The path through the flowchart: (node, branch taken) from start to end."""
+    nodes = book.flowchart.nodes
+    path: list[tuple[Node, str]] = []
+    seen: set[str] = set()
+    current: str | None = book.flowchart.start
+    while current is not None:
+        if current in seen:
+            raise EvaluationError(f"{book.flowchart.file}: the flowchart loops at node '{current}'")
+        seen.add(current)
+        node = nodes[current]
+        if node.type == "decision":
+            branch = "yes" if node.id in fired else "no"
+            path.append((node, branch))
+            current = node.yes if branch == "yes" else node.no
+        elif node.type == "action":
+            path.append((node, "action"))
+            current = node.next
+        else:
+            path.append((node, "end"))
+            current = None
+    return path
+
+
+def first_hit(rules: list[Rule], fired: set[str], what: str) -> Rule:
+    for rule in rules:  # hit policy: first, in file order
+        if rule.id in fired:
+            return rule
+    raise EvaluationError(f"no {what} rule matched; the last {what} rule should hold for every case")
+
+
+def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) -> Recommendation:
+    a = assessment
+    municipality = book.municipalities[a.municipality]
+    trace: list[TraceStep] = []
+    findings: list[Node] = []
+    advice: list[Advice] = []
+    running = set(a.current_interventions)
+    covered: dict[str, str] = {}
+    for support in a.existing_support:
+        for iid in book.resolution.already_covered_by_support.get(support.kind, []):
+            covered.setdefault(iid, support.kind)
+    suggested_ids: set[str] = set()
+
+    for node, branch in walk(book, fired["flowchart"]):
+        ref = rule_ref(node.file, node.id)
+        outcome = branch
+        if node.type == "action":
+            iid = node.intervention
+            if iid in running:
+                outcome = "already_running"
+            elif iid in covered:
+                outcome = f"covered_by_support:{covered[iid]}"
+            elif iid in suggested_ids:
+                outcome = "duplicate"
+            else:
+                outcome = "suggested"
+                suggested_ids.add(iid)
+                findings.append(node)
+                if node.advice:
+                    advice.append(Advice(id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
+                                         rule=ref, source=node.source))
+        trace.append(TraceStep(rule=ref, file=Path(node.file).name, line=node.line, kind=node.type,
+                               outcome=outcome, source=node.source))
+
+    interventions = rank(book, a, findings)
+    referrals, warnings = refer(book, a, interventions)
+
+    consent = book.resolution.consent
+    for ref in referrals:
+        if ref.consent_required:
+            template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
+            advice.append(Advice(id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
+                                 text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source))
+    if not interventions and a.open_to_support:
+        nothing = book.resolution.nothing_needed
+        advice.append(Advice(id="nothing_needed", text_nl=nothing.text_nl, text_en=nothing.text_en,
+                             rule="resolution/nothing_needed", source=nothing.source))
+
+    profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
+    labels = book.profile_labels[profile_rule.profile]
+    profile = ClientProfile(id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
+                            rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
+                            rule=rule_ref(profile_rule.file, profile_rule.id))
+    lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
+    lead = choose_lead(book, a, lead_rule)
+    for rule in (profile_rule, lead_rule):
+        trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=Path(rule.file).name, line=rule.line,
+                               kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
+
+    warnings = input_warnings(a) + warnings
+    return Recommendation(
+        case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
+        client_profile=profile, lead_coordinator=lead, interventions=interventions,
+        referrals=referrals, advice=advice, trace=trace, warnings=warnings,
+    )
+
+
+def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedIntervention]:
+    tiers = book.resolution.ranking.tiers
+
+    def tier_of(iid: str, domain: str | None) -> int:
+        score = a.domains.get(domain) if domain else None
+        for index, tier in enumerate(tiers):
+            if iid in tier.interventions:
+                return index
+            if tier.domain_self_reliance_at_most is not None and score and score.self_reliance <= tier.domain_self_reliance_at_most:
+                return index
+            if not tier.interventions and tier.domain_self_reliance_at_most is None:
+                return index  # the catch-all tier
+        return len(tiers)
+
+    keyed = []
+    for position, node in enumerate(findings):
+        item = book.interventions[node.intervention]
+        score = a.domains.get(item.domain) if item.domain else None
+        priority = score.priority if score and score.priority is not None else NO_PRIORITY
+        tier = tier_of(item.id, item.domain)
+        listed = tiers[tier].interventions if tier < len(tiers) else []
+        order_in_tier = listed.index(item.id) if item.id in listed else len(listed)
+        keyed.append(((tier, priority, order_in_tier, item.step, position), node, item, tier))
+    keyed.sort(key=lambda entry: entry[0])
+
+    acute_tiers = {i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None}
+    municipality = book.municipalities[a.municipality]
+    result = []
+    for _, node, item, tier in keyed:
+        service = municipality.services.get(item.id)
+        result.append(SuggestedIntervention(
+            id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
+            rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
+            rule=rule_ref(node.file, node.id), source=node.source,
+            referral_to=service.organisation if service else None, urgent=tier in acute_tiers,
+        ))
+    return result
+
+
+def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
+    municipality = book.municipalities[a.municipality]
+    offered_somewhere = {iid for m in book.municipalities.values() for iid in m.services}
+    grouped: dict[str, dict] = {}
+    warnings: list[Warning_] = []
+    for item in interventions:
+        service = municipality.services.get(item.id)
+        if service is None:
+            if item.id in offered_somewhere:
+                warnings.append(Warning_(
+                    code="no_organisation", field=None,
+                    message_nl=f"Geen organisatie voor '{item.label_nl}' op de sociale kaart van {municipality.name}; zoek zelf een passend aanbod.",
+                    message_en=f"No organisation for '{item.label_en}' on the {municipality.name} social map; find a suitable offer yourself.",
+                ))
+            continue
+        entry = grouped.setdefault(service.organisation, {
+            "organisation": service.organisation, "name": service.name, "warm_handover": False,
+            "consent_required": False, "consent_given": a.consent_to_share, "for": [],
+        })
+        entry["warm_handover"] = entry["warm_handover"] or service.warm_handover
+        entry["consent_required"] = entry["consent_required"] or service.shares_data
+        entry["for"].append(item.id)
+    referrals = [Referral.model_validate(entry) for entry in grouped.values()]
+    for ref in referrals:
+        if ref.consent_required and not ref.consent_given:
+            warnings.append(Warning_(
+                code="consent_missing", field="consent_to_share",
+                message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven.",
+                message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent.",
+            ))
+    return referrals, warnings
+
+
+def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
+    municipality = book.municipalities[a.municipality]
+    support = None
+    if rule.lead == "pilot":
+        role, organisation = municipality.pilot_role, municipality.pilot_organisation
+    elif rule.lead == "first_trusted":
+        support = next((s for s in a.existing_support if s.trusted), None)
+    else:
+        support = next((s for kind in rule.lead for s in a.existing_support if s.kind == kind), None)
+    if rule.lead != "pilot":
+        if support is None:
+            raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose a lead that the case does not have")
+        role, organisation = support.kind, support.organisation
+    labels = book.roles.get(role)
+    collaboration = rule.collaboration[a.municipality]
+    collab_labels = book.collaborations.get(collaboration)
+    return LeadCoordinator(
+        role=role, organisation=organisation,
+        label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
+        rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
+        collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
+    )
+
+
+def input_warnings(a: Assessment) -> list[Warning_]:
+    """What the professional should know about the input itself."""
+    warnings = []
+    if not any(s.priority is not None for s in a.domains.values()):
+        warnings.append(Warning_(
+            code="no_priorities", field="domains",
+            message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de rangorde volgt alleen urgentie en stapgrootte.",
+            message_en="The client gave no order of importance; the ranking follows urgency and step size only.",
+        ))
+    missing = [d for d in DOMAIN_IDS if d not in a.domains]
+    if missing:
+        warnings.append(Warning_(
+            code="domains_not_assessed", field="domains",
+            message_nl=f"Niet in kaart gebracht: {', '.join(missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
+            message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
+        ))
+    return warnings

@@ -1,0 +1,95 @@
+"""Safe YAML loading that remembers where each mapping stood, so errors can name file and line."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import RuleError
+
+LINE = "__line__"
+
+
+class LineDict(dict):
+    """A mapping from a rule file that knows the line it started on (`.line`)."""
+
+    line: int | None = None
+
+
+class _LineLoader(yaml.SafeLoader):
+    """yaml.SafeLoader whose mappings are LineDicts; refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen and not getattr(key_node, "_merged", False):
+            raise RuleError(
+                loader.name, key_node.start_mark.line + 1,
+                f"key '{key}' appears twice in one mapping (first on line {seen[key]})",
+            )
+        seen[key] = key_node.start_mark.line + 1
+    mapping = LineDict(yaml.SafeLoader.construct_mapping(loader, node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+# YAML 1.2 booleans: only true/false. In YAML 1.1 a flowchart's `yes:` and `no:` keys
+# would silently turn into booleans.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _LineLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
+
+
+def load_with_lines(path: Path, display_name: str | None = None) -> Any:
+    """Parse one YAML file safely. Mappings carry `.line`. Syntax errors become RuleError with the line."""
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(name, None, f"cannot read: {exc.strerror}") from None
+    loader = _LineLoader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RuleError(name, line, f"YAML syntax: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise RuleError(name, None, f"YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def strip_lines(value: Any) -> Any:
+    """A plain copy (for data handed to users)."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest mapping along `loc` (a pydantic error location) in raw loaded data."""
+    line = getattr(data, "line", None)
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        line = getattr(node, "line", None) or line
+    return line
