@@ -1,0 +1,92 @@
+"""Recommendation -> text for people (Dutch by default, English on request), Markdown, JSON."""
+from __future__ import annotations
+
+from .model import Recommendation
+
+_WORDS = {
+    "nl": {
+        "title": "Advies", "case": "Casus", "municipality": "Gemeente", "profile": "Klantprofiel",
+        "lead": "Regievoerder", "collab": "Samenwerking", "interventions": "Wat nu? (eerst bovenaan)",
+        "none": "Geen nieuwe interventie.", "why": "waarom", "refer": "verwijzen naar", "urgent": "urgent",
+        "referrals": "Verwijzingen", "warm": "warme overdracht", "consent_needed": "LET OP: toestemming nodig, nog niet gegeven",
+        "consent_ok": "toestemming gegeven", "no_consent": "geen gegevens gedeeld", "advice": "Procesadvies",
+        "warnings": "Aandachtspunten", "rules": "Regels", "source": "bron", "rule": "regel",
+    },
+    "en": {
+        "title": "Advice", "case": "Case", "municipality": "Municipality", "profile": "Client profile",
+        "lead": "Lead coordinator", "collab": "Collaboration", "interventions": "What next? (first on top)",
+        "none": "No new intervention.", "why": "why", "refer": "refer to", "urgent": "urgent",
+        "referrals": "Referrals", "warm": "warm handover", "consent_needed": "NOTE: consent needed, not given yet",
+        "consent_ok": "consent given", "no_consent": "no data shared", "advice": "Process advice",
+        "warnings": "Points of attention", "rules": "Rules", "source": "source", "rule": "rule",
+    },
+}
+
+
+def _pick(lang: str, nl: str, en: str) -> str:
+    return en if lang == "en" and en else nl
+
+
+def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> str:
+    w = _WORDS[lang]
+    h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  ")
+    lines: list[str] = []
+    header = f"{w['title']}" + (f" — {w['case']} {rec.case_id}" if rec.case_id else "")
+    lines.append(f"{h1}{header} ({w['municipality']} {rec.municipality.capitalize()})")
+    if not markdown:
+        lines.append("=" * len(lines[0]))
+    p, lead = rec.client_profile, rec.lead_coordinator
+    lines.append("")
+    lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")
+    lines.append(f"{bullet}{_pick(lang, p.rationale, p.rationale_en)} [{w['rule']}: {p.rule}]")
+    org = f" ({lead.organisation})" if lead.organisation else ""
+    lines.append(f"{w['lead']}: {_pick(lang, lead.label_nl, lead.label_en)}{org}; {w['collab']}: {lead.collaboration_nl if lang == 'nl' else lead.collaboration.replace('_', ' ')}")
+    lines.append(f"{bullet}{_pick(lang, lead.rationale, lead.rationale_en)} [{w['rule']}: {lead.rule}]")
+
+    lines.append("")
+    lines.append(f"{h2}{w['interventions']}")
+    if not rec.interventions:
+        lines.append(f"{bullet}{w['none']}")
+    names = {r.organisation: r.name for r in rec.referrals}
+    for number, item in enumerate(rec.interventions, 1):
+        urgent = f" [{w['urgent']}]" if item.urgent else ""
+        lines.append(f"{number}. {_pick(lang, item.label_nl, item.label_en)}{urgent}")
+        lines.append(f"   {w['why']}: {_pick(lang, item.rationale, item.rationale_en)}")
+        if item.referral_to:
+            lines.append(f"   {w['refer']}: {names.get(item.referral_to, item.referral_to)}")
+        lines.append(f"   {w['rule']}: {item.rule} ({w['source']}: {item.source})")
+
+    if rec.referrals:
+        lines.append("")
+        lines.append(f"{h2}{w['referrals']}")
+        for ref in rec.referrals:
+            notes = []
+            if ref.warm_handover:
+                notes.append(w["warm"])
+            if ref.consent_required:
+                notes.append(w["consent_ok"] if ref.consent_given else w["consent_needed"])
+            else:
+                notes.append(w["no_consent"])
+            lines.append(f"{bullet}{ref.name}: {', '.join(ref.for_)} — {'; '.join(notes)}")
+
+    if rec.advice:
+        lines.append("")
+        lines.append(f"{h2}{w['advice']}")
+        for item in rec.advice:
+            lines.append(f"{bullet}{_pick(lang, item.text_nl, item.text_en)}")
+
+    if rec.warnings:
+        lines.append("")
+        lines.append(f"{h2}{w['warnings']}")
+        for warning in rec.warnings:
+            lines.append(f"{bullet}{_pick(lang, warning.message_nl, warning.message_en)}")
+
+    lines.append("")
+    lines.append(f"{w['rules']}: {rec.rules_version}")
+    return "\n".join(lines) + "\n"
+
+
+def render(rec: Recommendation, fmt: str = "text", lang: str = "nl") -> str:
+    if fmt == "json":
+        return rec.to_json() + "\n"
+    return to_text(rec, lang=lang, markdown=(fmt == "markdown"))
