@@ -20,17 +20,26 @@ _host_ids = itertools.count(1)
 
 
 class _Host(durable_engine.Host):
-    """Resolves every action name to one recorder; actions only note which rule fired."""
+    """Resolves every action name to one recorder; actions only note which rule fired.
+
+    durable-rules catches an exception raised inside an action and keeps it in the session
+    state instead of raising it; the wrapper notes it in `failures` so it is never silent.
+    """
 
     def __init__(self, record: Callable[[str], None]):
         self._record = record
+        self.failures: list[BaseException] = []
         super().__init__()
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        record = self._record
+        host = self
 
         def action(_context: Any) -> None:
-            record(action_name)
+            try:
+                host._record(action_name)
+            except BaseException as exc:
+                host.failures.append(exc)
+                raise
 
         return action
 
@@ -56,19 +65,14 @@ class Matcher:
     def __init__(self, book: Rulebook):
         self._prefix = f"w{next(_host_ids)}"
         self._fired: list[str] = []
-        self._failures: list[BaseException] = []
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self.rulesets = compile_rulesets(book, self._prefix)
-        self._host = _Host(self._record)
+        self._host = _Host(self._fired_append)
         self._host.set_rulesets(self.rulesets)
 
-    def _record(self, rule_id: str) -> None:
-        try:
-            self._fired.append(rule_id)
-        except BaseException as exc:  # never let durable-rules swallow a failure silently
-            self._failures.append(exc)
-            raise
+    def _fired_append(self, rule_id: str) -> None:
+        self._fired.append(rule_id)
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
@@ -78,14 +82,14 @@ class Matcher:
                 ruleset = f"{self._prefix}_{kind}"
                 sid = str(next(self._sids))
                 self._fired = []
-                self._failures = []
+                self._host.failures = []
                 try:
                     self._host.assert_fact(ruleset, {**fact, "sid": sid})
                 except durable_engine.MessageNotHandledException:
                     pass  # no rule of this set matched: an ordinary outcome
                 finally:
                     self._host.delete_state(ruleset, sid)
-                if self._failures:
-                    raise EvaluationError(f"a rule action failed in {kind}: {self._failures[0]!r}")
+                if self._host.failures:
+                    raise EvaluationError(f"a rule action failed in {kind}: {self._host.failures[0]!r}")
                 fired[kind] = set(self._fired)
         return fired

@@ -14,6 +14,13 @@ DomainId = Literal[
     "mental_health", "leisure", "safety", "social_contacts",
 ]
 DOMAIN_IDS: tuple[str, ...] = DomainId.__args__  # type: ignore[attr-defined]
+# The Dutch names of the nine life domains (leefgebieden), seed:L1944-1947.
+DOMAIN_LABELS_NL: dict[str, str] = {
+    "housing": "wonen", "daytime_activities": "dagbesteding", "social_network": "sociaal netwerk",
+    "finances": "financiën", "physical_health": "lichamelijke gezondheid",
+    "mental_health": "geestelijke gezondheid", "leisure": "vrije tijd", "safety": "veiligheid",
+    "social_contacts": "sociale contacten",
+}
 Wish = Literal[
     "paid_work", "volunteering", "social_contact", "learn_language", "learn_digital",
     "exercise", "structure", "help_others",

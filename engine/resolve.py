@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import EvaluationError
 from .model import (
-    DOMAIN_IDS, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
+    DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
     SuggestedIntervention, TraceStep, Warning_,
 )
 from .rulebook import Node, Rule, Rulebook
@@ -228,7 +228,7 @@ def input_warnings(a: Assessment) -> list[Warning_]:
     if missing:
         warnings.append(Warning_(
             code="domains_not_assessed", field="domains",
-            message_nl=f"Niet in kaart gebracht: {', '.join(missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
+            message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
             message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
         ))
     return warnings

@@ -1,0 +1,137 @@
+"""The engine's own promises: sessions cleaned up, no state between cases, determinism, packaging."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from engine import Engine
+from engine.errors import EvaluationError, RuleError
+from engine.rulebook import default_rules_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+DEBT = {"municipality": "leiden", "case_id": "c1", "domains": {"finances": {"self_reliance": 2, "priority": 1}},
+        "circumstances": {"problematic_debt": True}}
+CALM = {"municipality": "leiden", "case_id": "c2", "domains": {"finances": {"self_reliance": 5}}}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def ids(rec) -> list[str]:
+    return [i.id for i in rec.interventions]
+
+
+def test_no_state_leaks_between_cases(engine):
+    first = ids(engine.recommend(DEBT))
+    assert "debt_counselling" in first
+    assert "debt_counselling" not in ids(engine.recommend(CALM))
+    assert ids(engine.recommend(DEBT)) == first
+
+
+def test_session_state_is_deleted_even_when_an_action_raises(engine, monkeypatch):
+    matcher = engine._matcher
+    deleted: list[tuple[str, str]] = []
+    real_delete = matcher._host.delete_state
+
+    def spy_delete(ruleset, sid):
+        deleted.append((ruleset, sid))
+        return real_delete(ruleset, sid)
+
+    def broken(rule_id):
+        raise RuntimeError(f"boom in {rule_id}")
+
+    monkeypatch.setattr(matcher._host, "delete_state", spy_delete)
+    monkeypatch.setattr(matcher._host, "_record", broken)
+    with pytest.raises(EvaluationError, match="boom"):
+        engine.recommend(DEBT)
+    assert deleted, "the session of the failing case was not deleted"
+    monkeypatch.undo()
+    # the engine still works afterwards, with clean state
+    assert "debt_counselling" in ids(engine.recommend(DEBT))
+
+
+def test_many_cases_do_not_exhaust_sessions(engine):
+    # durable-rules allows about 1,024 live sessions; deleted sessions are reused
+    for index in range(1500):
+        engine.recommend({**CALM, "case_id": f"c{index}"})
+
+
+def test_same_input_same_bytes_across_engines(engine):
+    other = Engine.load()
+    assert engine.recommend(DEBT).to_json() == other.recommend(DEBT).to_json()
+
+
+def test_rules_version_is_a_content_hash(tmp_path, engine):
+    copy = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), copy)
+    assert Engine.load(copy).rules_version == engine.rules_version
+    path = copy / "interventions.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Aanvraag bijzondere bijstand", "Bijzondere bijstand aanvragen"), encoding="utf-8")
+    assert Engine.load(copy).rules_version != engine.rules_version
+
+
+def test_bad_rule_file_names_file_and_line(tmp_path):
+    copy = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), copy)
+    flow = copy / "leiden_flowchart.yaml"
+    text = flow.read_text(encoding="utf-8").replace("yes: a_debt_counselling", "yes: a_debt_counseling")
+    flow.write_text(text, encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        Engine.load(copy)
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "id: q_debts" in l)
+    assert f"leiden_flowchart.yaml:{line}:" in str(err.value)
+    assert "did you mean 'a_debt_counselling'" in str(err.value)
+
+
+def test_accepts_an_assessment_model(engine):
+    from engine import Assessment
+
+    assert engine.recommend(Assessment.model_validate(DEBT)).to_json() == engine.recommend(DEBT).to_json()
+
+
+def test_every_example_runs_in_text_json_and_markdown():
+    from engine.cli import main
+
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        for fmt in ("text", "json", "markdown"):
+            assert main(["recommend", str(example), "--format", fmt]) == 0
+
+
+def test_english_text(capsys):
+    from engine.cli import main
+
+    assert main(["recommend", str(ROOT / "examples" / "leiden_weigert.yaml"), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Call again next month" in out and "Lead coordinator" in out
+
+
+def test_schema_command_prints_both_schemas(capsys):
+    from engine.cli import main
+
+    assert main(["schema"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"assessment", "recommendation"}
+    assert "municipality" in doc["assessment"]["properties"]
+    assert "for" in json.dumps(doc["recommendation"])
+
+
+def test_wheel_carries_the_rules(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+                         capture_output=True, text=True)
+    if out.returncode != 0 and "hatchling" in out.stderr:
+        out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                             capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    wheel = next(tmp_path.glob("wegwijzer-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for rule_file in ("interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml", "helmond_profiles.yaml",
+                      "lead_coordinator.yaml", "resolution.yaml"):
+        assert f"engine/_rules/{rule_file}" in names
