@@ -149,6 +149,7 @@ class ClientProfile(_Strict):
 class LeadCoordinator(_Strict):
     role: str
     organisation: str | None
+    organisation_name: str | None = None
     label_nl: str
     label_en: str = ""
     rationale: str

@@ -39,7 +39,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
     lines.append("")
     lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")
     lines.append(f"{bullet}{_pick(lang, p.rationale, p.rationale_en)} [{w['rule']}: {p.rule}]")
-    org = f" ({lead.organisation})" if lead.organisation else ""
+    org = f" ({lead.organisation_name or lead.organisation})" if lead.organisation else ""
     lines.append(f"{w['lead']}: {_pick(lang, lead.label_nl, lead.label_en)}{org}; {w['collab']}: {lead.collaboration_nl if lang == 'nl' else lead.collaboration.replace('_', ' ')}")
     lines.append(f"{bullet}{_pick(lang, lead.rationale, lead.rationale_en)} [{w['rule']}: {lead.rule}]")
 
@@ -48,6 +48,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
     if not rec.interventions:
         lines.append(f"{bullet}{w['none']}")
     names = {r.organisation: r.name for r in rec.referrals}
+    labels = {i.id: _pick(lang, i.label_nl, i.label_en) for i in rec.interventions}
     for number, item in enumerate(rec.interventions, 1):
         urgent = f" [{w['urgent']}]" if item.urgent else ""
         lines.append(f"{number}. {_pick(lang, item.label_nl, item.label_en)}{urgent}")
@@ -67,7 +68,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
                 notes.append(w["consent_ok"] if ref.consent_given else w["consent_needed"])
             else:
                 notes.append(w["no_consent"])
-            lines.append(f"{bullet}{ref.name}: {', '.join(ref.for_)} — {'; '.join(notes)}")
+            lines.append(f"{bullet}{ref.name}: {', '.join(labels.get(i, i) for i in ref.for_)} — {'; '.join(notes)}")
 
     if rec.advice:
         lines.append("")

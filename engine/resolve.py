@@ -196,6 +196,7 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     support = None
     if rule.lead == "pilot":
         role, organisation = municipality.pilot_role, municipality.pilot_organisation
+        organisation_name = municipality.organisations[organisation]
     elif rule.lead == "first_trusted":
         support = next((s for s in a.existing_support if s.trusted), None)
     else:
@@ -204,11 +205,12 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         if support is None:
             raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose a lead that the case does not have")
         role, organisation = support.kind, support.organisation
+        organisation_name = support.organisation
     labels = book.roles.get(role)
     collaboration = rule.collaboration[a.municipality]
     collab_labels = book.collaborations.get(collaboration)
     return LeadCoordinator(
-        role=role, organisation=organisation,
+        role=role, organisation=organisation, organisation_name=organisation_name,
         label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
         rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
         collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
