@@ -42,7 +42,6 @@ def parse_assessment(data: Any, source: str | None = None) -> Assessment:
             if err["type"] == "extra_forbidden":
                 message = "unknown field"
                 name = str(loc[-1]) if loc else ""
-                parent = Assessment
                 known = _known_fields(loc[:-1])
                 message += suggest(name, known)
             elif err["type"] == "value_error":

@@ -197,11 +197,14 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     if rule.lead == "pilot":
         role, organisation = municipality.pilot_role, municipality.pilot_organisation
         organisation_name = municipality.organisations[organisation]
+    elif isinstance(rule.lead, dict):
+        service = municipality.services[rule.lead["from_social_map"]]
+        role, organisation, organisation_name = rule.lead["role"], service.organisation, service.name
     elif rule.lead == "first_trusted":
         support = next((s for s in a.existing_support if s.trusted), None)
     else:
         support = next((s for kind in rule.lead for s in a.existing_support if s.kind == kind), None)
-    if rule.lead != "pilot":
+    if rule.lead != "pilot" and not isinstance(rule.lead, dict):
         if support is None:
             raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose a lead that the case does not have")
         role, organisation = support.kind, support.organisation

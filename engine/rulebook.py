@@ -146,10 +146,15 @@ class LeadSpec(_Schema):
     prefer_support: list[str] = Field(min_length=1)
 
 
+class SocialMapLeadSpec(_Schema):
+    from_social_map: str
+    role: str
+
+
 class LeadRuleIn(_Schema):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
     when: Any
-    lead: Literal["pilot", "first_trusted"] | LeadSpec
+    lead: Literal["pilot", "first_trusted"] | LeadSpec | SocialMapLeadSpec
     collaboration: dict[Literal["leiden", "helmond", "tilburg"],
                         Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
     rationale_nl: str
@@ -426,11 +431,18 @@ def load(directory: Path | str | None = None) -> Rulebook:
         missing = [m for m in MUNICIPALITIES if m not in r.collaboration]
         if missing:
             raise RuleError(ld_file, r.line, f"collaboration missing for {missing}", r.id)
-        lead = r.lead.prefer_support if isinstance(r.lead, LeadSpec) else r.lead
-        if isinstance(lead, list):
-            for kind in lead:
-                if kind not in ld.roles:
-                    raise RuleError(ld_file, r.line, f"role '{kind}' has no labels under 'roles'{suggest(kind, ld.roles)}", r.id)
+        lead: Any = r.lead
+        if isinstance(r.lead, LeadSpec):
+            lead = r.lead.prefer_support
+        elif isinstance(r.lead, SocialMapLeadSpec):
+            known_intervention(r.lead.from_social_map, "lead_coordinator.yaml", r.lead.line, r.id)
+            missing = [m for m, mm in municipalities.items() if r.lead.from_social_map not in mm.services]
+            if missing:
+                raise RuleError(ld_file, r.lead.line, f"no organisation offers '{r.lead.from_social_map}' on the social map of {missing}", r.id)
+            lead = {"from_social_map": r.lead.from_social_map, "role": r.lead.role}
+        for kind in (lead if isinstance(lead, list) else [lead["role"]] if isinstance(lead, dict) else []):
+            if kind not in ld.roles:
+                raise RuleError(ld_file, r.line, f"role '{kind}' has no labels under 'roles'{suggest(kind, ld.roles)}", r.id)
         lead_rules.append(Rule(r.id, ld_file, r.line, parse(r.when, ld_file, r.line, r.id),
                                r.rationale_nl, r.rationale_en, r.source, lead=lead, collaboration=dict(r.collaboration)))
 
