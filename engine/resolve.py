@@ -64,11 +64,13 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         for iid in book.resolution.already_covered_by_support.get(support.kind, []):
             covered.setdefault(iid, support.kind)
     suggested_ids: set[str] = set()
+    actions_on_path: list[Node] = []
 
     for node, branch in walk(book, fired["flowchart"]):
         ref = rule_ref(node.file, node.id)
         outcome = branch
         if node.type == "action":
+            actions_on_path.append(node)
             iid = node.intervention
             if iid in running:
                 outcome = "already_running"
@@ -111,7 +113,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=Path(rule.file).name, line=rule.line,
                                kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
 
-    warnings = input_warnings(a) + warnings
+    warnings = input_warnings(a) + unanswered_domains(book, a, actions_on_path) + warnings
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
@@ -236,4 +238,19 @@ def input_warnings(a: Assessment) -> list[Warning_]:
             message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
             message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
         ))
+    return warnings
+
+
+def unanswered_domains(book: Rulebook, a: Assessment, actions: list[Node]) -> list[Warning_]:
+    """A life domain in trouble (self-reliance 2 or lower) that no action on the path addresses."""
+    addressed = {book.interventions[node.intervention].domain for node in actions}
+    warnings = []
+    for domain, score in a.domains.items():
+        if score.self_reliance <= 2 and domain not in addressed:
+            label = DOMAIN_LABELS_NL[domain]
+            warnings.append(Warning_(
+                code="domain_without_intervention", field=f"domains.{domain}",
+                message_nl=f"Leefgebied {label} staat op {score.self_reliance} maar geen regel stelt er iets voor voor; bespreek zelf wat nodig is.",
+                message_en=f"Life domain {domain} is at {score.self_reliance} but no rule suggests anything for it; discuss yourself what is needed.",
+            ))
     return warnings
