@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .conditions import leaves
 from .errors import EvaluationError
 from .model import (
     DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
@@ -64,13 +65,12 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         for iid in book.resolution.already_covered_by_support.get(support.kind, []):
             covered.setdefault(iid, support.kind)
     suggested_ids: set[str] = set()
-    actions_on_path: list[Node] = []
+    path = walk(book, fired["flowchart"])
 
-    for node, branch in walk(book, fired["flowchart"]):
+    for node, branch in path:
         ref = rule_ref(node.file, node.id)
         outcome = branch
         if node.type == "action":
-            actions_on_path.append(node)
             iid = node.intervention
             if iid in running:
                 outcome = "already_running"
@@ -113,7 +113,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=Path(rule.file).name, line=rule.line,
                                kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
 
-    warnings = input_warnings(a) + unanswered_domains(book, a, actions_on_path) + warnings
+    warnings = input_warnings(a) + unanswered_domains(book, a, path) + warnings
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
@@ -241,9 +241,15 @@ def input_warnings(a: Assessment) -> list[Warning_]:
     return warnings
 
 
-def unanswered_domains(book: Rulebook, a: Assessment, actions: list[Node]) -> list[Warning_]:
-    """A life domain in trouble (self-reliance 2 or lower) that no action on the path addresses."""
-    addressed = {book.interventions[node.intervention].domain for node in actions}
+def unanswered_domains(book: Rulebook, a: Assessment, path: list[tuple[Node, str]]) -> list[Warning_]:
+    """A life domain in trouble (self-reliance 2 or lower) that nothing on the path addresses:
+    no action for an intervention in that domain, and no question about it answered yes."""
+    addressed: set[str | None] = set()
+    for node, branch in path:
+        if node.type == "action":
+            addressed.add(book.interventions[node.intervention].domain)
+        elif branch == "yes" and node.when is not None:
+            addressed.update(leaf.field.split(".")[1] for leaf in leaves(node.when) if leaf.field.startswith("domains."))
     warnings = []
     for domain, score in a.domains.items():
         if score.self_reliance <= 2 and domain not in addressed:
