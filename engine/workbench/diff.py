@@ -1,0 +1,185 @@
+"""`wegwijzer diff OLD NEW --cases PATH`: what a rule change does to a caseload.
+
+OLD and NEW are rules folders or git revisions (`HEAD~1`, `main`, or `REV:path/to/rules`);
+a revision's rule files are exported with `git show` into a temporary folder. Both rule
+sets advise every case; the report counts, per intervention, the cases that gain or lose
+it, the profile shift matrix, lead-coordinator role shifts, and which cases changed.
+
+    from engine.workbench.diff import diff_rules
+    report = diff_rules("rules-old/", "rules/", "cases/")
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..caseload import case_label, iter_cases
+from ..errors import WegwijzerError
+from ..rulebook import RULE_FILES
+
+
+@dataclass
+class InterventionChange:
+    intervention: str
+    gained: list[str] = field(default_factory=list)  # case labels
+    lost: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DiffReport:
+    old: str
+    new: str
+    old_version: str
+    new_version: str
+    cases: int = 0
+    compared: int = 0
+    interventions: list[InterventionChange] = field(default_factory=list)
+    profiles: dict[str, dict[str, int]] = field(default_factory=dict)  # old -> new -> count (all cases)
+    lead_shifts: dict[str, int] = field(default_factory=dict)  # "old -> new" -> count (changed only)
+    affected: dict[str, list[str]] = field(default_factory=dict)  # case -> what changed
+    bad_cases: list[tuple[str, str]] = field(default_factory=list)  # (case, message)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.affected)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "changed": self.changed}
+
+
+def rules_folder(spec: str, stack: ExitStack, cwd: Path | None = None) -> Path:
+    """A rules folder for `spec`: the folder itself, or a git revision's rules exported to a temp dir."""
+    if Path(spec).is_dir():
+        return Path(spec)
+    rev, _, sub = spec.partition(":")
+    sub = sub or "rules"
+
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        except FileNotFoundError:
+            raise WegwijzerError(f"'{spec}' is not a folder, and git is not installed to read it as a revision") from None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise WegwijzerError(f"'{spec}' is not a folder, and this is not a git repository to read it as a revision")
+    if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+        raise WegwijzerError(f"'{spec}' is neither a folder nor a git revision")
+    root = Path(top.stdout.decode().strip())
+    target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"wegwijzer-{rev.replace('/', '_')}-")))
+    found = 0
+    for name in RULE_FILES:
+        shown = subprocess.run(["git", "show", f"{rev}:{sub}/{name}"], cwd=root, capture_output=True, check=False)
+        if shown.returncode == 0:
+            (target / name).write_bytes(shown.stdout)
+            found += 1
+    if not found:
+        raise WegwijzerError(f"revision '{rev}' has no rule files under '{sub}/'")
+    return target
+
+
+def diff_rules(old: str | Path, new: str | Path, cases: str | Path) -> DiffReport:
+    from ..api import Engine
+
+    with ExitStack() as stack:
+        old_engine = Engine.load(rules_folder(str(old), stack))
+        new_engine = Engine.load(rules_folder(str(new), stack))
+    report = DiffReport(str(old), str(new), old_engine.rules_version, new_engine.rules_version)
+    gained: dict[str, list[str]] = {}
+    lost: dict[str, list[str]] = {}
+    matrix: dict[str, Counter[str]] = {}
+    leads: Counter[str] = Counter()
+    for ref, data in iter_cases(cases):
+        report.cases += 1
+        label = case_label(ref, data)
+        if isinstance(data, WegwijzerError):
+            report.bad_cases.append((label, str(data)))
+            continue
+        try:
+            before = old_engine.recommend(data, source=ref)
+            after = new_engine.recommend(data, source=ref)
+        except WegwijzerError as exc:
+            report.bad_cases.append((label, str(exc)))
+            continue
+        report.compared += 1
+        changes = []
+        was, now = {i.id for i in before.interventions}, {i.id for i in after.interventions}
+        for iid in sorted(now - was):
+            gained.setdefault(iid, []).append(label)
+        for iid in sorted(was - now):
+            lost.setdefault(iid, []).append(label)
+        if now != was:
+            changes += [f"+{i}" for i in sorted(now - was)] + [f"-{i}" for i in sorted(was - now)]
+        p0, p1 = before.client_profile.id, after.client_profile.id
+        matrix.setdefault(p0, Counter())[p1] += 1
+        if p0 != p1:
+            changes.append(f"profile {p0} -> {p1}")
+        l0, l1 = before.lead_coordinator, after.lead_coordinator
+        if (l0.role, l0.collaboration) != (l1.role, l1.collaboration):
+            shift = f"{l0.role} ({l0.collaboration}) -> {l1.role} ({l1.collaboration})"
+            leads[shift] += 1
+            changes.append(f"lead {shift}")
+        if changes:
+            report.affected[label] = changes
+    report.interventions = [InterventionChange(iid, gained.get(iid, []), lost.get(iid, []))
+                            for iid in sorted(set(gained) | set(lost))]
+    report.profiles = {p0: dict(row) for p0, row in sorted(matrix.items())}
+    report.lead_shifts = dict(leads.most_common())
+    return report
+
+
+def render(report: DiffReport, show: int = 10) -> str:
+    out = [f"{report.old} ({report.old_version}) -> {report.new} ({report.new_version})",
+           f"{report.compared} of {report.cases} case(s) compared, {len(report.affected)} changed"]
+    if report.interventions:
+        out += ["", "Interventions (cases gaining / losing):"]
+        for change in report.interventions:
+            out.append(f"  {change.intervention}: +{len(change.gained)} -{len(change.lost)}")
+    profiles = sorted(set(report.profiles) | {p for row in report.profiles.values() for p in row})
+    if profiles:
+        width = max(len(p) for p in profiles)
+        out += ["", "Profiles (rows: old, columns: new):", "  " + " " * width + "".join(f"  {p:>{width}}" for p in profiles)]
+        for p0 in profiles:
+            row = report.profiles.get(p0, {})
+            out.append(f"  {p0:<{width}}" + "".join(f"  {row.get(p1, 0):>{width}}" for p1 in profiles))
+    if report.lead_shifts:
+        out += ["", "Lead coordinator shifts:"]
+        out += [f"  {n:5d}  {shift}" for shift, n in report.lead_shifts.items()]
+    if report.affected:
+        out += ["", "Changed cases:"]
+        items = list(report.affected.items())
+        out += [f"  {label}: {', '.join(changes)}" for label, changes in items[:show]]
+        if len(items) > show:
+            out.append(f"  ... and {len(items) - show} more (--format json lists them all)")
+    else:
+        out += ["", "No case changes."]
+    if report.bad_cases:
+        from .stats import bad_case_line
+        out += ["", f"Cases that could not be advised ({len(report.bad_cases)}):"]
+        out += [bad_case_line(label, msg) for label, msg in report.bad_cases]
+    return "\n".join(out) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("old", metavar="OLD_RULES", help="rules folder or git revision (e.g. HEAD~1, main, REV:rules)")
+    parser.add_argument("new", metavar="NEW_RULES", help="rules folder or git revision")
+    parser.add_argument("--cases", required=True, help="a folder of case files (.yaml/.json) or a JSON Lines file")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--fail-on-change", action="store_true", help="exit 1 when any case changes")
+
+
+def run(args: argparse.Namespace) -> int:
+    report = diff_rules(args.old, args.new, args.cases)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render(report))
+    return 1 if args.fail_on_change and report.changed else 0

@@ -1,0 +1,306 @@
+"""`wegwijzer explain CASE`: the path one case takes through the rules, and why.
+
+    from engine import Engine
+    from engine.workbench.explain import explain_case, render
+    print(render(explain_case(Engine.load(), data, why_not="debt_counselling")))
+
+The path comes from the same rule matches `recommend` uses (durable-rules); the
+conditions that held or failed are shown with the reference evaluator
+(`conditions.holds` / `first_failure`), which has the same semantics.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import flowgraph
+from ..conditions import Compare, Cond, Not, describe, first_failure, holds, leaves
+from ..errors import WegwijzerError, suggest
+from ..resolve import resolve, walk
+from ..rulebook import Node, Rule
+
+
+@dataclass
+class Step:
+    """One node on the path: a decision with its branch, an action with its outcome, or the end."""
+
+    node: str
+    kind: str  # decision | action | end
+    file: str
+    line: int
+    source: str
+    outcome: str  # yes | no | suggested | already_running | covered_by_support:<kind> | duplicate | end
+    question: str | None = None
+    condition: str | None = None
+    intervention: str | None = None
+    label: str | None = None
+    because: list[str] = field(default_factory=list)  # comparisons that decided the branch, with lines
+
+
+@dataclass
+class Choice:
+    """The profile or lead rule chosen (hit policy first), and the earlier rules that did not hold."""
+
+    what: str  # profile | lead_coordinator
+    rule: str
+    file: str
+    line: int
+    source: str
+    result: str
+    condition: str
+    because: list[str]
+    skipped: list[tuple[str, int, str]]  # (rule id, line, first failing comparison)
+
+
+@dataclass
+class Reason:
+    """For --why / --why-not: one node or rule and what decided it."""
+
+    target: str
+    file: str
+    line: int
+    verdict: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    case_id: str | None
+    municipality: str
+    rules_version: str
+    steps: list[Step]
+    profile: Choice
+    lead: Choice
+    interventions: list[str]
+    question: str | None = None  # "why X" or "why not X"
+    reasons: list[Reason] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+        return asdict(self)
+
+
+def _where(file: str, line: int | None) -> str:
+    return f"{Path(file).name}:{line}" if line else Path(file).name
+
+
+def _held(cond: Cond, fact: dict[str, Any], file: str) -> list[str]:
+    """The comparisons that hold, each with its line: what made a condition true."""
+    return [f"{describe(leaf)} ({_where(file, leaf.line)})" for leaf in leaves(cond) if holds(leaf, fact) != _negated(cond, leaf)]
+
+
+def _negated(cond: Cond, target: Cond, negate: bool = False) -> bool:
+    if cond is target:
+        return negate
+    if isinstance(cond, Not):
+        return _negated(cond.part, target, not negate)
+    for part in getattr(cond, "parts", ()):
+        if any(leaf is target for leaf in leaves(part)):
+            return _negated(part, target, negate)
+    return negate
+
+
+def _failed(cond: Cond, fact: dict[str, Any], file: str) -> str:
+    failing = first_failure(cond, fact)
+    if failing is None:
+        return "(it holds)"
+    absent = isinstance(failing, Compare) and failing.op != "contains" and failing.field not in fact
+    known = " (not in the case)" if absent else ""
+    return f"{describe(failing)}{known} ({_where(file, failing.line or None)})"
+
+
+def _because(node: Node, branch: str, fact: dict[str, Any]) -> list[str]:
+    if node.when is None:
+        return []
+    if branch == "yes":
+        return _held(node.when, fact, node.file)
+    return [f"failed: {_failed(node.when, fact, node.file)}"]
+
+
+def _choice(what: str, rules: list[Rule], fired: set[str], fact: dict[str, Any], result: str) -> Choice:
+    skipped = []
+    for rule in rules:
+        if rule.id in fired:
+            return Choice(what, rule.id, rule.file, rule.line, rule.source, result, describe(rule.when),
+                          _held(rule.when, fact, rule.file), skipped)
+        skipped.append((rule.id, rule.line, _failed(rule.when, fact, rule.file)))
+    raise WegwijzerError(f"no {what} rule matched")
+
+
+def explain_case(engine: Any, data: Any, source: str | None = None, *, why: str | None = None,
+                 why_not: str | None = None) -> Explanation:
+    """The explanation of one case. `engine` is an engine.Engine."""
+    book = engine.book
+    assessment, fact, fired = engine.evaluate(data, source)
+    rec = resolve(book, assessment, fired)
+    flow_trace = [t for t in rec.trace if t.kind in ("decision", "action", "end")]
+    steps = []
+    for (node, branch), trace in zip(walk(book, fired["flowchart"]), flow_trace):
+        item = book.interventions.get(node.intervention) if node.intervention else None
+        steps.append(Step(
+            node.id, node.type, node.file, node.line, node.source, trace.outcome,
+            question=node.question_nl, condition=describe(node.when) if node.when else None,
+            intervention=node.intervention, label=item.label_nl if item else None,
+            because=_because(node, branch, fact),
+        ))
+    profile = _choice("profile", book.profile_rules, fired["profiles"], fact, rec.client_profile.id)
+    lead_result = rec.lead_coordinator.role + (f" ({rec.lead_coordinator.organisation})" if rec.lead_coordinator.organisation else "")
+    lead = _choice("lead_coordinator", book.lead_rules, fired["lead"], fact, f"{lead_result}, {rec.lead_coordinator.collaboration}")
+    explanation = Explanation(rec.case_id, rec.municipality, rec.rules_version, steps, profile, lead,
+                              [i.id for i in rec.interventions])
+    if why and why_not:
+        raise WegwijzerError("ask either --why or --why-not, not both")
+    if why:
+        explanation.question = f"why {why}"
+        explanation.reasons = _why(engine, explanation, fact, why)
+    elif why_not:
+        explanation.question = f"why not {why_not}"
+        explanation.reasons = _why_not(engine, explanation, fact, fired, why_not)
+    return explanation
+
+
+def _known_target(book: Any, target: str) -> None:
+    known = set(book.interventions) | set(book.flowchart.nodes) | {r.id for r in book.profile_rules} | {r.id for r in book.lead_rules}
+    if target not in known:
+        raise WegwijzerError(f"'{target}' is no intervention, flowchart node or rule{suggest(target, known)}")
+
+
+def _rule_reason(rules: list[Rule], choice: Choice, target: str, fact: dict[str, Any]) -> Reason | None:
+    rule = next((r for r in rules if r.id == target), None)
+    if rule is None:
+        return None
+    if rule.id == choice.rule:
+        return Reason(target, rule.file, rule.line, f"chosen: {describe(rule.when)}",
+                      [f"held: {b}" for b in choice.because] + [f"earlier rule '{rid}' did not hold: {why}" for rid, _, why in choice.skipped])
+    if holds(rule.when, fact):
+        return Reason(target, rule.file, rule.line, f"its condition holds, but an earlier rule came first: '{choice.rule}' ({_where(choice.file, choice.line)})")
+    return Reason(target, rule.file, rule.line, "its condition does not hold", [f"failed: {_failed(rule.when, fact, rule.file)}"])
+
+
+def _why(engine: Any, ex: Explanation, fact: dict[str, Any], target: str) -> list[Reason]:
+    book = engine.book
+    _known_target(book, target)
+    for rules, choice in ((book.profile_rules, ex.profile), (book.lead_rules, ex.lead)):
+        reason = _rule_reason(rules, choice, target, fact)
+        if reason:
+            return [reason]
+    reasons = []
+    for index, step in enumerate(ex.steps):
+        if step.node != target and step.intervention != target:
+            continue
+        path = [f"{s.node} → {s.outcome}" + (f": {'; '.join(s.because)}" if s.because else "")
+                for s in ex.steps[:index] if s.kind == "decision"]
+        reasons.append(Reason(step.node, step.file, step.line, f"reached, outcome {step.outcome}", path))
+    if not reasons:
+        raise WegwijzerError(f"'{target}' is not on this case's path; ask --why-not {target}")
+    return reasons
+
+
+def _why_not(engine: Any, ex: Explanation, fact: dict[str, Any], fired: dict[str, set[str]], target: str) -> list[Reason]:
+    book = engine.book
+    _known_target(book, target)
+    for rules, choice in ((book.profile_rules, ex.profile), (book.lead_rules, ex.lead)):
+        reason = _rule_reason(rules, choice, target, fact)
+        if reason:
+            return [reason]
+    nodes = book.flowchart.nodes
+    targets = [n for n in nodes.values() if n.id == target or (n.type == "action" and n.intervention == target)]
+    if not targets:
+        return [Reason(target, book.flowchart.file, 0, "no flowchart action suggests it")]
+    graph = flowgraph.build(book.flowchart)
+    on_path = {s.node: s for s in ex.steps}
+    reasons = []
+    for node in targets:
+        step = on_path.get(node.id)
+        if step is not None:
+            verdict = {"suggested": "reached and suggested", "already_running": "reached, but already running",
+                       "duplicate": "reached, but already suggested by an earlier node"}.get(step.outcome)
+            if verdict is None and step.outcome.startswith("covered_by_support:"):
+                verdict = f"reached, but covered by existing support ({step.outcome.split(':', 1)[1]})"
+            reasons.append(Reason(node.id, node.file, node.line, verdict or f"reached: {step.outcome}"))
+            continue
+        reasons.append(_blocked(book, graph, ex, fact, node))
+    return reasons
+
+
+def _blocked(book: Any, graph: Any, ex: Explanation, fact: dict[str, Any], target: Node) -> Reason:
+    """The decision on the path after which `target` could no longer be reached."""
+    nodes = book.flowchart.nodes
+    for step in ex.steps:
+        node = nodes[step.node]
+        if node.type != "decision" or not flowgraph.reaches(graph, node.id, target.id):
+            continue
+        taken = node.yes if step.outcome == "yes" else node.no
+        other = node.no if step.outcome == "yes" else node.yes
+        if flowgraph.reaches(graph, taken, target.id) or not flowgraph.reaches(graph, other, target.id):
+            continue
+        if step.outcome == "no":
+            detail = f"failed: {_failed(node.when, fact, node.file)}"
+        else:
+            detail = "held: " + "; ".join(_held(node.when, fact, node.file))
+        return Reason(target.id, target.file, target.line,
+                      f"not reached: decision '{node.id}' ({_where(node.file, node.line)}) went {step.outcome}",
+                      [f"{node.question_nl}", f"condition: {describe(node.when)}", detail, f"source: {node.source}"])
+    return Reason(target.id, target.file, target.line, "not reachable from start (run wegwijzer check)")
+
+
+# ------------------------------------------------------------------ text
+
+
+def render(ex: Explanation) -> str:
+    out = [f"Case {ex.case_id or '(no id)'} ({ex.municipality}), rules {ex.rules_version}", "", "Path through the flowchart:"]
+    for step in ex.steps:
+        where = _where(step.file, step.line)
+        if step.kind == "decision":
+            out.append(f"  {step.node}: {step.question}  -> {step.outcome.upper()}")
+            out.append(f"      when {step.condition}")
+            out += [f"      {b}" for b in step.because]
+            out.append(f"      {where}; source {step.source}")
+        elif step.kind == "action":
+            out.append(f"  {step.node}: {step.label} [{step.intervention}] -> {step.outcome}")
+            out.append(f"      {where}; source {step.source}")
+        else:
+            out.append(f"  {step.node} ({where})")
+    for choice, title in ((ex.profile, "Profile"), (ex.lead, "Lead coordinator (regievoerder)")):
+        out += ["", f"{title}: {choice.result}, by rule '{choice.rule}' ({_where(choice.file, choice.line)}; source {choice.source})",
+                f"  when {choice.condition}"]
+        out += [f"  held: {b}" for b in choice.because]
+        out += [f"  skipped '{rid}' (line {line}): {why}" for rid, line, why in choice.skipped]
+    out += ["", "Suggested: " + (", ".join(ex.interventions) or "nothing")]
+    if ex.question:
+        out += ["", ex.question.capitalize() + "?"]
+        for reason in ex.reasons:
+            where = _where(reason.file, reason.line) if reason.line else Path(reason.file).name
+            out.append(f"  {reason.target} ({where}): {reason.verdict}")
+            out += [f"      {d}" for d in reason.details]
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--why", metavar="ID", help="an intervention, node or rule id: the path to it and what held")
+    group.add_argument("--why-not", metavar="ID", help="an intervention, node or rule id: what blocked it")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..api import Engine
+    from ..cli import read_case
+
+    engine = Engine.load(args.rules)
+    ex = explain_case(engine, read_case(args.case), args.case, why=args.why, why_not=args.why_not)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(ex.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render(ex))
+    return 0

@@ -1,0 +1,83 @@
+"""wegwijzer stats and diff, and the caseload reader they share."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from engine.caseload import iter_cases
+from engine.errors import InputError
+from workbench_helpers import CASE, caseload, copy_rules, edit, run_cli
+
+
+def test_iter_cases_jsonl_and_folder(tmp_path):
+    refs = [(ref, isinstance(data, InputError)) for ref, data in iter_cases(caseload(tmp_path))]
+    assert refs[1] == ("cases.jsonl:2", True) and len(refs) == 6
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("municipality: leiden\ndomains: {finances: {self_reliance: 2}}\n")
+    (folder / "b.json").write_text("{broken")
+    got = list(iter_cases(folder))
+    assert [r for r, _ in got] == ["a.yaml", "b.json"] and isinstance(got[1][1], InputError)
+
+
+def test_stats(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)))
+    assert code == 0
+    assert "4 of 6 case(s) advised" in out
+    assert "Referral load per organisation" in out and "leiden/schuldhulp_leiden" in out
+    assert "Cases that could not be advised (2):" in out and "bad_municipality" in out
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--format", "json")
+    data = json.loads(out)
+    assert sum(data["profiles"].values()) == 4 and data["interventions"]["debt_counselling"] == 2
+
+
+def test_missing_caseload_is_a_clean_error(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "stats", str(tmp_path / "none.jsonl"))
+    assert code == 2 and "caseload not found" in err
+
+
+def test_diff_same_rules_no_change(tmp_path, capsys):
+    rules = copy_rules(tmp_path)
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)), "--fail-on-change")
+    assert code == 0 and "0 changed" in out and "No case changes." in out
+
+
+def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
+    old = copy_rules(tmp_path, "old")
+    new = copy_rules(tmp_path, "new")
+    edit(new / "leiden_flowchart.yaml", "when: {conversations_held: {lt: 3}}", "when: {conversations_held: {lt: 6}}")
+    edit(new / "helmond_profiles.yaml", "- {lowest_self_reliance: {gte: 4}}", "- {lowest_self_reliance: {gte: 2}}")
+    cases = caseload(tmp_path)
+    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change")
+    assert code == 1
+    assert "trust_building: +4 -0" in out and "k0: +practical_help, +trust_building" in out
+    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["changed"] and len(data["bad_cases"]) == 2
+    assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 4
+
+
+def test_diff_bad_revision_is_a_clean_error(tmp_path, capsys):
+    rules = copy_rules(tmp_path)
+    code, _, err = run_cli(capsys, "diff", "no-such-revision-xyz", str(rules), "--cases", str(caseload(tmp_path)))
+    assert code == 2 and "neither a folder nor a git revision" in err
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_diff_against_git_revision(tmp_path, capsys, monkeypatch):
+    repo = tmp_path / "repo"
+    rules = copy_rules(repo)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "rules"], check=True)
+    edit(rules / "leiden_flowchart.yaml", "when: {conversations_held: {lt: 3}}", "when: {conversations_held: {lt: 6}}")
+    monkeypatch.chdir(repo)
+    code, out, _ = run_cli(capsys, "diff", "HEAD", "rules", "--cases", str(caseload(tmp_path, bad=False)))
+    assert code == 0 and "4 of 4 case(s) compared, 4 changed" in out
+    monkeypatch.chdir(tmp_path)  # not a git repository
+    code, _, err = run_cli(capsys, "diff", "HEAD", str(rules), "--cases", str(caseload(tmp_path)))
+    assert code == 2 and "not a git repository" in err

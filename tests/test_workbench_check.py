@@ -1,0 +1,127 @@
+"""wegwijzer check: the repo's rules pass; each kind of breakage is found with its file and line."""
+from __future__ import annotations
+
+import pytest
+
+from engine.conditions import parse
+from engine.workbench.check import always_holds, cannot_hold, check_rules
+from workbench_helpers import RULES, copy_rules, edit, line_of, run_cli
+
+FLOW = "leiden_flowchart.yaml"
+
+
+def errors(findings):
+    return [f for f in findings if f.severity == "error"]
+
+
+def test_repo_rules_have_no_errors(capsys):
+    assert errors(check_rules(RULES)) == []
+    code, out, _ = run_cli(capsys, "check")
+    assert code == 0
+    assert "check ok: 0 error(s)" in out
+
+
+def test_reachable_from_import_engine():
+    import engine.workbench.check as check
+    assert callable(check.check_rules)
+
+
+def test_dangling_reference(tmp_path, capsys):
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
+    line = line_of(rules / FLOW, "- id: q_declines")
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    assert code == 1
+    assert f"{rules / FLOW}:{line}: error: 'q_declines' yes points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out
+    # the node nobody points to any more is reported too
+    assert f"{rules / FLOW}:{line_of(rules / FLOW, '- id: a_reapproach_later')}: error: node 'a_reapproach_later' cannot be reached from start" in out
+    assert "check FAILED" in out
+
+
+def test_unreachable_node(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "  - id: end\n", "  - id: q_orphan\n    type: decision\n    question_nl: Wees?\n    question_en: Orphan?\n"
+         "    when: {open_to_support: true}\n    yes: end\n    no: end\n    source: practice\n  - id: end\n")
+    line = line_of(rules / FLOW, "- id: q_orphan")
+    found = [str(f) for f in check_rules(rules)]
+    assert f"{rules / FLOW}:{line}: error: node 'q_orphan' cannot be reached from start 'q_declines'" in found
+
+
+def test_cycle(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "    next: end\n    source: seed:L2117", "    next: q_declines\n    source: seed:L2117")
+    found = [str(f) for f in errors(check_rules(rules))]
+    loops = [f for f in found if "the flowchart loops" in f]
+    assert loops and all(f.startswith(f"{rules / FLOW}:") for f in loops)
+    assert any("a_social_work_team -> end" not in f and "q_declines ->" in f for f in loops)
+
+
+def test_bad_yaml_line_and_other_files_still_checked(tmp_path):
+    rules = copy_rules(tmp_path)
+    line = edit(rules / "helmond_profiles.yaml", "hit_policy: first", "hit_policy: [first")
+    edit(rules / FLOW, "yes: a_reapproach_later", "yes: nowhere")
+    found = [str(f) for f in errors(check_rules(rules))]
+    assert any(f.startswith(f"{rules / 'helmond_profiles.yaml'}:") and "YAML syntax" in f for f in found)
+    assert any("points to unknown node 'nowhere'" in f for f in found)
+
+
+def test_unknown_field_in_condition(tmp_path, capsys):
+    rules = copy_rules(tmp_path)
+    line = edit(rules / FLOW, "when: {circumstances.parenting_concerns: true}", "when: {circumstances.parenting_concern: true}")
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    assert code == 1
+    assert f"{rules / FLOW}:{line}: error: [q_parenting] unknown field 'circumstances.parenting_concern' (did you mean 'circumstances.parenting_concerns'?)" in out
+
+
+def test_rung_above_six(tmp_path):
+    rules = copy_rules(tmp_path)
+    line = edit(rules / FLOW, "- {ladder_rung: 1}", "- {ladder_rung: {gt: 6}}")
+    found = [str(f) for f in errors(check_rules(rules))]
+    assert f"{rules / FLOW}:{line}: error: [q_isolated] 'ladder_rung' gt 6 can never hold: the field runs from 1 to 6" in found
+
+
+def test_contradiction_and_missing_branch_and_unknown_intervention(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "when: {conversations_held: {lt: 3}}", "when: {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
+    edit(rules / FLOW, "intervention: parenting_support", "intervention: parenting_suport")
+    found = [str(f) for f in errors(check_rules(rules))]
+    assert any("the condition of 'q_few_conversations' can never hold" in f for f in found)
+    assert any("action node 'a_parenting_support' has no label: intervention 'parenting_suport' is not in the catalogue" in f for f in found)
+
+
+def test_rule_after_unconditional_and_profile_never_produced(tmp_path):
+    rules = copy_rules(tmp_path)
+    profiles = rules / "helmond_profiles.yaml"
+    edit(profiles, "  - id: treatment_for_care_needs", "  - id: everyone\n    profile: social_activation\n    when: {}\n"
+         "    rationale_nl: x\n    rationale_en: x\n    source: practice\n  - id: treatment_for_care_needs")
+    findings = check_rules(rules)
+    warnings = [str(f) for f in findings if f.severity == "warning"]
+    assert any("profile rule 'treatment_for_care_needs' comes after 'everyone'" in w and "can never be chosen" in w for w in warnings)
+    assert any("profile 'work_activation' is never produced" in w for w in warnings)
+
+
+def test_missing_source_is_an_error(tmp_path):
+    rules = copy_rules(tmp_path)
+    line = edit(rules / FLOW, "    source: seed:L1212, seed:L1580-1584\n", "")
+    found = [str(f) for f in errors(check_rules(rules))]
+    assert any(f.startswith(f"{rules / FLOW}:") and "no source" in f for f in found)
+
+
+def test_missing_folder_is_a_clean_error(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "check", "--rules", str(tmp_path / "nope"))
+    assert code == 2 and "rules folder not found" in err
+
+
+@pytest.mark.parametrize("raw, never, always", [
+    ({"all": [{"ladder_rung": {"lt": 3}}, {"ladder_rung": {"gte": 3}}]}, True, False),
+    ({"all": [{"municipality": "leiden"}, {"municipality": "helmond"}]}, True, False),
+    ({"any": [{"open_to_support": True}, {"open_to_support": False}]}, False, True),
+    ({"all": [{"wishes": {"contains": "exercise"}}, {"not": {"wishes": {"contains": "exercise"}}}]}, True, False),
+    # an optional field left out satisfies both negations
+    ({"all": [{"not": {"ladder_rung": {"lt": 3}}}, {"not": {"ladder_rung": {"gte": 3}}}]}, False, False),
+    ({}, False, True),
+])
+def test_condition_logic(raw, never, always):
+    cond = parse(raw, "t.yaml", 1)
+    assert cannot_hold(cond) is never
+    assert always_holds(cond) is always
