@@ -48,16 +48,16 @@ def test_diff_same_rules_no_change(tmp_path, capsys):
 def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
     old = copy_rules(tmp_path, "old")
     new = copy_rules(tmp_path, "new")
-    edit(new / "leiden_flowchart.yaml", "when: {conversations_held: {lt: 3}}", "when: {conversations_held: {lt: 6}}")
+    edit(new / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
     edit(new / "helmond_profiles.yaml", "- {lowest_self_reliance: {gte: 4}}", "- {lowest_self_reliance: {gte: 2}}")
     cases = caseload(tmp_path)
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change")
     assert code == 1
-    assert "trust_building: +4 -0" in out and "k0: +practical_help, +trust_building" in out
+    assert "trust_building: +2 -0" in out and "k0: +practical_help, +trust_building" in out
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--format", "json")
     data = json.loads(out)
     assert code == 0 and data["changed"] and len(data["bad_cases"]) == 2
-    assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 4
+    assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 2
 
 
 def test_diff_bad_revision_is_a_clean_error(tmp_path, capsys):
@@ -74,10 +74,10 @@ def test_diff_against_git_revision(tmp_path, capsys, monkeypatch):
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "rules"], check=True)
-    edit(rules / "leiden_flowchart.yaml", "when: {conversations_held: {lt: 3}}", "when: {conversations_held: {lt: 6}}")
+    edit(rules / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
     monkeypatch.chdir(repo)
     code, out, _ = run_cli(capsys, "diff", "HEAD", "rules", "--cases", str(caseload(tmp_path, bad=False)))
-    assert code == 0 and "4 of 4 case(s) compared, 4 changed" in out
+    assert code == 0 and "4 of 4 case(s) compared, 2 changed" in out
     monkeypatch.chdir(tmp_path)  # not a git repository
     code, _, err = run_cli(capsys, "diff", "HEAD", str(rules), "--cases", str(caseload(tmp_path)))
     assert code == 2 and "not a git repository" in err
