@@ -42,7 +42,7 @@ button{font:inherit;padding:.5rem 1.2rem;background:var(--accent);color:#fff;bor
 ol.interventions li{margin-bottom:.6rem}
 .radar{max-width:100%;height:auto}
 .radar .grid{fill:none;stroke:#ddd}.radar .axis{stroke:#bbb}
-.radar text{font-size:12px;fill:#333}.radar .tick{font-size:10px;fill:#888}
+.radar text{font-size:13px;fill:#333}.radar .tick{font-size:10px;fill:#888}
 .radar polygon.self-reliance{fill:rgba(11,92,173,.25);stroke:#0b5cad;stroke-width:2}
 .radar circle.self-reliance{fill:#0b5cad}
 .radar polygon.satisfaction{fill:none;stroke:#c05a00;stroke-width:2;stroke-dasharray:6 4}
@@ -220,6 +220,7 @@ def form_page(book: Rulebook, values: Values, errors: dict[str, str] | None = No
 def result_html(rec: Recommendation, domains: dict[str, dict[str, Any]]) -> str:
     p, lead = rec.client_profile, rec.lead_coordinator
     names = {r.organisation: r.name for r in rec.referrals}
+    labels = {i.id: i.label_nl for i in rec.interventions}
     case = f" — casus {h(rec.case_id)}" if rec.case_id else ""
     out = [f'<h1>Advies{case} <span class="muted">(gemeente {h(rec.municipality.capitalize())})</span></h1>']
 
@@ -254,7 +255,7 @@ def result_html(rec: Recommendation, domains: dict[str, dict[str, Any]]) -> str:
                 notes.append("toestemming gegeven")
             else:
                 notes.append("er worden geen gegevens gedeeld")
-            out.append(f"<li><strong>{h(ref.name)}</strong> voor: {h(', '.join(ref.for_))} — {'; '.join(notes)}</li>")
+            out.append(f"<li><strong>{h(ref.name)}</strong> voor: {h(', '.join(labels.get(i, i) for i in ref.for_))} — {'; '.join(notes)}</li>")
         out.append("</ul></section>")
 
     if rec.advice:

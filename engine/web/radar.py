@@ -7,16 +7,16 @@ from html import escape
 from ..model import DOMAIN_IDS
 from .labels import DOMAINS
 
-SIZE = 420
-CENTRE = SIZE / 2
-RADIUS = 140
+WIDTH, HEIGHT = 640, 420  # wide: the labels left and right of the chart need room
+CENTRE_X, CENTRE_Y = WIDTH / 2, HEIGHT / 2
+RADIUS = 150
 LEVELS = 5
 
 
 def _point(index: int, value: float) -> tuple[float, float]:
     angle = -math.pi / 2 + 2 * math.pi * index / len(DOMAIN_IDS)
     r = RADIUS * value / LEVELS
-    return CENTRE + r * math.cos(angle), CENTRE + r * math.sin(angle)
+    return CENTRE_X + r * math.cos(angle), CENTRE_Y + r * math.sin(angle)
 
 
 def _points(values: list[float]) -> str:
@@ -26,7 +26,7 @@ def _points(values: list[float]) -> str:
 def radar_svg(self_reliance: dict[str, int], satisfaction: dict[str, int] | None = None) -> str:
     """Self-reliance (solid) and, where given, satisfaction (dashed), 1-5 per domain; unscored domains sit at the centre."""
     satisfaction = {d: v for d, v in (satisfaction or {}).items() if v is not None}
-    out = [f'<svg class="radar" viewBox="0 0 {SIZE} {SIZE}" width="{SIZE}" height="{SIZE}" role="img" '
+    out = [f'<svg class="radar" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
            'aria-labelledby="radar-title radar-desc" xmlns="http://www.w3.org/2000/svg">',
            '<title id="radar-title">Leefgebieden: zelfredzaamheid' + (" en tevredenheid" if satisfaction else "") + "</title>"]
     described = "; ".join(
@@ -37,9 +37,9 @@ def radar_svg(self_reliance: dict[str, int], satisfaction: dict[str, int] | None
         out.append(f'<polygon class="grid" points="{_points([level] * len(DOMAIN_IDS))}"/>')
     for index, domain in enumerate(DOMAIN_IDS):
         x, y = _point(index, LEVELS)
-        out.append(f'<line class="axis" x1="{CENTRE}" y1="{CENTRE}" x2="{x:.1f}" y2="{y:.1f}"/>')
-        lx, ly = _point(index, LEVELS + 0.9)
-        anchor = "middle" if abs(lx - CENTRE) < 20 else ("start" if lx > CENTRE else "end")
+        out.append(f'<line class="axis" x1="{CENTRE_X}" y1="{CENTRE_Y}" x2="{x:.1f}" y2="{y:.1f}"/>')
+        lx, ly = _point(index, LEVELS + 0.6)
+        anchor = "middle" if abs(lx - CENTRE_X) < 20 else ("start" if lx > CENTRE_X else "end")
         mark = "" if domain in self_reliance else " (–)"
         out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" dominant-baseline="middle">'
                    f"{escape(DOMAINS[domain] + mark)}</text>")
