@@ -172,3 +172,10 @@ def test_page_escapes_everything(client: TestClient) -> None:
     assert "&lt;script&gt;" in html
     bad = client.post("/advies", data={**FORM, "case_id": evil}).text
     assert evil not in bad and "&lt;script&gt;" in bad
+
+
+def test_page_errors_are_pages(engine: Engine) -> None:
+    small = TestClient(create_app(engine, token="", max_body=256))
+    response = small.post("/advies", data={**FORM, "case_id": "x" * 400})
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html") and "Terug naar het formulier" in response.text

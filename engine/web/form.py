@@ -96,34 +96,3 @@ def form_field(path: str, rows: dict[int, int] | None = None) -> str:
 def input_id(name: str) -> str:
     return "f-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
-
-def values_of(data: dict[str, Any]) -> Values:
-    """The inverse, for filling the form from an assessment (used by tests and the sample link)."""
-    values: Values = {}
-    for key in ("municipality", *_SCALARS):
-        if data.get(key) is not None:
-            values[key] = [str(data[key])]
-    for key in ("open_to_support", "consent_to_share"):
-        if data.get(key, key == "open_to_support"):
-            values[key] = ["on"]
-    for domain, score in (data.get("domains") or {}).items():
-        for part, value in score.items():
-            if value is not None:
-                values[f"domains.{domain}.{part}"] = [str(value)]
-    for name, value in (data.get("circumstances") or {}).items():
-        if value is True:
-            values[f"circumstances.{name}"] = ["on"]
-        elif isinstance(value, str):
-            values[f"circumstances.{name}"] = [value]
-    for name, value in (data.get("household") or {}).items():
-        if value is not None:
-            values[f"household.{name}"] = [str(value).lower()]
-    values["wishes"] = list(data.get("wishes") or [])
-    values["current_interventions"] = list(data.get("current_interventions") or [])
-    for row, entry in enumerate((data.get("existing_support") or [])[:SUPPORT_ROWS]):
-        values[f"existing_support[{row}].kind"] = [entry["kind"]]
-        if entry.get("organisation"):
-            values[f"existing_support[{row}].organisation"] = [entry["organisation"]]
-        if entry.get("trusted"):
-            values[f"existing_support[{row}].trusted"] = ["on"]
-    return values
