@@ -1,0 +1,66 @@
+"""Reading a request body within a size limit, and decoding it as JSON or as a form."""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from . import problems
+from .problems import Problem
+
+DEFAULT_MAX_BODY = 64 * 1024
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(413, problems.BODY_TOO_LARGE, f"the request body is larger than {limit} bytes")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 when Content-Length or the bytes actually received exceed `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise _too_large(limit)
+        except ValueError:
+            raise Problem(400, problems.MALFORMED_JSON, "the Content-Length header is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # a missing or lying Content-Length (chunked transfer) is caught here
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body as JSON: 415 for another media type, 400 when it does not parse."""
+    media = _media_type(request)
+    if media and media != "application/json" and not media.endswith("+json"):
+        raise Problem(415, problems.UNSUPPORTED_MEDIA_TYPE, f"send the assessment as application/json, not {media}")
+    raw = await read_body(request, limit)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Problem(400, problems.MALFORMED_JSON, "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        # position only: the message never quotes the body
+        raise Problem(400, problems.MALFORMED_JSON, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                      [("(body)", f"{exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+
+
+async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded body as (name, value) pairs, in order."""
+    raw = await read_body(request, limit)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(400, problems.MALFORMED_JSON, "the form is not UTF-8 text") from None
+    return parse_qsl(text, keep_blank_values=True, max_num_fields=1000)

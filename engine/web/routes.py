@@ -1,0 +1,111 @@
+"""The HTTP API under /v1: recommend, explain, schema, rules; and /healthz.
+
+Endpoints read the body themselves (size limit, 400 for malformed JSON) and hand plain data
+to engine.api, which validates it once (422 naming the field). The engine call runs in
+the threadpool; the engine serialises its durable-rules calls with its own lock.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..api import Engine
+from ..cli import schema_document
+from ..resolve import resolve, walk
+from . import problems
+from .intake import read_json
+
+router = APIRouter()
+
+ASSESSMENT_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
+ERRORS = problems.openapi_responses(400, 401, 413, 415, 422)
+
+
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+@router.post("/v1/recommend", summary="Advice for one assessment", openapi_extra={"requestBody": ASSESSMENT_BODY},
+             responses={200: {"description": "The recommendation", **_json("Recommendation")}, **ERRORS})
+async def recommend(request: Request) -> Response:
+    data = await read_json(request, request.app.state.max_body)
+    rec = await run_in_threadpool(engine_of(request).recommend, data)
+    return Response(rec.model_dump_json(by_alias=True), media_type="application/json")
+
+
+def explain_case(engine: Engine, data: Any) -> dict[str, Any]:
+    """engine.workbench.explain's explanation where that module is installed, else the flowchart path here."""
+    try:
+        from ..workbench import explain as workbench_explain  # built on another branch
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("engine.workbench", "engine.workbench.explain"):
+            raise  # the module is there but something it needs is not: a real error
+        workbench_explain = None
+    if workbench_explain is not None and hasattr(workbench_explain, "explain"):
+        result = workbench_explain.explain(engine, data)
+        return result.model_dump(by_alias=True, mode="json") if hasattr(result, "model_dump") else result
+    assessment, _, fired = engine.evaluate(data)
+    rec = resolve(engine.book, assessment, fired)
+    path = []
+    for node, branch in walk(engine.book, fired["flowchart"]):
+        step: dict[str, Any] = {"node": node.id, "type": node.type, "branch": branch, "line": node.line, "source": node.source}
+        if node.type == "decision":
+            step.update(question_nl=node.question_nl, question_en=node.question_en)
+        elif node.type == "action":
+            step.update(intervention=node.intervention, reason_nl=node.reason_nl, reason_en=node.reason_en)
+        path.append(step)
+    return {
+        "case_id": rec.case_id, "municipality": rec.municipality, "rules_version": rec.rules_version,
+        "explained_by": "engine.resolve.walk",
+        "path": path, "trace": [step.model_dump(mode="json") for step in rec.trace],
+    }
+
+
+@router.post("/v1/explain", summary="The path through the flowchart for one assessment",
+             openapi_extra={"requestBody": ASSESSMENT_BODY},
+             responses={200: {"description": "Flowchart path and rule trace", "content": {"application/json": {"schema": {"type": "object"}}}}, **ERRORS})
+async def explain(request: Request) -> JSONResponse:
+    data = await read_json(request, request.app.state.max_body)
+    return JSONResponse(await run_in_threadpool(explain_case, engine_of(request), data))
+
+
+@router.get("/v1/schema", summary="JSON Schema of Assessment and Recommendation",
+            responses={200: {"description": "JSON Schemas", "content": {"application/json": {"schema": {"type": "object"}}}},
+                       **problems.openapi_responses(401)})
+def schema() -> dict[str, Any]:
+    return schema_document("both")
+
+
+def rules_summary(engine: Engine) -> dict[str, Any]:
+    book = engine.book
+    nodes = book.flowchart.nodes.values()
+    return {
+        "rules_version": book.version,
+        "counts": {
+            "nodes": len(book.flowchart.nodes),
+            "decisions": sum(1 for n in nodes if n.type == "decision"),
+            "rules": len(book.profile_rules) + len(book.lead_rules),
+            "interventions": len(book.interventions),
+            "organisations": sum(len(m.organisations) for m in book.municipalities.values()),
+        },
+        "municipalities": sorted(book.municipalities),
+    }
+
+
+@router.get("/v1/rules", summary="Version and size of the loaded rules",
+            responses={200: {"description": "rules_version and counts", "content": {"application/json": {"schema": {"type": "object"}}}},
+                       **problems.openapi_responses(401)})
+def rules(request: Request) -> dict[str, Any]:
+    return rules_summary(engine_of(request))
+
+
+@router.get("/healthz", summary="Liveness; always open")
+def healthz(request: Request) -> dict[str, str]:
+    return {"status": "ok", "rules_version": engine_of(request).rules_version}
