@@ -55,7 +55,6 @@ def first_hit(rules: list[Rule], fired: set[str], what: str) -> Rule:
 
 def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) -> Recommendation:
     a = assessment
-    municipality = book.municipalities[a.municipality]
     trace: list[TraceStep] = []
     findings: list[Node] = []
     advice: list[Advice] = []

@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ..api import Engine
 from ..cli import schema_document
-from ..resolve import resolve, walk
 from . import problems
 from .intake import read_json
 
@@ -41,31 +40,10 @@ async def recommend(request: Request) -> Response:
 
 
 def explain_case(engine: Engine, data: Any) -> dict[str, Any]:
-    """engine.workbench.explain's explanation where that module is installed, else the flowchart path here."""
-    try:
-        from ..workbench import explain as workbench_explain  # built on another branch
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("engine.workbench", "engine.workbench.explain"):
-            raise  # the module is there but something it needs is not: a real error
-        workbench_explain = None
-    if workbench_explain is not None and hasattr(workbench_explain, "explain"):
-        result = workbench_explain.explain(engine, data)
-        return result.model_dump(by_alias=True, mode="json") if hasattr(result, "model_dump") else result
-    assessment, _, fired = engine.evaluate(data)
-    rec = resolve(engine.book, assessment, fired)
-    path = []
-    for node, branch in walk(engine.book, fired["flowchart"]):
-        step: dict[str, Any] = {"node": node.id, "type": node.type, "branch": branch, "line": node.line, "source": node.source}
-        if node.type == "decision":
-            step.update(question_nl=node.question_nl, question_en=node.question_en)
-        elif node.type == "action":
-            step.update(intervention=node.intervention, reason_nl=node.reason_nl, reason_en=node.reason_en)
-        path.append(step)
-    return {
-        "case_id": rec.case_id, "municipality": rec.municipality, "rules_version": rec.rules_version,
-        "explained_by": "engine.resolve.walk",
-        "path": path, "trace": [step.model_dump(mode="json") for step in rec.trace],
-    }
+    """The same explanation as `wegwijzer explain`: the path, the conditions, the chosen rules."""
+    from ..workbench.explain import explain_case as explain
+
+    return explain(engine, data).as_dict()
 
 
 @router.post("/v1/explain", summary="The path through the flowchart for one assessment",

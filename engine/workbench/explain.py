@@ -79,8 +79,17 @@ class Explanation:
     reasons: list[Reason] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain data; rule files by name only, so output does not depend on where rules are installed."""
         from dataclasses import asdict
-        return asdict(self)
+
+        def names(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: Path(v).name if k == "file" and isinstance(v, str) else names(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [names(v) for v in value]
+            return value
+
+        return names(asdict(self))
 
 
 def _where(file: str, line: int | None) -> str:
