@@ -127,9 +127,19 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
             for member in spec.values:
                 fact[set_key(field, member)] = member in members[field]
             continue
-        value = values.get(field)
+        value = _plain_number(values.get(field))
         if spec.optional:
             fact[present_key(field)] = value is not None
         if value is not None:
             fact[field] = value
     return fact
+
+
+def _plain_number(value: Any) -> Any:
+    """Floats as durable-rules can read them: its JSON parser refuses exponents (1e-05, 1e+16).
+    Whole floats become ints; others are rounded to 4 decimals, which never prints an exponent
+    within the model's bounds."""
+    if isinstance(value, float):
+        value = round(value, 4)
+        return int(value) if value.is_integer() else value
+    return value

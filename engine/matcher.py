@@ -74,6 +74,12 @@ class Matcher:
     def _fired_append(self, rule_id: str) -> None:
         self._fired.append(rule_id)
 
+    def _delete(self, ruleset: str, sid: str) -> None:
+        try:
+            self._host.delete_state(ruleset, sid)
+        except Exception:  # a session that never started has nothing to delete
+            pass
+
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
         fired: dict[str, set[str]] = {}
@@ -87,8 +93,10 @@ class Matcher:
                     self._host.assert_fact(ruleset, {**fact, "sid": sid})
                 except durable_engine.MessageNotHandledException:
                     pass  # no rule of this set matched: an ordinary outcome
-                finally:
-                    self._host.delete_state(ruleset, sid)
+                except Exception as exc:
+                    self._delete(ruleset, sid)
+                    raise EvaluationError(f"the rule engine refused the case in {kind}: {exc}") from None
+                self._delete(ruleset, sid)
                 if self._host.failures:
                     raise EvaluationError(f"a rule action failed in {kind}: {self._host.failures[0]!r}")
                 fired[kind] = set(self._fired)

@@ -97,7 +97,7 @@ class Assessment(_Strict):
     age: int | None = Field(None, ge=16, le=120)
     household: Household | None = None
     ladder_rung: int | None = Field(None, ge=1, le=6, description="Participatieladder rung")
-    years_on_benefit: float | None = Field(None, ge=0)
+    years_on_benefit: float | None = Field(None, ge=0, le=105, description="years; at most a lifetime")
     wage_value_pct: int | None = Field(None, ge=0, le=100, description="Helmond screening (loonwaarde)")
     conversations_held: int | None = Field(None, ge=0)
     open_to_support: bool = True

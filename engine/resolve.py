@@ -97,9 +97,12 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
             advice.append(Advice(id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
                                  text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source))
     if not interventions and a.open_to_support:
-        nothing = book.resolution.nothing_needed
-        advice.append(Advice(id="nothing_needed", text_nl=nothing.text_nl, text_en=nothing.text_en,
-                             rule="resolution/nothing_needed", source=nothing.source))
+        # nothing new: either nothing was called for, or all of it is already running
+        called_for = any(node.type == "action" for node, _ in path)
+        key = "all_running" if called_for else "nothing_needed"
+        text = getattr(book.resolution, key)
+        advice.append(Advice(id=key, text_nl=text.text_nl, text_en=text.text_en,
+                             rule=f"resolution/{key}", source=text.source))
 
     profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
     labels = book.profile_labels[profile_rule.profile]
@@ -134,15 +137,18 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
                 return index  # the catch-all tier
         return len(tiers)
 
+    listed_order: dict[str, int] = {}
+    for tier in tiers:
+        for iid in tier.interventions:
+            listed_order.setdefault(iid, len(listed_order))
     keyed = []
     for position, node in enumerate(findings):
         item = book.interventions[node.intervention]
         score = a.domains.get(item.domain) if item.domain else None
         priority = score.priority if score and score.priority is not None else NO_PRIORITY
         tier = tier_of(item.id, item.domain)
-        listed = tiers[tier].interventions if tier < len(tiers) else []
-        order_in_tier = listed.index(item.id) if item.id in listed else len(listed)
-        keyed.append(((tier, priority, order_in_tier, item.step, position), node, item, tier))
+        order = listed_order.get(item.id, len(listed_order))
+        keyed.append(((tier, priority, order, item.step, position), node, item, tier))
     keyed.sort(key=lambda entry: entry[0])
 
     acute_tiers = {i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None}

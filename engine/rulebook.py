@@ -198,6 +198,7 @@ class ResolutionFile(_Schema):
     ranking: RankingIn
     already_covered_by_support: dict[str, list[str]]
     consent: ConsentIn
+    all_running: NothingNeededIn
     nothing_needed: NothingNeededIn
 
 
