@@ -49,7 +49,7 @@ def test_recommend_matches_the_library_and_uses_for(client: TestClient, engine: 
 
 def test_explain_gives_the_flowchart_path(client: TestClient) -> None:
     body = client.post("/v1/explain", json=CASE).json()
-    assert body["steps"][0]["node"] == "q_declines" and body["steps"][0]["outcome"] == "no"
+    assert body["steps"][0]["node"] == "q_unsafe" and body["steps"][0]["outcome"] == "no"
     assert body["steps"][0]["file"] == "leiden_flowchart.yaml"
     assert body["steps"][-1]["kind"] == "end"
     assert body["profile"]["rule"] and body["lead"]["rule"]
