@@ -6,6 +6,7 @@ threads, so one lock serialises the calls into it.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from typing import Any, Callable
@@ -61,7 +62,9 @@ class Matcher:
         self._sids = itertools.count(1)
         self.rulesets = compile_rulesets(book, self._prefix)
         self._host = _Host(self._record)
-        self._host.set_rulesets(self.rulesets)
+        # durable-rules consumes its argument (it deletes each rule's 'run'): give it a copy so
+        # `rulesets` stays the complete compiled form, reusable by tools and benchmarks
+        self._host.set_rulesets(copy.deepcopy(self.rulesets))
 
     def _record(self, rule_id: str) -> None:
         try:
