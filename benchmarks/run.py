@@ -7,8 +7,9 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
 - engine: `Engine.recommend(dict)` end to end (validation, fact, durable-rules, resolution);
   cases/s and per-case p50 / p99 latency;
 - floor: durable-rules alone on the same compiled rulesets (Matcher.rulesets) and the same
-  facts, with actions that do nothing (own Host subclass), the same assert/delete per
-  ruleset per case. No engine built on durable-rules can beat this;
+  facts as the engine asserts them (Matcher.durable_fact, prepared before timing), with
+  actions that do nothing (own Host subclass), the same assert/delete per ruleset per case.
+  No engine built on these rulesets can beat this;
 - reference: engine.conditions.holds over every decision, profile and lead condition on
   the same facts (plain Python, no durable-rules);
 - RSS growth (VmRSS from /proc/self/status) over --rss-n recommend calls (default
@@ -20,6 +21,7 @@ Timings are medians over --repeats runs. Nothing here asserts a target: it repor
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import itertools
 import json
@@ -41,6 +43,7 @@ import durable.engine as durable_engine  # noqa: E402
 from engine.api import Engine, parse_assessment  # noqa: E402
 from engine.conditions import holds  # noqa: E402
 from engine.facts import build_fact  # noqa: E402
+from engine.matcher import Matcher  # noqa: E402
 from engine.synth import MUNICIPALITIES, generate  # noqa: E402
 
 TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0}
@@ -93,23 +96,30 @@ class Floor:
 
     _ids = itertools.count(1)
 
-    def __init__(self, rulesets: dict[str, dict[str, Any]]):
+    def __init__(self, matcher: Matcher):
         prefix = f"floor{next(self._ids)}_"
-        self.names = [prefix + name for name in rulesets]
+        self.matcher = matcher
+        self.kinds = [(kind, f"{prefix}{kind}") for kind in matcher.KINDS]
         self.host = _NullHost()
-        self.host.set_rulesets({prefix + name: body for name, body in rulesets.items()})
+        self.host.set_rulesets({f"{prefix}{kind}": copy.deepcopy(matcher.rulesets[f"{matcher._prefix}_{kind}"])
+                                for kind in matcher.KINDS})
         self.sids = itertools.count(1)
 
-    def run(self, facts: list[dict[str, Any]]) -> float:
-        host, names, sids = self.host, self.names, self.sids
+    def prepare(self, facts: list[dict[str, Any]]) -> list[list[tuple[str, dict[str, Any]]]]:
+        """Per case, per rule set, exactly the fact the engine's matcher asserts (untimed)."""
+        return [[(name, self.matcher.durable_fact(kind, fact, "")) for kind, name in self.kinds] for fact in facts]
+
+    def run(self, prepared: list[list[tuple[str, dict[str, Any]]]]) -> float:
+        host, sids = self.host, self.sids
         not_handled = durable_engine.MessageNotHandledException
         gc.collect()
         start = time.perf_counter()
-        for fact in facts:
-            for name in names:
+        for case in prepared:
+            for name, fact in case:
                 sid = str(next(sids))
+                fact["sid"] = sid
                 try:
-                    host.assert_fact(name, {**fact, "sid": sid})
+                    host.assert_fact(name, fact)
                 except not_handled:
                     pass
                 finally:
@@ -189,12 +199,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     cases = caseload(args.n, args.seed)
     engine = Engine.load()
     facts = [build_fact(parse_assessment(case)) for case in cases]
-    floor = Floor(engine._matcher.rulesets)
+    floor = Floor(engine._matcher)
+    prepared = floor.prepare(facts)
     conds = reference_conditions(engine)
 
     # warm-up, then interleaved repeats so drift hits all three alike
     time_engine(engine, cases[:200])
-    floor.run(facts[:200])
+    floor.run(prepared[:200])
     time_reference(conds, facts[:200])
     engine_runs, floor_runs, reference_runs, p50s, p99s = [], [], [], [], []
     for _ in range(args.repeats):
@@ -202,7 +213,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         engine_runs.append(len(cases) / seconds)
         p50s.append(percentile(latencies, 0.50))
         p99s.append(percentile(latencies, 0.99))
-        floor_runs.append(len(cases) / floor.run(facts))
+        floor_runs.append(len(cases) / floor.run(prepared))
         reference_runs.append(len(cases) / time_reference(conds, facts))
 
     result: dict[str, Any] = {
