@@ -61,3 +61,27 @@ def test_durable_rules_fire_exactly_what_the_reference_says(engine):
         assert fact == build_fact(parse_assessment(case))
         expected = {kind: {rid for rid, cond in rules if holds(cond, fact)} for kind, rules in sets.items()}
         assert fired == expected, case["case_id"]
+
+
+def _fact_as_before(assessment) -> dict:
+    """build_fact's field loop as it was before its keys were precomputed (the reference)."""
+    from engine.facts import ALWAYS, FIELDS, present_key, set_key
+
+    full = build_fact(assessment)
+    fact = {ALWAYS: True}
+    for field, spec in FIELDS.items():
+        if spec.kind == "set":
+            for member in spec.values:
+                fact[set_key(field, member)] = full[set_key(field, member)]
+            continue
+        if spec.optional:
+            fact[present_key(field)] = field in full
+        if field in full:
+            fact[field] = full[field]
+    return fact
+
+
+def test_fact_keys_and_order_as_before():
+    for case in caseload():
+        assessment = parse_assessment(case)
+        assert list(build_fact(assessment).items()) == list(_fact_as_before(assessment).items())
