@@ -94,7 +94,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(Advice(id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
                                          rule=ref, source=node.source))
-        trace.append(TraceStep.model_construct(rule=ref, file=_name(node.file), line=node.line, kind=node.type,
+        trace.append(TraceStep(rule=ref, file=_name(node.file), line=node.line, kind=node.type,
                                outcome=outcome, source=node.source))
 
     interventions = rank(book, a, findings)
@@ -119,7 +119,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
-        trace.append(TraceStep.model_construct(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
+        trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
                                kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
 
     warnings = input_warnings(a) + warnings
