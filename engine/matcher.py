@@ -20,7 +20,23 @@ from .rulebook import Rulebook
 _host_ids = itertools.count(1)
 
 
-class _Host(durable_engine.Host):
+class SyncHost(durable_engine.Host):
+    """A durable-rules Host without its background dispatch threads.
+
+    durable.engine.Host.__init__ calls `_run()`, which starts two timer threads that wake
+    every 0.2 s and run any pending action of any session (`Ruleset.dispatch`). Everything
+    here runs synchronously inside `assert_fact`, so those threads only race with it: seen
+    here about once in 20,000 cases under load, an action ran on the timer thread, firings
+    were lost from one rule set or recorded under the next one, and durable-rules logged
+    "Could not complete and start action, error code: 307". No timers, no async actions
+    are used, so the threads are not started at all (durable-rules is pinned at 2.0.28).
+    """
+
+    def _run(self) -> None:
+        return None
+
+
+class _Host(SyncHost):
     """Resolves every action name to one recorder; actions only note which rule fired."""
 
     def __init__(self, record: Callable[[str], None]):
