@@ -122,14 +122,15 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
     }
 
     fact: dict[str, Any] = {ALWAYS: True}
-    for field, spec in FIELDS.items():
-        if spec.kind == "set":
-            for member in spec.values:
-                fact[set_key(field, member)] = member in members[field]
+    for field, spec_kind, presence, keyed_members in _LAYOUT:  # FIELDS, in order, keys precomputed
+        if spec_kind == "set":
+            present = members[field]
+            for key, member in keyed_members:
+                fact[key] = member in present
             continue
         value = _plain_number(values.get(field))
-        if spec.optional:
-            fact[present_key(field)] = value is not None
+        if presence is not None:
+            fact[presence] = value is not None
         if value is not None:
             fact[field] = value
     return fact
@@ -143,3 +144,12 @@ def _plain_number(value: Any) -> Any:
         value = round(value, 4)
         return int(value) if value.is_integer() else value
     return value
+
+
+# (field, kind, presence key or None, ((set key, member), ...)) for every field, in FIELDS
+# order: build_fact runs once per case, so its keys are worked out once, here
+_LAYOUT: tuple[tuple[str, str, str | None, tuple[tuple[str, str], ...]], ...] = tuple(
+    (field, spec.kind, present_key(field) if spec.optional and spec.kind != "set" else None,
+     tuple((set_key(field, member), member) for member in spec.values) if spec.kind == "set" else ())
+    for field, spec in FIELDS.items()
+)

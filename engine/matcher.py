@@ -6,6 +6,7 @@ threads, so one lock serialises the calls into it.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from typing import Any, Callable
@@ -19,7 +20,23 @@ from .rulebook import Rulebook
 _host_ids = itertools.count(1)
 
 
-class _Host(durable_engine.Host):
+class SyncHost(durable_engine.Host):
+    """A durable-rules Host without its background dispatch threads.
+
+    durable.engine.Host.__init__ calls `_run()`, which starts two timer threads that wake
+    every 0.2 s and run any pending action of any session (`Ruleset.dispatch`). Everything
+    here runs synchronously inside `assert_fact`, so those threads only race with it: seen
+    here about once in 20,000 cases under load, an action ran on the timer thread, firings
+    were lost from one rule set or recorded under the next one, and durable-rules logged
+    "Could not complete and start action, error code: 307". No timers, no async actions
+    are used, so the threads are not started at all (durable-rules is pinned at 2.0.28).
+    """
+
+    def _run(self) -> None:
+        return None
+
+
+class _Host(SyncHost):
     """Resolves every action name to one recorder; actions only note which rule fired.
 
     durable-rules catches an exception raised inside an action and keeps it in the session
@@ -57,6 +74,21 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def referenced_keys(expr: Any) -> set[str]:
+    """The fact keys a durable-rules expression reads (operators start with '$')."""
+    keys: set[str] = set()
+    if isinstance(expr, list):
+        for item in expr:
+            keys |= referenced_keys(item)
+    elif isinstance(expr, dict):
+        for key, value in expr.items():
+            if key.startswith("$"):
+                keys |= referenced_keys(value)
+            else:
+                keys.add(key)
+    return keys
+
+
 class Matcher:
     """Matches one flat fact against the compiled rulesets and returns the rule ids that fired."""
 
@@ -68,8 +100,16 @@ class Matcher:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self.rulesets = compile_rulesets(book, self._prefix)
+        # durable-rules serialises the whole fact to JSON and back on every firing, so each
+        # rule set is given only the keys its conditions read: the same matches, less JSON
+        self._keys = {
+            kind: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
+            for kind in self.KINDS
+        }
         self._host = _Host(self._fired_append)
-        self._host.set_rulesets(self.rulesets)
+        # durable-rules consumes its argument (it deletes each rule's 'run'): give it a copy so
+        # `rulesets` stays the complete compiled form, reusable by tools and benchmarks
+        self._host.set_rulesets(copy.deepcopy(self.rulesets))
 
     def _fired_append(self, rule_id: str) -> None:
         self._fired.append(rule_id)
@@ -79,6 +119,12 @@ class Matcher:
             self._host.delete_state(ruleset, sid)
         except Exception:  # a session that never started has nothing to delete
             pass
+
+    def durable_fact(self, kind: str, fact: dict[str, Any], sid: str) -> dict[str, Any]:
+        """What is asserted into one rule set: the keys its conditions read, plus the session id."""
+        projected = {key: fact[key] for key in self._keys[kind] if key in fact}
+        projected["sid"] = sid
+        return projected
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
@@ -90,7 +136,7 @@ class Matcher:
                 self._fired = []
                 self._host.failures = []
                 try:
-                    self._host.assert_fact(ruleset, {**fact, "sid": sid})
+                    self._host.assert_fact(ruleset, self.durable_fact(kind, fact, sid))
                 except durable_engine.MessageNotHandledException:
                     pass  # no rule of this set matched: an ordinary outcome
                 except Exception as exc:

@@ -5,6 +5,7 @@ resolution.yaml; this module only applies it.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from .conditions import leaves
@@ -18,8 +19,18 @@ from .rulebook import Node, Rule, Rulebook
 NO_PRIORITY = 10  # after every client priority (1-9)
 
 
+@lru_cache(maxsize=64)
+def _stem(file: str) -> str:
+    return Path(file).stem
+
+
+@lru_cache(maxsize=64)
+def _name(file: str) -> str:
+    return Path(file).name
+
+
 def rule_ref(file: str, rule_id: str) -> str:
-    return f"{Path(file).stem}/{rule_id}"
+    return f"{_stem(file)}/{rule_id}"
 
 
 def walk(book: Rulebook, fired: set[str]) -> list[tuple[Node, str]]:
@@ -84,7 +95,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(Advice(id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
                                          rule=ref, source=node.source))
-        trace.append(TraceStep(rule=ref, file=Path(node.file).name, line=node.line, kind=node.type,
+        trace.append(TraceStep(rule=ref, file=_name(node.file), line=node.line, kind=node.type,
                                outcome=outcome, source=node.source))
 
     interventions = rank(book, a, findings)
@@ -112,7 +123,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
-        trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=Path(rule.file).name, line=rule.line,
+        trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
                                kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
 
     warnings = input_warnings(a) + unanswered_domains(book, a, path) + warnings

@@ -52,6 +52,18 @@ for _first in "tTfF":
     )
 
 
+# libyaml, when present, parses the rule files about ten times faster (it is most of the
+# load time). Same constructor, same resolvers, so the same data; on any error the file is
+# parsed again by the pure-Python loader, so error messages are the same with or without it.
+_CLineLoader: Any = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLineLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """_LineLoader on libyaml's parser."""
+
+    _CLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _CLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+
+
 def load_with_lines(path: Path, display_name: str | None = None) -> Any:
     """Parse one YAML file safely. Mappings carry `.line`. Syntax errors become RuleError with the line."""
     name = display_name or str(path)
@@ -59,6 +71,15 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise RuleError(name, None, f"cannot read: {exc.strerror}") from None
+    if _CLineLoader is not None:
+        fast = _CLineLoader(text)
+        fast.name = name
+        try:
+            return fast.get_single_data()
+        except (yaml.YAMLError, RuleError):
+            pass  # report it exactly as the pure-Python loader does, below
+        finally:
+            fast.dispose()
     loader = _LineLoader(text)
     loader.name = name
     try:

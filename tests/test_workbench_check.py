@@ -44,7 +44,7 @@ def test_unreachable_node(tmp_path):
          "    when: {open_to_support: true}\n    yes: end\n    no: end\n    source: practice\n  - id: end\n")
     line = line_of(rules / FLOW, "- id: q_orphan")
     found = [str(f) for f in check_rules(rules)]
-    assert f"{rules / FLOW}:{line}: error: node 'q_orphan' cannot be reached from start 'q_declines'" in found
+    assert f"{rules / FLOW}:{line}: error: node 'q_orphan' cannot be reached from start 'q_unsafe'" in found
 
 
 def test_cycle(tmp_path):

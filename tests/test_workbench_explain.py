@@ -28,7 +28,7 @@ def test_library_structure_matches_recommend():
     ex = explain_case(engine, CASE)
     rec = engine.recommend(CASE)
     assert ex.interventions == [i.id for i in rec.interventions]
-    assert ex.steps[0].node == "q_declines" and ex.steps[-1].kind == "end"
+    assert ex.steps[0].node == "q_unsafe" and ex.steps[-1].kind == "end"
     assert "Suggested:" in render(ex)
 
 

@@ -1,0 +1,282 @@
+"""Wegwijzer benchmark: the engine against its floor and a plain-Python reference, in one run.
+
+    python benchmarks/run.py              # table
+    python benchmarks/run.py --n 2000 --json
+
+On one synthetic caseload (engine.synth, the three municipalities interleaved), it measures
+- engine: `Engine.recommend(dict)` end to end (validation, fact, durable-rules, resolution);
+  cases/s and per-case p50 / p99 latency;
+- floor: durable-rules alone on the same compiled rulesets (Matcher.rulesets) and the same
+  facts as the engine asserts them (Matcher.durable_fact, prepared before timing), with
+  actions that do nothing (own Host subclass), the same assert/delete per ruleset per case.
+  No engine built on these rulesets can beat this;
+- reference: engine.conditions.holds over every decision, profile and lead condition on
+  the same facts (plain Python, no durable-rules);
+- RSS growth (VmRSS from /proc/self/status) over --rss-n recommend calls (default
+  100,000; the caseload is cycled), after a warm-up;
+- rules load + compile time (Engine.load, warm imports);
+- cold start of `wegwijzer recommend CASE --format json` as a subprocess.
+Timings are medians over --repeats runs. Nothing here asserts a target: it reports.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import durable.engine as durable_engine  # noqa: E402
+
+from engine.api import Engine, parse_assessment  # noqa: E402
+from engine.conditions import holds  # noqa: E402
+from engine.facts import build_fact  # noqa: E402
+from engine.matcher import Matcher, SyncHost  # noqa: E402
+from engine.synth import MUNICIPALITIES, generate  # noqa: E402
+
+TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0}
+
+
+def caseload(n: int, seed: int) -> list[dict[str, Any]]:
+    """n cases, the three municipalities interleaved (deterministic)."""
+    streams = [generate(m, (n + 2) // 3, seed + i) for i, m in enumerate(MUNICIPALITIES)]
+    cases = [case for trio in zip(*streams) for case in trio]
+    return cases[:n]
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# ------------------------------------------------------------------ the three contenders
+
+
+def time_engine(engine: Engine, cases: list[dict[str, Any]]) -> tuple[float, list[float]]:
+    """(seconds in total, per-case latencies in ms)."""
+    latencies = []
+    clock = time.perf_counter_ns
+    recommend = engine.recommend
+    gc.collect()
+    start = clock()
+    for case in cases:
+        t0 = clock()
+        recommend(case)
+        latencies.append((clock() - t0) / 1e6)
+    return (clock() - start) / 1e9, latencies
+
+
+class _NullHost(SyncHost):
+    """Every action does nothing: the cost of durable-rules itself (with the same host
+    set-up as the engine: no background dispatch threads, see engine.matcher.SyncHost)."""
+
+    def get_action(self, action_name: str):
+        def action(_context: Any) -> None:
+            return None
+
+        return action
+
+
+class Floor:
+    """The engine's compiled rulesets in a host of its own, renamed so they never collide."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, matcher: Matcher):
+        prefix = f"floor{next(self._ids)}_"
+        self.matcher = matcher
+        self.kinds = [(kind, f"{prefix}{kind}") for kind in matcher.KINDS]
+        self.host = _NullHost()
+        self.host.set_rulesets({f"{prefix}{kind}": copy.deepcopy(matcher.rulesets[f"{matcher._prefix}_{kind}"])
+                                for kind in matcher.KINDS})
+        self.sids = itertools.count(1)
+
+    def prepare(self, facts: list[dict[str, Any]]) -> list[list[tuple[str, dict[str, Any]]]]:
+        """Per case, per rule set, exactly the fact the engine's matcher asserts (untimed)."""
+        return [[(name, self.matcher.durable_fact(kind, fact, "")) for kind, name in self.kinds] for fact in facts]
+
+    def run(self, prepared: list[list[tuple[str, dict[str, Any]]]]) -> float:
+        host, sids = self.host, self.sids
+        not_handled = durable_engine.MessageNotHandledException
+        gc.collect()
+        start = time.perf_counter()
+        for case in prepared:
+            for name, fact in case:
+                sid = str(next(sids))
+                fact["sid"] = sid
+                try:
+                    host.assert_fact(name, fact)
+                except not_handled:
+                    pass
+                finally:
+                    host.delete_state(name, sid)
+        return time.perf_counter() - start
+
+
+def reference_conditions(engine: Engine) -> list[Any]:
+    book = engine.book
+    conds = [n.when for n in book.flowchart.nodes.values() if n.type == "decision"]
+    conds += [r.when for r in book.profile_rules] + [r.when for r in book.lead_rules]
+    return conds
+
+
+def time_reference(conds: list[Any], facts: list[dict[str, Any]]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    for fact in facts:
+        for cond in conds:
+            holds(cond, fact)
+    return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------ memory, load, cold start
+
+
+def rss_growth_mb(engine: Engine, cases: list[dict[str, Any]], n: int) -> float:
+    recommend = engine.recommend
+    for case in cases[: min(len(cases), 1000)]:  # warm up: caches, allocator arenas
+        recommend(case)
+    gc.collect()
+    before = rss_kb()
+    for case in itertools.islice(itertools.cycle(cases), n):
+        recommend(case)
+    gc.collect()
+    return (rss_kb() - before) / 1024
+
+
+def load_ms(repeats: int) -> float:
+    Engine.load()  # imports and first-time setup out of the way
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        Engine.load()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def cold_start_ms(case: dict[str, Any], repeats: int) -> float | None:
+    exe = shutil.which("wegwijzer", path=str(Path(sys.executable).parent)) or shutil.which("wegwijzer")
+    command = [exe] if exe else [sys.executable, "-m", "engine.cli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "case.json"
+        path.write_text(json.dumps(case), encoding="utf-8")
+        times = []
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            done = subprocess.run([*command, "recommend", str(path), "--format", "json"],
+                                  capture_output=True, cwd=tmp)
+            times.append((time.perf_counter() - start) * 1000)
+            if done.returncode != 0:
+                sys.stderr.write(done.stderr.decode(errors="replace"))
+                return None
+    return statistics.median(times[1:])  # the first run warms the page cache
+
+
+# ------------------------------------------------------------------ main
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    cases = caseload(args.n, args.seed)
+    engine = Engine.load()
+    facts = [build_fact(parse_assessment(case)) for case in cases]
+    floor = Floor(engine._matcher)
+    prepared = floor.prepare(facts)
+    conds = reference_conditions(engine)
+
+    # warm-up, then interleaved repeats so drift hits all three alike
+    time_engine(engine, cases[:200])
+    floor.run(prepared[:200])
+    time_reference(conds, facts[:200])
+    engine_runs, floor_runs, reference_runs, p50s, p99s = [], [], [], [], []
+    for _ in range(args.repeats):
+        seconds, latencies = time_engine(engine, cases)
+        engine_runs.append(len(cases) / seconds)
+        p50s.append(percentile(latencies, 0.50))
+        p99s.append(percentile(latencies, 0.99))
+        floor_runs.append(len(cases) / floor.run(prepared))
+        reference_runs.append(len(cases) / time_reference(conds, facts))
+
+    result: dict[str, Any] = {
+        "n": len(cases),
+        "repeats": args.repeats,
+        "cases_per_s": round(statistics.median(engine_runs), 1),
+        "p50_ms": round(statistics.median(p50s), 4),
+        "p99_ms": round(statistics.median(p99s), 4),
+        "floor_cases_per_s": round(statistics.median(floor_runs), 1),
+        "reference_cases_per_s": round(statistics.median(reference_runs), 1),
+    }
+    result["engine_over_floor"] = round(result["floor_cases_per_s"] / result["cases_per_s"], 3)
+    result["engine_over_reference"] = round(result["reference_cases_per_s"] / result["cases_per_s"], 3)
+    rss_n = args.rss_n if args.rss_n is not None else args.n if args.n < 2000 else 100_000
+    result["rss_n"] = rss_n
+    result["rss_growth_mb"] = round(rss_growth_mb(engine, cases, rss_n), 2)
+    result["load_ms"] = round(load_ms(args.repeats), 1)
+    cold = None if args.no_cold_start else cold_start_ms(cases[0], max(3, args.repeats))
+    result["cold_start_ms"] = round(cold, 1) if cold is not None else None
+    result["cpus"] = os.cpu_count()
+    result["python"] = sys.version.split()[0]
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = [
+        ("engine  Engine.recommend", f"{result['cases_per_s']:>10,.0f} cases/s",
+         f"p50 {result['p50_ms']:.3f} ms   p99 {result['p99_ms']:.3f} ms"),
+        ("floor   durable-rules only", f"{result['floor_cases_per_s']:>10,.0f} cases/s",
+         f"engine/floor {result['engine_over_floor']:.2f}  (target <= {TARGETS['engine_over_floor']})"),
+        ("reference  conditions.holds", f"{result['reference_cases_per_s']:>10,.0f} cases/s",
+         f"engine/reference {result['engine_over_reference']:.2f}"),
+    ]
+    lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs, "
+             f"{result['cpus']} CPUs, Python {result['python']}", ""]
+    lines += [f"{a:<30}{b:<22}{c}" for a, b, c in rows]
+    lines += [
+        "",
+        f"RSS growth over {result['rss_n']:,} cases   {result['rss_growth_mb']:.2f} MB   (target < {TARGETS['rss_growth_mb']:.0f} MB)",
+        f"rules load + compile            {result['load_ms']:.1f} ms   (target < {TARGETS['load_ms']:.0f} ms)",
+    ]
+    if result["cold_start_ms"] is not None:
+        lines.append(f"cold start `wegwijzer recommend` {result['cold_start_ms']:.0f} ms   (target < {TARGETS['cold_start_ms']:.0f} ms)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=5000, help="cases in the timed caseload (default 5,000)")
+    parser.add_argument("--rss-n", type=int, default=None,
+                        help="recommend calls for the RSS measurement (default 100,000; --n when --n < 2,000)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats; medians are reported (default 5)")
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--no-cold-start", action="store_true", help="skip the subprocess cold-start timing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.repeats < 1:
+        parser.error("--n and --repeats must be at least 1")
+    result = measure(args)
+    print(json.dumps(result, sort_keys=True) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

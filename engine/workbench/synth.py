@@ -1,0 +1,35 @@
+"""`wegwijzer synth`: a synthetic caseload as JSON Lines (one compact object per line, sorted keys)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--municipality", required=True, choices=("leiden", "helmond", "tilburg"))
+    parser.add_argument("--n", type=int, default=100, help="number of cases (default 100)")
+    parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same caseload")
+    parser.add_argument("--out", help="output file (default: stdout)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..synth import generate
+
+    cases = generate(args.municipality, args.n, args.seed)
+    if args.out:
+        try:
+            out = open(args.out, "w", encoding="utf-8")
+        except OSError as exc:
+            raise InputError([("--out", f"cannot write: {exc.strerror}")], args.out) from None
+    else:
+        out = sys.stdout
+    try:
+        for case in cases:
+            out.write(json.dumps(case, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
