@@ -57,6 +57,7 @@ class InterventionIn(_Schema):
     label_en: str = Field(min_length=1)
     domain: Literal[DOMAIN_IDS] | None  # type: ignore[valid-type]
     step: int = Field(ge=1, le=3)
+    provider: Literal["organisation", "pilot_professional"] = "organisation"
     source: str = Source
 
 

@@ -175,6 +175,7 @@ class _Checker:
         self.findings: list[Finding] = []
         self.raw: dict[str, Any] = {}
         self.interventions: dict[str, int | None] = {}
+        self.by_pilot: set[str] = set()  # interventions the pilot professional does personally
         self.roles: dict[str, Any] = {}
 
     def file(self, name: str) -> str:
@@ -264,6 +265,8 @@ class _Checker:
                 self.error(name, item.line, f"duplicate intervention id '{iid}' (first on line {self.interventions[iid]})")
                 continue
             self.interventions[iid] = item.line
+            if item.get("provider") == "pilot_professional":
+                self.by_pilot.add(iid)
 
     def known_intervention(self, name: str, iid: Any, line: int | None, what: str) -> bool:
         if not isinstance(iid, str) or not self.interventions:
@@ -497,7 +500,7 @@ class _Checker:
         for iid, line in self.interventions.items():
             if used is not None and "leiden_flowchart.yaml" in self.raw and iid not in used:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is suggested by no flowchart action")
-            if offered is not None and "social_map.yaml" in self.raw and iid not in offered:
+            if offered is not None and "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is offered in no municipality's social map (fine if the pilot professional does it personally)")
 
 

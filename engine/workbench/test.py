@@ -1,0 +1,41 @@
+"""`wegwijzer test`: run scenario files (rules/*.test.yaml); with --coverage, what they never exercised."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..rulebook import default_rules_dir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", help="scenario files or folders (default: the rules folder)")
+    parser.add_argument("--rules", help="rules folder to test (default: the shipped rules)")
+    parser.add_argument("--coverage", action="store_true", help="list every node, branch and rule never exercised")
+    parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..api import Engine
+    from ..scenarios import coverage, run_paths
+
+    rules = Path(args.rules) if args.rules else default_rules_dir()
+    engine = Engine.load(rules)
+    results = run_paths(args.paths or [rules], engine)
+    if not results:
+        print("no scenario cases found", file=sys.stderr)
+        return 2
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+        if args.verbose or result.status in ("fail", "xpass"):
+            print(result.describe())
+    failed = counts.get("fail", 0) + counts.get("xpass", 0)
+    print(f"{counts.get('pass', 0)} passed, {failed} failed" + (f", {counts['xfail']} expected to fail" if counts.get("xfail") else ""))
+    code = 1 if failed else 0
+    if args.coverage:
+        report = coverage(results, engine.book)
+        print(report.report())
+        if report.missing:
+            code = code or 1
+    return code
