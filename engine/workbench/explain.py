@@ -189,13 +189,20 @@ def _rule_reason(rules: list[Rule], choice: Choice, target: str, fact: dict[str,
     return Reason(target, rule.file, rule.line, "its condition does not hold", [f"failed: {_failed(rule.when, fact, rule.file)}"])
 
 
-def _why(engine: Any, ex: Explanation, fact: dict[str, Any], target: str) -> list[Reason]:
-    book = engine.book
+def _profile_or_lead_reason(book: Any, ex: Explanation, fact: dict[str, Any], target: str) -> list[Reason]:
+    """The reason when `target` is a profile or lead rule; [] when it is a flowchart id."""
     _known_target(book, target)
     for rules, choice in ((book.profile_rules, ex.profile), (book.lead_rules, ex.lead)):
         reason = _rule_reason(rules, choice, target, fact)
         if reason:
             return [reason]
+    return []
+
+
+def _why(engine: Any, ex: Explanation, fact: dict[str, Any], target: str) -> list[Reason]:
+    rule_reason = _profile_or_lead_reason(engine.book, ex, fact, target)
+    if rule_reason:
+        return rule_reason
     reasons = []
     for index, step in enumerate(ex.steps):
         if step.node != target and step.intervention != target:
@@ -210,11 +217,9 @@ def _why(engine: Any, ex: Explanation, fact: dict[str, Any], target: str) -> lis
 
 def _why_not(engine: Any, ex: Explanation, fact: dict[str, Any], fired: dict[str, set[str]], target: str) -> list[Reason]:
     book = engine.book
-    _known_target(book, target)
-    for rules, choice in ((book.profile_rules, ex.profile), (book.lead_rules, ex.lead)):
-        reason = _rule_reason(rules, choice, target, fact)
-        if reason:
-            return [reason]
+    rule_reason = _profile_or_lead_reason(book, ex, fact, target)
+    if rule_reason:
+        return rule_reason
     nodes = book.flowchart.nodes
     targets = [n for n in nodes.values() if n.id == target or (n.type == "action" and n.intervention == target)]
     if not targets:
