@@ -92,7 +92,7 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
         "municipality": a.municipality,
         "age": a.age,
         "ladder_rung": a.ladder_rung,
-        "years_on_benefit": a.years_on_benefit,
+        "years_on_benefit": _plain_number(a.years_on_benefit),  # the only float field
         "wage_value_pct": a.wage_value_pct,
         "conversations_held": a.conversations_held,
         "open_to_support": a.open_to_support,
@@ -128,7 +128,7 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
             for key, member in keyed_members:
                 fact[key] = member in present
             continue
-        value = _plain_number(values.get(field))
+        value = values.get(field)
         if presence is not None:
             fact[presence] = value is not None
         if value is not None:

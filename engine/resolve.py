@@ -8,7 +8,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .conditions import leaves
 from .errors import EvaluationError
 from .model import (
     DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
@@ -31,6 +30,12 @@ def _name(file: str) -> str:
 
 def rule_ref(file: str, rule_id: str) -> str:
     return f"{_stem(file)}/{rule_id}"
+
+
+@lru_cache(maxsize=8192)
+def _trace_step(rule: str, file: str, line: int, kind: str, outcome: str, source: str) -> TraceStep:
+    """Trace steps are frozen and take few distinct values: built once, shared (hot path)."""
+    return TraceStep(rule=rule, file=file, line=line, kind=kind, outcome=outcome, source=source)
 
 
 def walk(book: Rulebook, fired: set[str]) -> list[tuple[Node, str]]:
@@ -95,8 +100,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(Advice(id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
                                          rule=ref, source=node.source))
-        trace.append(TraceStep(rule=ref, file=_name(node.file), line=node.line, kind=node.type,
-                               outcome=outcome, source=node.source))
+        trace.append(_trace_step(ref, _name(node.file), node.line, node.type, outcome, node.source))
 
     interventions = rank(book, a, findings)
     referrals, warnings = refer(book, a, interventions)
@@ -123,8 +127,8 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
-        trace.append(TraceStep(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
-                               kind="profile" if rule.profile else "lead_coordinator", outcome="chosen", source=rule.source))
+        trace.append(_trace_step(rule_ref(rule.file, rule.id), _name(rule.file), rule.line,
+                                 "profile" if rule.profile else "lead_coordinator", "chosen", rule.source))
 
     warnings = input_warnings(a) + unanswered_domains(book, a, path) + warnings
     return Recommendation(
@@ -163,17 +167,26 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
     keyed.sort(key=lambda entry: entry[0])
 
     acute_tiers = {i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None}
-    municipality = book.municipalities[a.municipality]
     result = []
     for _, node, item, tier in keyed:
-        service = municipality.services.get(item.id)
-        result.append(SuggestedIntervention(
+        result.append(_suggestion(book, node, a.municipality, tier in acute_tiers))
+    return result
+
+
+def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool) -> SuggestedIntervention:
+    """Built once per rulebook, action node, municipality and urgency: the model is frozen (hot path)."""
+    key = ("suggestion", node.id, municipality, urgent)
+    cached = book.cache.get(key)
+    if cached is None:
+        item = book.interventions[node.intervention]
+        service = book.municipalities[municipality].services.get(item.id)
+        cached = book.cache[key] = SuggestedIntervention(
             id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
             rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
             rule=rule_ref(node.file, node.id), source=node.source,
-            referral_to=service.organisation if service else None, urgent=tier in acute_tiers,
-        ))
-    return result
+            referral_to=service.organisation if service else None, urgent=urgent,
+        )
+    return cached
 
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
@@ -265,7 +278,7 @@ def unanswered_domains(book: Rulebook, a: Assessment, path: list[tuple[Node, str
         if node.type == "action":
             addressed.add(book.interventions[node.intervention].domain)
         elif branch == "yes" and node.when is not None:
-            addressed.update(leaf.field.split(".")[1] for leaf in leaves(node.when) if leaf.field.startswith("domains."))
+            addressed.update(node.domains_asked)
     warnings = []
     for domain, score in a.domains.items():
         if score.self_reliance <= 2 and domain not in addressed:

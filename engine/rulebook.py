@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .conditions import Cond, parse
+from .conditions import Cond, leaves, parse
 from .errors import RuleError, suggest
 from .model import DOMAIN_IDS
 from .yamlload import LINE, LineDict, line_of, load_with_lines
@@ -255,6 +255,7 @@ class Node:
     reason_en: str | None = None
     advice: AdviceIn | None = None
     next: str | None = None
+    domains_asked: frozenset[str] = frozenset()  # life domains the condition asks about
 
 
 @dataclass(frozen=True)
@@ -294,9 +295,15 @@ class Rulebook:
     lead_rules: list[Rule]
     resolution: ResolutionFile
     raw: dict[str, Any]  # file name -> loaded data (with lines), for `check`
+    # frozen output pieces that depend only on the rules, built on first use (engine.resolve)
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def file_path(self, name: str) -> str:
         return str(self.directory / name)
+
+
+def _domains_asked(cond: Cond) -> frozenset[str]:
+    return frozenset(leaf.field.split(".")[1] for leaf in leaves(cond) if leaf.field.startswith("domains."))
 
 
 def rules_version(directory: Path) -> str:
@@ -397,7 +404,8 @@ def load(directory: Path | str | None = None) -> Rulebook:
                     raise RuleError(fc_file, n.line, f"action node needs '{key}'", n.id)
             known_intervention(n.intervention, "leiden_flowchart.yaml", n.line, n.id)
         nodes[n.id] = Node(n.id, n.type, fc_file, n.line, n.source, n.question_nl, n.question_en, when,
-                           n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, n.advice, n.next)
+                           n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, n.advice, n.next,
+                           _domains_asked(when) if when is not None else frozenset())
     for n in nodes.values():
         for key in ("yes", "no", "next"):
             target = getattr(n, key)
