@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 from .errors import EvaluationError
 from .model import (
@@ -98,8 +99,9 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 suggested_ids.add(iid)
                 findings.append(node)
                 if node.advice:
-                    advice.append(Advice(id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
-                                         rule=ref, source=node.source))
+                    advice.append(_cached(book, ("advice", node.id), lambda: Advice(
+                        id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
+                        rule=ref, source=node.source)))
         trace.append(_trace_step(ref, _name(node.file), node.line, node.type, outcome, node.source))
 
     interventions = rank(book, a, findings)
@@ -121,9 +123,10 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
 
     profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
     labels = book.profile_labels[profile_rule.profile]
-    profile = ClientProfile(id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
-                            rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
-                            rule=rule_ref(profile_rule.file, profile_rule.id))
+    profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
+        id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
+        rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
+        rule=rule_ref(profile_rule.file, profile_rule.id)))
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
@@ -171,6 +174,14 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
     for _, node, item, tier in keyed:
         result.append(_suggestion(book, node, a.municipality, tier in acute_tiers))
     return result
+
+
+def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
+    """A frozen output piece that depends only on the rules and `key`: built once per rulebook (hot path)."""
+    value = book.cache.get(key)
+    if value is None:
+        value = book.cache[key] = build()
+    return value
 
 
 def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool) -> SuggestedIntervention:
@@ -243,12 +254,12 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     labels = book.roles.get(role)
     collaboration = rule.collaboration[a.municipality]
     collab_labels = book.collaborations.get(collaboration)
-    return LeadCoordinator(
+    return _cached(book, ("lead", rule.id, a.municipality, role, organisation), lambda: LeadCoordinator(
         role=role, organisation=organisation, organisation_name=organisation_name,
         label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
         rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
         collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
-    )
+    ))
 
 
 def input_warnings(a: Assessment) -> list[Warning_]:
