@@ -155,10 +155,7 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
                 return index  # the catch-all tier
         return len(tiers)
 
-    listed_order: dict[str, int] = {}
-    for tier in tiers:
-        for iid in tier.interventions:
-            listed_order.setdefault(iid, len(listed_order))
+    listed_order: dict[str, int] = _cached(book, ("listed_order",), lambda: _listed_order(tiers))
     keyed = []
     for position, node in enumerate(findings):
         item = book.interventions[node.intervention]
@@ -184,25 +181,34 @@ def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
     return value
 
 
+def _listed_order(tiers: list) -> dict[str, int]:
+    """Each intervention named in a tier list, by first appearance across all tiers."""
+    order: dict[str, int] = {}
+    for tier in tiers:
+        for iid in tier.interventions:
+            order.setdefault(iid, len(order))
+    return order
+
+
 def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool) -> SuggestedIntervention:
-    """Built once per rulebook, action node, municipality and urgency: the model is frozen (hot path)."""
-    key = ("suggestion", node.id, municipality, urgent)
-    cached = book.cache.get(key)
-    if cached is None:
+    """One per action node, municipality and urgency: depends only on the rules."""
+    def build() -> SuggestedIntervention:
         item = book.interventions[node.intervention]
         service = book.municipalities[municipality].services.get(item.id)
-        cached = book.cache[key] = SuggestedIntervention(
+        return SuggestedIntervention(
             id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
             rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
             rule=rule_ref(node.file, node.id), source=node.source,
             referral_to=service.organisation if service else None, urgent=urgent,
         )
-    return cached
+
+    return _cached(book, ("suggestion", node.id, municipality, urgent), build)
 
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
     municipality = book.municipalities[a.municipality]
-    offered_somewhere = {iid for m in book.municipalities.values() for iid in m.services}
+    offered_somewhere = _cached(book, ("offered_somewhere",),
+                                lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
     grouped: dict[str, dict] = {}
     warnings: list[Warning_] = []
     for item in interventions:
