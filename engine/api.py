@@ -101,5 +101,7 @@ class Engine:
         return assessment, fact, self._matcher.match(fact)
 
     def recommend(self, data: Any, source: str | None = None) -> Recommendation:
-        assessment, _, fired = self.evaluate(data, source)
-        return resolve(self.book, assessment, fired)
+        assessment = parse_assessment(data, source)
+        self.check_known_ids(assessment, source)
+        # the same firings as evaluate's (a test holds them equal); builds only the keys matched
+        return resolve(self.book, assessment, self._matcher.match_assessment(assessment))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typing
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, Callable, Iterable
 
 from .model import (
     DOMAIN_IDS, Assessment, Circumstances, IgmFactor, Municipality, SupportKind, Wish,
@@ -85,55 +86,31 @@ def set_key(field: str, member: str) -> str:
 
 
 def build_fact(assessment: Assessment) -> dict[str, Any]:
-    """The flat fact for one case: every field in FIELDS, optional ones with a presence flag."""
-    a = assessment
-    circumstances = a.circumstances.model_dump()
-    values: dict[str, Any] = {
-        "municipality": a.municipality,
-        "age": a.age,
-        "ladder_rung": a.ladder_rung,
-        "years_on_benefit": _plain_number(a.years_on_benefit),  # the only float field
-        "wage_value_pct": a.wage_value_pct,
-        "conversations_held": a.conversations_held,
-        "open_to_support": a.open_to_support,
-        "consent_to_share": a.consent_to_share,
-        "household.single": a.household.single if a.household else None,
-        "household.member_speaks_dutch": a.household.member_speaks_dutch if a.household else None,
-        "household.children_under_18": a.household.children_under_18 if a.household else None,
-        "lowest_self_reliance": min(s.self_reliance for s in a.domains.values()),
-        "lowest_satisfaction": min(
-            (s.satisfaction for s in a.domains.values() if s.satisfaction is not None), default=None
-        ),
-        "existing_support_count": len(a.existing_support),
-        "trusted_support_count": sum(1 for s in a.existing_support if s.trusted),
-    }
-    for domain, score in a.domains.items():
-        values[f"domains.{domain}.self_reliance"] = score.self_reliance
-        values[f"domains.{domain}.satisfaction"] = score.satisfaction
-        values[f"domains.{domain}.priority"] = score.priority
-    for name, value in circumstances.items():
-        values[f"circumstances.{name}"] = value
-    for factor, score in (a.igm or {}).items():
-        values[f"igm.{factor}"] = score
-    members = {
-        "wishes": set(a.wishes),
-        "existing_support": {s.kind for s in a.existing_support},
-        "trusted_support": {s.kind for s in a.existing_support if s.trusted},
-    }
-
-    fact: dict[str, Any] = {ALWAYS: True}
-    for field, spec_kind, presence, keyed_members in _LAYOUT:  # FIELDS, in order, keys precomputed
-        if spec_kind == "set":
-            present = members[field]
-            for key, member in keyed_members:
-                fact[key] = member in present
-            continue
-        value = values.get(field)
-        if presence is not None:
-            fact[presence] = value is not None
-        if value is not None:
-            fact[field] = value
+    """The flat fact for one case: every field in FIELDS (in that order), optional ones with a
+    presence flag."""
+    fact = {}
+    for key, read in READERS.items():
+        value = read(assessment)
+        if value is not None:  # an absent optional field has no key, only its presence flag
+            fact[key] = value
     return fact
+
+
+def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
+    """A builder of the fact restricted to `keys` (in that order): the same keys and values as
+    build_fact would give for them, without computing the rest. The matcher asserts only the
+    keys its rule sets read, so it builds just those (hot path: once per case and rule set)."""
+    plan = tuple((key, READERS[key]) for key in keys)
+
+    def build(assessment: Assessment) -> dict[str, Any]:
+        fact = {}
+        for key, read in plan:
+            value = read(assessment)
+            if value is not None:  # an absent optional field has no key, only its presence flag
+                fact[key] = value
+        return fact
+
+    return build
 
 
 def _plain_number(value: Any) -> Any:
@@ -146,10 +123,56 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
-# (field, kind, presence key or None, ((set key, member), ...)) for every field, in FIELDS
-# order: build_fact runs once per case, so its keys are worked out once, here
-_LAYOUT: tuple[tuple[str, str, str | None, tuple[tuple[str, str], ...]], ...] = tuple(
-    (field, spec.kind, present_key(field) if spec.optional and spec.kind != "set" else None,
-     tuple((set_key(field, member), member) for member in spec.values) if spec.kind == "set" else ())
-    for field, spec in FIELDS.items()
-)
+def _field_reader(field: str) -> Callable[[Assessment], Any]:
+    """How to read one field of FIELDS from an assessment; None when the case does not give it."""
+    head, _, rest = field.partition(".")
+    if head == "domains":
+        domain, attribute = rest.split(".")
+        return lambda a: getattr(a.domains[domain], attribute) if domain in a.domains else None
+    if head == "household":
+        return lambda a: getattr(a.household, rest) if a.household is not None else None
+    if head == "circumstances":
+        return attrgetter(field)  # always present (defaults)
+    if head == "igm":
+        return lambda a: a.igm.get(rest) if a.igm else None
+    derived: dict[str, Callable[[Assessment], Any]] = {
+        "years_on_benefit": lambda a: _plain_number(a.years_on_benefit),  # the only float field
+        "lowest_self_reliance": lambda a: min(s.self_reliance for s in a.domains.values()),
+        "lowest_satisfaction": lambda a: min(
+            (s.satisfaction for s in a.domains.values() if s.satisfaction is not None), default=None),
+        "existing_support_count": lambda a: len(a.existing_support),
+        "trusted_support_count": lambda a: sum(1 for s in a.existing_support if s.trusted),
+    }
+    if field in derived:
+        return derived[field]
+    return attrgetter(field)
+
+
+def _member_reader(field: str, member: str) -> Callable[[Assessment], bool]:
+    """Whether a set field (wishes, existing or trusted support) holds one member."""
+    if field == "wishes":
+        return lambda a: member in a.wishes
+    if field == "existing_support":
+        return lambda a: any(s.kind == member for s in a.existing_support)
+    if field == "trusted_support":
+        return lambda a: any(s.kind == member and s.trusted for s in a.existing_support)
+    raise ValueError(f"no reader for set field '{field}'")
+
+
+def _readers() -> dict[str, Callable[[Assessment], Any]]:
+    """Every fact key, in FIELDS order, with how to read it: set fields as one flag per member,
+    optional fields preceded by their presence flag."""
+    readers: dict[str, Callable[[Assessment], Any]] = {ALWAYS: lambda a: True}
+    for field, spec in FIELDS.items():
+        if spec.kind == "set":
+            for member in spec.values:
+                readers[set_key(field, member)] = _member_reader(field, member)
+            continue
+        read = _field_reader(field)
+        if spec.optional:
+            readers[present_key(field)] = lambda a, read=read: read(a) is not None
+        readers[field] = read
+    return readers
+
+
+READERS: dict[str, Callable[[Assessment], Any]] = _readers()

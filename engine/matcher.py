@@ -15,6 +15,8 @@ import durable.engine as durable_engine
 
 from .conditions import to_durable
 from .errors import EvaluationError
+from .facts import fact_builder
+from .model import Assessment
 from .rulebook import Rulebook
 
 _host_ids = itertools.count(1)
@@ -106,6 +108,8 @@ class Matcher:
             kind: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
             for kind in self.KINDS
         }
+        # per rule set: its durable-rules name and a builder of exactly the keys it reads
+        self._plan = tuple((kind, f"{self._prefix}_{kind}", fact_builder(self._keys[kind])) for kind in self.KINDS)
         self._host = _Host(self._fired_append)
         # durable-rules consumes its argument (it deletes each rule's 'run'): give it a copy so
         # `rulesets` stays the complete compiled form, reusable by tools and benchmarks
@@ -128,22 +132,30 @@ class Matcher:
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
+        return self._run([(kind, name, self.durable_fact(kind, fact, "")) for kind, name, _ in self._plan])
+
+    def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
+        """As `match(build_fact(assessment))`, building only the keys each rule set reads."""
+        return self._run([(kind, name, build(assessment)) for kind, name, build in self._plan])
+
+    def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
+        host = self._host
         with self._lock:
-            for kind in self.KINDS:
-                ruleset = f"{self._prefix}_{kind}"
-                sid = str(next(self._sids))
+            sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+            for kind, ruleset, fact in facts:
+                fact["sid"] = sid
                 self._fired = []
-                self._host.failures = []
+                host.failures = []
                 try:
-                    self._host.assert_fact(ruleset, self.durable_fact(kind, fact, sid))
+                    host.assert_fact(ruleset, fact)
                 except durable_engine.MessageNotHandledException:
                     pass  # no rule of this set matched: an ordinary outcome
                 except Exception as exc:
                     self._delete(ruleset, sid)
                     raise EvaluationError(f"the rule engine refused the case in {kind}: {exc}") from None
                 self._delete(ruleset, sid)
-                if self._host.failures:
-                    raise EvaluationError(f"a rule action failed in {kind}: {self._host.failures[0]!r}")
+                if host.failures:
+                    raise EvaluationError(f"a rule action failed in {kind}: {host.failures[0]!r}")
                 fired[kind] = set(self._fired)
         return fired

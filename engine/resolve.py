@@ -33,10 +33,18 @@ def rule_ref(file: str, rule_id: str) -> str:
     return f"{_stem(file)}/{rule_id}"
 
 
-@lru_cache(maxsize=8192)
-def _trace_step(rule: str, file: str, line: int, kind: str, outcome: str, source: str) -> TraceStep:
-    """Trace steps are frozen and take few distinct values: built once, shared (hot path)."""
-    return TraceStep(rule=rule, file=file, line=line, kind=kind, outcome=outcome, source=source)
+def _trace_step(rule: Node | Rule, kind: str, outcome: str) -> TraceStep:
+    return TraceStep(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
+                     kind=kind, outcome=outcome, source=rule.source)
+
+
+def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
+    """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
+    key = ("step", node.file, node.id, outcome)
+    step = book.cache.get(key)
+    if step is None:
+        step = book.cache[key] = _trace_step(node, kind or node.type, outcome)
+    return step
 
 
 def walk(book: Rulebook, fired: set[str]) -> list[tuple[Node, str]]:
@@ -81,13 +89,17 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         for iid in book.resolution.already_covered_by_support.get(support.kind, []):
             covered.setdefault(iid, support.kind)
     suggested_ids: set[str] = set()
+    addressed: set[str | None] = set()  # life domains the path does something about
     path = walk(book, fired["flowchart"])
+    steps: dict[tuple[str, str], TraceStep] = _cached(book, ("steps",), dict)  # (node, outcome) -> step
 
     for node, branch in path:
-        ref = rule_ref(node.file, node.id)
         outcome = branch
-        if node.type == "action":
+        if branch == "yes" and node.when is not None:
+            addressed.update(node.domains_asked)
+        elif node.type == "action":
             iid = node.intervention
+            addressed.add(book.interventions[iid].domain)
             if iid in running:
                 outcome = "already_running"
             elif iid in covered:
@@ -101,8 +113,11 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(_cached(book, ("advice", node.id), lambda: Advice(
                         id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
-                        rule=ref, source=node.source)))
-        trace.append(_trace_step(ref, _name(node.file), node.line, node.type, outcome, node.source))
+                        rule=rule_ref(node.file, node.id), source=node.source)))
+        step = steps.get((node.id, outcome))
+        if step is None:  # trace steps are frozen and take few values: built once per rulebook
+            step = steps[node.id, outcome] = _trace_step(node, node.type, outcome)
+        trace.append(step)
 
     interventions = rank(book, a, findings)
     referrals, warnings = refer(book, a, interventions)
@@ -111,15 +126,16 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     for ref in referrals:
         if ref.consent_required:
             template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
-            advice.append(Advice(id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
-                                 text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source))
+            advice.append(_cached(book, ("consent", ref.organisation, ref.name, ref.consent_given), lambda: Advice(
+                id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
+                text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)))
     if not interventions and a.open_to_support:
         # nothing new: either nothing was called for, or all of it is already running
         called_for = any(node.type == "action" for node, _ in path)
         key = "all_running" if called_for else "nothing_needed"
         text = getattr(book.resolution, key)
-        advice.append(Advice(id=key, text_nl=text.text_nl, text_en=text.text_en,
-                             rule=f"resolution/{key}", source=text.source))
+        advice.append(_cached(book, (key,), lambda: Advice(
+            id=key, text_nl=text.text_nl, text_en=text.text_en, rule=f"resolution/{key}", source=text.source)))
 
     profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
     labels = book.profile_labels[profile_rule.profile]
@@ -130,10 +146,9 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
-        trace.append(_trace_step(rule_ref(rule.file, rule.id), _name(rule.file), rule.line,
-                                 "profile" if rule.profile else "lead_coordinator", "chosen", rule.source))
+        trace.append(_node_step(book, rule, "chosen", "profile" if rule.profile else "lead_coordinator"))
 
-    warnings = input_warnings(a) + unanswered_domains(book, a, path) + warnings
+    warnings = input_warnings(book, a) + unanswered_domains(book, a, addressed) + warnings
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
@@ -142,35 +157,47 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
 
 
 def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedIntervention]:
-    tiers = book.resolution.ranking.tiers
-
-    def tier_of(iid: str, domain: str | None) -> int:
-        score = a.domains.get(domain) if domain else None
-        for index, tier in enumerate(tiers):
-            if iid in tier.interventions:
-                return index
-            if tier.domain_self_reliance_at_most is not None and score and score.self_reliance <= tier.domain_self_reliance_at_most:
-                return index
-            if not tier.interventions and tier.domain_self_reliance_at_most is None:
-                return index  # the catch-all tier
-        return len(tiers)
-
-    listed_order: dict[str, int] = _cached(book, ("listed_order",), lambda: _listed_order(tiers))
+    """Order the findings by tier, the client's priority, the tier lists' order, step size and
+    flowchart position (resolution.yaml)."""
+    placing = _cached(book, ("placing",), lambda: _placing(book))
     keyed = []
     for position, node in enumerate(findings):
-        item = book.interventions[node.intervention]
-        score = a.domains.get(item.domain) if item.domain else None
-        priority = score.priority if score and score.priority is not None else NO_PRIORITY
-        tier = tier_of(item.id, item.domain)
-        order = listed_order.get(item.id, len(listed_order))
-        keyed.append(((tier, priority, order, item.step, position), node, item, tier))
+        checks, tier, order, step, domain = placing[node.intervention]
+        score = a.domains.get(domain) if domain else None
+        if score is not None:
+            for index, at_most in checks:  # an acute tier takes a domain at or below its threshold
+                if score.self_reliance <= at_most:
+                    tier = index
+                    break
+        priority = score.priority if score is not None and score.priority is not None else NO_PRIORITY
+        keyed.append(((tier, priority, order, step, position), node, tier))
     keyed.sort(key=lambda entry: entry[0])
+    acute = placing[None]
+    return [_suggestion(book, node, a.municipality, tier in acute) for _, node, tier in keyed]
 
-    acute_tiers = {i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None}
-    result = []
-    for _, node, item, tier in keyed:
-        result.append(_suggestion(book, node, a.municipality, tier in acute_tiers))
-    return result
+
+def _placing(book: Rulebook) -> dict[str | None, Any]:
+    """Per intervention: (acute tiers to try first as (index, threshold), the tier it falls in
+    otherwise, its place in the tier lists, its step, its domain); under None the acute tiers.
+    An intervention falls in the first tier that lists it, takes its domain at or below the
+    tier's threshold, or is the catch-all."""
+    tiers = book.resolution.ranking.tiers
+    listed: dict[str, int] = {}
+    for tier in tiers:
+        for iid in tier.interventions:
+            listed.setdefault(iid, len(listed))
+    placing: dict[str | None, Any] = {None: frozenset(i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None)}
+    for item in book.interventions.values():
+        checks: list[tuple[int, int]] = []
+        fallback = len(tiers)
+        for index, tier in enumerate(tiers):
+            if item.id in tier.interventions or (not tier.interventions and tier.domain_self_reliance_at_most is None):
+                fallback = index
+                break
+            if tier.domain_self_reliance_at_most is not None:
+                checks.append((index, tier.domain_self_reliance_at_most))
+        placing[item.id] = (tuple(checks), fallback, listed.get(item.id, len(listed)), item.step, item.domain)
+    return placing
 
 
 def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
@@ -179,15 +206,6 @@ def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
     if value is None:
         value = book.cache[key] = build()
     return value
-
-
-def _listed_order(tiers: list) -> dict[str, int]:
-    """Each intervention named in a tier list, by first appearance across all tiers."""
-    order: dict[str, int] = {}
-    for tier in tiers:
-        for iid in tier.interventions:
-            order.setdefault(iid, len(order))
-    return order
 
 
 def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool) -> SuggestedIntervention:
@@ -209,34 +227,44 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
     municipality = book.municipalities[a.municipality]
     offered_somewhere = _cached(book, ("offered_somewhere",),
                                 lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
-    grouped: dict[str, dict] = {}
+    grouped: dict[str, list[str]] = {}  # organisation -> the interventions it is asked for
     warnings: list[Warning_] = []
     for item in interventions:
         service = municipality.services.get(item.id)
         if service is None:
             if item.id in offered_somewhere:
-                warnings.append(Warning_(
+                warnings.append(_cached(book, ("no_organisation", item.id, municipality.name), lambda: Warning_(
                     code="no_organisation", field=None,
                     message_nl=f"Geen organisatie voor '{item.label_nl}' op de sociale kaart van {municipality.name}; zoek zelf een passend aanbod.",
                     message_en=f"No organisation for '{item.label_en}' on the {municipality.name} social map; find a suitable offer yourself.",
-                ))
+                )))
             continue
-        entry = grouped.setdefault(service.organisation, {
-            "organisation": service.organisation, "name": service.name, "warm_handover": False,
-            "consent_required": False, "consent_given": a.consent_to_share, "for": [],
-        })
-        entry["warm_handover"] = entry["warm_handover"] or service.warm_handover
-        entry["consent_required"] = entry["consent_required"] or service.shares_data
-        entry["for"].append(item.id)
-    referrals = [Referral.model_validate(entry) for entry in grouped.values()]
+        grouped.setdefault(service.organisation, []).append(item.id)
+    consent = a.consent_to_share
+    referrals = [
+        _cached(book, ("referral", a.municipality, organisation, tuple(iids), consent),
+                lambda: _referral(municipality, organisation, iids, consent))
+        for organisation, iids in grouped.items()
+    ]
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
-            warnings.append(Warning_(
+            warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
                 code="consent_missing", field="consent_to_share",
                 message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven.",
                 message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent.",
-            ))
+            )))
     return referrals, warnings
+
+
+def _referral(municipality: Any, organisation: str, iids: list[str], consent_given: bool) -> Referral:
+    """One referral per organisation: a warm handover or data sharing for any of its services counts."""
+    services = [municipality.services[iid] for iid in iids]
+    return Referral.model_validate({
+        "organisation": organisation, "name": services[0].name,
+        "warm_handover": any(s.warm_handover for s in services),
+        "consent_required": any(s.shares_data for s in services),
+        "consent_given": consent_given, "for": list(iids),
+    })
 
 
 def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
@@ -268,41 +296,40 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     ))
 
 
-def input_warnings(a: Assessment) -> list[Warning_]:
+def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
     """What the professional should know about the input itself."""
     warnings = []
     if not any(s.priority is not None for s in a.domains.values()):
-        warnings.append(Warning_(
+        warnings.append(_cached(book, ("no_priorities",), lambda: Warning_(
             code="no_priorities", field="domains",
             message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de rangorde volgt alleen urgentie en stapgrootte.",
             message_en="The client gave no order of importance; the ranking follows urgency and step size only.",
-        ))
-    missing = [d for d in DOMAIN_IDS if d not in a.domains]
-    if missing:
-        warnings.append(Warning_(
+        )))
+    if len(a.domains) < len(DOMAIN_IDS):
+        missing = tuple(d for d in DOMAIN_IDS if d not in a.domains)
+        warnings.append(_cached(book, ("domains_not_assessed", missing), lambda: Warning_(
             code="domains_not_assessed", field="domains",
             message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
             message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
-        ))
+        )))
     return warnings
 
 
-def unanswered_domains(book: Rulebook, a: Assessment, path: list[tuple[Node, str]]) -> list[Warning_]:
+def unanswered_domains(book: Rulebook, a: Assessment, addressed: set[str | None]) -> list[Warning_]:
     """A life domain in trouble (self-reliance 2 or lower) that nothing on the path addresses:
     no action for an intervention in that domain, and no question about it answered yes."""
-    addressed: set[str | None] = set()
-    for node, branch in path:
-        if node.type == "action":
-            addressed.add(book.interventions[node.intervention].domain)
-        elif branch == "yes" and node.when is not None:
-            addressed.update(node.domains_asked)
     warnings = []
     for domain, score in a.domains.items():
         if score.self_reliance <= 2 and domain not in addressed:
-            label = DOMAIN_LABELS_NL[domain]
-            warnings.append(Warning_(
-                code="domain_without_intervention", field=f"domains.{domain}",
-                message_nl=f"Leefgebied {label} staat op {score.self_reliance} maar geen regel stelt er iets voor voor; bespreek zelf wat nodig is.",
-                message_en=f"Life domain {domain} is at {score.self_reliance} but no rule suggests anything for it; discuss yourself what is needed.",
-            ))
+            warnings.append(_cached(book, ("domain_without_intervention", domain, score.self_reliance),
+                                    lambda: _domain_warning(domain, score.self_reliance)))
     return warnings
+
+
+def _domain_warning(domain: str, self_reliance: int) -> Warning_:
+    label = DOMAIN_LABELS_NL[domain]
+    return Warning_(
+        code="domain_without_intervention", field=f"domains.{domain}",
+        message_nl=f"Leefgebied {label} staat op {self_reliance} maar geen regel stelt er iets voor voor; bespreek zelf wat nodig is.",
+        message_en=f"Life domain {domain} is at {self_reliance} but no rule suggests anything for it; discuss yourself what is needed.",
+    )

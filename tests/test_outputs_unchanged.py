@@ -87,6 +87,74 @@ def test_fact_keys_and_order_as_before():
         assert list(build_fact(assessment).items()) == list(_fact_as_before(assessment).items())
 
 
+def _fact_plainly(assessment) -> dict:
+    """The fact written out plainly from model_dump(), independent of facts.READERS (an oracle)."""
+    from engine.facts import ALWAYS, FIELDS, present_key, set_key
+
+    d = assessment.model_dump()
+    domains = d["domains"]
+    members = {
+        "wishes": set(d["wishes"]),
+        "existing_support": {s["kind"] for s in d["existing_support"]},
+        "trusted_support": {s["kind"] for s in d["existing_support"] if s["trusted"]},
+    }
+    derived = {
+        "lowest_self_reliance": min(s["self_reliance"] for s in domains.values()),
+        "lowest_satisfaction": min((s["satisfaction"] for s in domains.values() if s["satisfaction"] is not None), default=None),
+        "existing_support_count": len(d["existing_support"]),
+        "trusted_support_count": sum(1 for s in d["existing_support"] if s["trusted"]),
+    }
+
+    def value(field):
+        if field in derived:
+            return derived[field]
+        head, _, rest = field.partition(".")
+        if head == "domains":
+            domain, attribute = rest.split(".")
+            return domains.get(domain, {}).get(attribute)
+        if head in ("household", "igm"):
+            return (d[head] or {}).get(rest)
+        if head == "circumstances":
+            return d["circumstances"][rest]
+        if field == "years_on_benefit" and isinstance(d[field], float):
+            rounded = round(d[field], 4)
+            return int(rounded) if rounded.is_integer() else rounded
+        return d[field]
+
+    fact = {ALWAYS: True}
+    for field, spec in FIELDS.items():
+        if spec.kind == "set":
+            for member in spec.values:
+                fact[set_key(field, member)] = member in members[field]
+            continue
+        v = value(field)
+        if spec.optional:
+            fact[present_key(field)] = v is not None
+        if v is not None:
+            fact[field] = v
+    return fact
+
+
+def test_fact_equals_a_plain_reading_of_the_assessment(engine):
+    """build_fact, and the per-rule-set builders the matcher uses, against the plain oracle:
+    same keys, order, values and types (JSON text compared)."""
+    matcher = engine._matcher
+    for case in caseload():
+        assessment = parse_assessment(case)
+        expected = _fact_plainly(assessment)
+        assert json.dumps(build_fact(assessment)) == json.dumps(expected), case["case_id"]
+        for kind, _, build in matcher._plan:
+            projected = {key: expected[key] for key in matcher._keys[kind] if key in expected}
+            assert json.dumps(build(assessment)) == json.dumps(projected), (kind, case["case_id"])
+
+
+def test_recommend_fires_what_evaluate_fires(engine):
+    """recommend builds only the keys each rule set reads; evaluate builds the whole fact."""
+    for case in caseload():
+        assessment, _, fired = engine.evaluate(case)
+        assert engine._matcher.match_assessment(assessment) == fired, case["case_id"]
+
+
 def test_durable_rules_runs_no_background_dispatch_threads(engine):
     """durable's Host timer threads raced with synchronous matching (lost firings, ~1 in 20,000)."""
     import threading

@@ -174,6 +174,7 @@ def test_declining_gets_only_reapproach_later(data: dict, more) -> None:
 def test_durable_rules_agrees_with_the_reference_evaluator(data: dict) -> None:
     assessment, fact, fired = ENGINE.evaluate(data)
     assert fact == build_fact(assessment)
+    assert ENGINE._matcher.match_assessment(assessment) == fired  # the path recommend takes
     decisions = {n.id for n in BOOK.flowchart.nodes.values() if n.type == "decision" and holds(n.when, fact)}
     assert fired["flowchart"] == decisions
     assert fired["profiles"] == {r.id for r in BOOK.profile_rules if holds(r.when, fact)}
