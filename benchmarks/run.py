@@ -16,8 +16,9 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
   100,000; the caseload is cycled), after a warm-up;
 - rules load + compile time (Engine.load, warm imports);
 - cold start of `wegwijzer recommend CASE --format json` as a subprocess.
-Timings are medians over --repeats runs; within a run the three take turns on chunks of 250
-cases, and engine/floor is the median of each run's own ratio. Nothing here asserts a
+Timings are medians over --repeats runs; within a run the three take turns on chunks of
+--chunk cases (250), so that the drift of a shared machine hits all three alike, and
+engine/floor is the median of each run's own ratio. Nothing here asserts a
 target: it reports.
 """
 from __future__ import annotations
@@ -48,7 +49,6 @@ from engine.facts import build_fact  # noqa: E402
 from engine.matcher import Matcher, SyncHost  # noqa: E402
 from engine.synth import MUNICIPALITIES, generate  # noqa: E402
 
-CHUNK = 250  # cases per turn when the contenders alternate
 TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0}
 
 
@@ -205,7 +205,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     conds = reference_conditions(engine)
 
     # warm-up, then repeats; within each repeat the three contenders take turns on chunks of
-    # CHUNK cases, so that the machine's drift (shared CPUs vary by tens of percent within
+    # --chunk cases, so that the machine's drift (shared CPUs vary by tens of percent within
     # seconds) hits all three alike instead of whichever ran during a slow spell
     time_engine(engine, cases[:200])
     floor.run(prepared[:200])
@@ -215,8 +215,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         gc.collect()
         engine_s = floor_s = reference_s = 0.0
         latencies: list[float] = []
-        for start in range(0, len(cases), CHUNK):
-            end = start + CHUNK
+        chunk = args.chunk or len(cases)
+        for start in range(0, len(cases), chunk):
+            end = start + chunk
             seconds, chunk_latencies = time_engine(engine, cases[start:end])
             engine_s += seconds
             latencies += chunk_latencies
@@ -232,6 +233,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "n": len(cases),
         "repeats": args.repeats,
+        "chunk": args.chunk,
         "cases_per_s": round(statistics.median(engine_runs), 1),
         "p50_ms": round(statistics.median(p50s), 4),
         "p99_ms": round(statistics.median(p99s), 4),
@@ -261,8 +263,9 @@ def table(result: dict[str, Any]) -> str:
         ("reference  conditions.holds", f"{result['reference_cases_per_s']:>10,.0f} cases/s",
          f"engine/reference {result['engine_over_reference']:.2f}"),
     ]
-    lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs, "
-             f"{result['cpus']} CPUs, Python {result['python']}", ""]
+    turns = f"alternating in chunks of {result['chunk']}" if result["chunk"] else "each on the whole caseload in turn"
+    lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs "
+             f"({turns}), {result['cpus']} CPUs, Python {result['python']}", ""]
     lines += [f"{a:<30}{b:<22}{c}" for a, b, c in rows]
     lines += [
         "",
@@ -281,11 +284,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="recommend calls for the RSS measurement (default 100,000; --n when --n < 2,000)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats; medians are reported (default 5)")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--chunk", type=int, default=250,
+                        help="cases per turn as engine, floor and reference alternate (default 250; "
+                             "0: each runs the whole caseload in turn)")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the subprocess cold-start timing")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
-    if args.n < 1 or args.repeats < 1:
-        parser.error("--n and --repeats must be at least 1")
+    if args.n < 1 or args.repeats < 1 or args.chunk < 0:
+        parser.error("--n and --repeats must be at least 1, --chunk at least 0")
     result = measure(args)
     print(json.dumps(result, sort_keys=True) if args.json else table(result))
     return 0

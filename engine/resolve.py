@@ -172,21 +172,21 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
         priority = score.priority if score is not None and score.priority is not None else NO_PRIORITY
         keyed.append(((tier, priority, order, step, position), node, tier))
     keyed.sort(key=lambda entry: entry[0])
-    acute = placing[None]
+    acute = _cached(book, ("acute_tiers",), lambda: frozenset(
+        index for index, tier in enumerate(book.resolution.ranking.tiers) if tier.domain_self_reliance_at_most is not None))
     return [_suggestion(book, node, a.municipality, tier in acute) for _, node, tier in keyed]
 
 
-def _placing(book: Rulebook) -> dict[str | None, Any]:
+def _placing(book: Rulebook) -> dict[str, tuple[tuple[tuple[int, int], ...], int, int, int, str | None]]:
     """Per intervention: (acute tiers to try first as (index, threshold), the tier it falls in
-    otherwise, its place in the tier lists, its step, its domain); under None the acute tiers.
-    An intervention falls in the first tier that lists it, takes its domain at or below the
+    otherwise, its place in the tier lists, its step, its domain). An intervention falls in the first tier that lists it, takes its domain at or below the
     tier's threshold, or is the catch-all."""
     tiers = book.resolution.ranking.tiers
     listed: dict[str, int] = {}
     for tier in tiers:
         for iid in tier.interventions:
             listed.setdefault(iid, len(listed))
-    placing: dict[str | None, Any] = {None: frozenset(i for i, t in enumerate(tiers) if t.domain_self_reliance_at_most is not None)}
+    placing = {}
     for item in book.interventions.values():
         checks: list[tuple[int, int]] = []
         fallback = len(tiers)

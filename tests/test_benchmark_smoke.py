@@ -19,3 +19,13 @@ def test_benchmark_prints_all_keys():
     for key in KEYS - {"rss_growth_mb"}:
         assert isinstance(result[key], (int, float)) and result[key] > 0, key
     assert isinstance(result["rss_growth_mb"], (int, float))
+
+
+def test_benchmark_table_with_whole_caseload_turns():
+    """--chunk 0: engine, floor and reference each run the whole caseload in turn (the table says so)."""
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    done = subprocess.run([sys.executable, str(script), "--n", "60", "--repeats", "1", "--chunk", "0", "--no-cold-start"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "each on the whole caseload in turn" in done.stdout
+    assert "engine/floor" in done.stdout and "cold start" not in done.stdout
