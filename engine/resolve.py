@@ -240,12 +240,8 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
                 )))
             continue
         grouped.setdefault(service.organisation, []).append(item.id)
-    consent = a.consent_to_share
-    referrals = [
-        _cached(book, ("referral", a.municipality, organisation, tuple(iids), consent),
-                lambda: _referral(municipality, organisation, iids, consent))
-        for organisation, iids in grouped.items()
-    ]
+    # built per case, not cached: a Referral holds a list, which a caller could change
+    referrals = [_referral(municipality, organisation, iids, a.consent_to_share) for organisation, iids in grouped.items()]
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
             warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
@@ -288,12 +284,18 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     labels = book.roles.get(role)
     collaboration = rule.collaboration[a.municipality]
     collab_labels = book.collaborations.get(collaboration)
-    return _cached(book, ("lead", rule.id, a.municipality, role, organisation), lambda: LeadCoordinator(
-        role=role, organisation=organisation, organisation_name=organisation_name,
-        label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
-        rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
-        collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
-    ))
+
+    def build() -> LeadCoordinator:
+        return LeadCoordinator(
+            role=role, organisation=organisation, organisation_name=organisation_name,
+            label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
+            rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
+            collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
+        )
+
+    if support is not None:
+        return build()  # the organisation is the case's own free text: caching it would grow without bound
+    return _cached(book, ("lead", rule.id, a.municipality), build)
 
 
 def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:

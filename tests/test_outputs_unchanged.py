@@ -162,3 +162,33 @@ def test_durable_rules_runs_no_background_dispatch_threads(engine):
     Engine.load()
     assert not hasattr(engine._matcher._host, "_d_timer") and not hasattr(engine._matcher._host, "_t_timer")
     assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+
+
+def _trusted_case(organisation: str) -> dict:
+    return {
+        "municipality": "tilburg", "consent_to_share": False,
+        "domains": {"finances": {"self_reliance": 2}, "housing": {"self_reliance": 2}},
+        "circumstances": {"problematic_debt": True, "rent_arrears": True},
+        "existing_support": [{"kind": "housing_support", "organisation": organisation, "trusted": True}],
+    }
+
+
+def test_shared_output_pieces_cannot_be_changed_through_a_recommendation(engine):
+    """Rule-only pieces are reused between cases; a caller changing one case's answer must not
+    change another's. Models are frozen; a Referral's list is built per case."""
+    first = engine.recommend(_trusted_case("Woonbegeleiding Noord"))
+    assert first.referrals, "the case should produce a referral"
+    first.referrals[0].for_.append("changed_by_caller")
+    second = engine.recommend(_trusted_case("Woonbegeleiding Noord"))
+    assert "changed_by_caller" not in second.to_json()
+
+
+def test_reuse_cache_does_not_grow_with_free_text_from_cases(engine):
+    """A lead named after the case's own organisation is built per case, not kept: a batch of
+    400,000 cases with as many organisation names must not grow memory."""
+    rec = engine.recommend(_trusted_case("Organisatie 0"))
+    assert rec.lead_coordinator.organisation == "Organisatie 0"  # the lead is the trusted professional
+    size = len(engine.book.cache)
+    for i in range(1, 200):
+        assert engine.recommend(_trusted_case(f"Organisatie {i}")).lead_coordinator.organisation == f"Organisatie {i}"
+    assert len(engine.book.cache) == size
