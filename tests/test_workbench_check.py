@@ -125,3 +125,19 @@ def test_condition_logic(raw, never, always):
     cond = parse(raw, "t.yaml", 1)
     assert cannot_hold(cond) is never
     assert always_holds(cond) is always
+
+
+@pytest.mark.parametrize("file, first, second, message", [
+    ("interventions.yaml", "  - id: debt_counselling", "  - id: special_assistance", "duplicate intervention id 'debt_counselling'"),
+    ("social_map.yaml", "      - id: libertas", "      - id: epicentrum", "organisation 'libertas' appears twice in leiden"),
+    (FLOW, "  - id: a_domestic_safety", "  - id: q_declines", "duplicate node id 'a_domestic_safety'"),
+    ("helmond_profiles.yaml", "  - id: treatment_for_care_needs", "  - id: work_activation_when_ready",
+     "duplicate rule id 'treatment_for_care_needs'"),
+])
+def test_duplicate_ids_name_both_lines(tmp_path, file, first, second, message):
+    """An id given twice is reported at the second place, naming the line of the first."""
+    rules = copy_rules(tmp_path)
+    second_line = edit(rules / file, second, first)
+    first_line = line_of(rules / file, first)
+    found = [f"{f.file}:{f.line}: {f.message}" for f in errors(check_rules(rules))]
+    assert f"{rules / file}:{second_line}: {message} (first on line {first_line})" in found

@@ -187,6 +187,14 @@ class _Checker:
     def warning(self, name: str, line: int | None, message: str) -> None:
         self.findings.append(Finding("warning", self.file(name), line, message))
 
+    def first_time(self, name: str, seen: dict[str, int | None], key: str, line: int | None, duplicate: str) -> bool:
+        """Note where `key` first appears; a later appearance is an error `duplicate (first on line N)`."""
+        if key in seen:
+            self.error(name, line, f"{duplicate} (first on line {seen[key]})")
+            return False
+        seen[key] = line
+        return True
+
     def condition(self, name: str, raw: Any, line: int | None, rule_id: str) -> Cond | None:
         try:
             return parse(raw, self.file(name), line, rule_id)
@@ -261,10 +269,8 @@ class _Checker:
             iid = _text(item.get("id"))
             if iid is None:
                 continue
-            if iid in self.interventions:
-                self.error(name, item.line, f"duplicate intervention id '{iid}' (first on line {self.interventions[iid]})")
+            if not self.first_time(name, self.interventions, iid, item.line, f"duplicate intervention id '{iid}'"):
                 continue
-            self.interventions[iid] = item.line
             if item.get("provider") == "pilot_professional":
                 self.by_pilot.add(iid)
 
@@ -291,9 +297,7 @@ class _Checker:
                 oid = _text(org.get("id"))
                 if oid is None:
                     continue
-                if oid in orgs:
-                    self.error(name, org.line, f"organisation '{oid}' appears twice in {mid} (first on line {orgs[oid]})")
-                orgs.setdefault(oid, org.line)
+                self.first_time(name, orgs, oid, org.line, f"organisation '{oid}' appears twice in {mid}")
                 for service in _mappings(org, "services"):
                     iid = service.get("intervention")
                     if self.known_intervention(name, iid, service.line, f"{mid}/{oid}") and isinstance(iid, str):
@@ -322,10 +326,8 @@ class _Checker:
             nid = _text(raw.get("id"))
             if nid is None:
                 continue
-            if nid in first_line:
-                self.error(name, raw.line, f"duplicate node id '{nid}' (first on line {first_line[nid]})")
+            if not self.first_time(name, first_line, nid, raw.line, f"duplicate node id '{nid}'"):
                 continue
-            first_line[nid] = raw.line
             kind = raw.get("type")
             when = None
             if kind == "decision":
@@ -420,9 +422,7 @@ class _Checker:
         live = []
         for rule in rules:
             rid = _text(rule.get("id")) or "?"
-            if rid in seen:
-                self.error(name, rule.line, f"duplicate rule id '{rid}' (first on line {seen[rid]})")
-            seen.setdefault(rid, rule.line)
+            self.first_time(name, seen, rid, rule.line, f"duplicate rule id '{rid}'")
             cond = self.condition(name, rule["when"], rule.line, rid) if "when" in rule else None
             if unconditional is not None:
                 self.warning(name, rule.line, f"{what} rule '{rid}' comes after '{unconditional.get('id')}' (line {unconditional.line}), which holds for every case: it can never be chosen")
