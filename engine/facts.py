@@ -88,12 +88,7 @@ def set_key(field: str, member: str) -> str:
 def build_fact(assessment: Assessment) -> dict[str, Any]:
     """The flat fact for one case: every field in FIELDS (in that order), optional ones with a
     presence flag."""
-    fact = {}
-    for key, read in READERS.items():
-        value = read(assessment)
-        if value is not None:  # an absent optional field has no key, only its presence flag
-            fact[key] = value
-    return fact
+    return _FULL(assessment)
 
 
 def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
@@ -176,3 +171,4 @@ def _readers() -> dict[str, Callable[[Assessment], Any]]:
 
 
 READERS: dict[str, Callable[[Assessment], Any]] = _readers()
+_FULL = fact_builder(READERS)

@@ -33,17 +33,13 @@ def rule_ref(file: str, rule_id: str) -> str:
     return f"{_stem(file)}/{rule_id}"
 
 
-def _trace_step(rule: Node | Rule, kind: str, outcome: str) -> TraceStep:
-    return TraceStep(rule=rule_ref(rule.file, rule.id), file=_name(rule.file), line=rule.line,
-                     kind=kind, outcome=outcome, source=rule.source)
-
-
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
     key = ("step", node.file, node.id, outcome)
     step = book.cache.get(key)
     if step is None:
-        step = book.cache[key] = _trace_step(node, kind or node.type, outcome)
+        step = book.cache[key] = TraceStep(rule=rule_ref(node.file, node.id), file=_name(node.file), line=node.line,
+                                           kind=kind or node.type, outcome=outcome, source=node.source)
     return step
 
 
@@ -91,7 +87,6 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     suggested_ids: set[str] = set()
     addressed: set[str | None] = set()  # life domains the path does something about
     path = walk(book, fired["flowchart"])
-    steps: dict[tuple[str, str], TraceStep] = _cached(book, ("steps",), dict)  # (node, outcome) -> step
 
     for node, branch in path:
         outcome = branch
@@ -114,10 +109,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                     advice.append(_cached(book, ("advice", node.id), lambda: Advice(
                         id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
                         rule=rule_ref(node.file, node.id), source=node.source)))
-        step = steps.get((node.id, outcome))
-        if step is None:  # trace steps are frozen and take few values: built once per rulebook
-            step = steps[node.id, outcome] = _trace_step(node, node.type, outcome)
-        trace.append(step)
+        trace.append(_node_step(book, node, outcome))
 
     interventions = rank(book, a, findings)
     referrals, warnings = refer(book, a, interventions)
