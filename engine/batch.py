@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from .caseload import CASE_SUFFIXES, read_case
 from .errors import InputError, WegwijzerError
 
-CASE_SUFFIXES = (".yaml", ".yml", ".json")
 Record = tuple[int, str, str]  # (line number or position, "jsonl" | "file", text or path)
 
 
@@ -114,8 +114,6 @@ def _answer(record: Record) -> tuple[bool, str]:
     head = f'{{"line":{number}' + (f',"file":{json.dumps(Path(payload).name, ensure_ascii=False)}' if kind == "file" else "")
     try:
         if kind == "file":
-            from .cli import read_case
-
             data = read_case(payload)
         else:
             try:

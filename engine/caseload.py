@@ -11,6 +11,7 @@ caseload path that does not exist raises.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,29 @@ def iter_cases(path: str | Path) -> Iterator[tuple[str, Any]]:
         raise WegwijzerError(f"{path}: caseload not found (a folder of .yaml/.json cases or a .jsonl file)")
 
 
-def _read_file(file: Path, ref: str) -> Any:
+def read_case(path: str, ref: str | None = None) -> Any:
+    """One assessment from a YAML or JSON file, or stdin for '-'. Safe loading only. A file
+    that cannot be read or parsed raises InputError naming `ref` (default: the path)."""
+    ref = ref or path
     try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        return InputError([("", f"cannot read: {exc.strerror}")], ref)
+        raise InputError([("", f"cannot read: {exc.strerror}")], ref) from None
     except UnicodeDecodeError:
-        return InputError([("", "not UTF-8 text")], ref)
+        raise InputError([("", "not UTF-8 text")], ref) from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        return InputError([("", f"{where}not valid YAML or JSON ({getattr(exc, 'problem', exc)})")], ref)
+        raise InputError([("", f"{where}not valid YAML or JSON ({getattr(exc, 'problem', exc)})")], ref) from None
+
+
+def _read_file(file: Path, ref: str) -> Any:
+    try:
+        return read_case(str(file), ref)
+    except InputError as exc:
+        return exc
 
 
 def _read_lines(file: Path) -> Iterator[tuple[str, Any]]:

@@ -10,7 +10,6 @@ import argparse
 import importlib
 import json
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
@@ -29,24 +28,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def read_case(path: str) -> Any:
-    """One assessment from a YAML or JSON file, or stdin for '-'. Safe loading only."""
-    import yaml
-
-    from .errors import InputError
-
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError([("", f"cannot read: {exc.strerror}")], path) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise InputError([("", f"{where}not valid YAML or JSON ({getattr(exc, 'problem', exc)})")], path) from None
-
-
 def add_recommend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -56,6 +37,7 @@ def add_recommend(parser: argparse.ArgumentParser) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     from .api import Engine
+    from .caseload import read_case
     from .render import render
 
     engine = Engine.load(args.rules)

@@ -144,6 +144,16 @@ def test_cli_missing_file(tmp_path: Path, capsys) -> None:
     assert "cannot read" in err and "Traceback" not in err
 
 
+def test_cli_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """Was a UnicodeDecodeError traceback before recommend, explain and batch shared one reader."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("municipality: leiden\nnote: caf\u00e9\n".encode("latin-1"))
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "recommend", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert f"{path}: (root): not UTF-8 text" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_cli_valid_case_still_works(tmp_path: Path, capsys) -> None:
     path = write(tmp_path, with_(circumstances={"problematic_debt": True}))
     assert main(["recommend", str(path), "--format", "json"]) == 0

@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from ..api import Engine
-    from ..cli import read_case
+    from ..caseload import read_case
 
     engine = Engine.load(args.rules)
     ex = explain_case(engine, read_case(args.case), args.case, why=args.why, why_not=args.why_not)
