@@ -35,12 +35,9 @@ def rule_ref(file: str, rule_id: str) -> str:
 
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
-    key = ("step", node.file, node.id, outcome)
-    step = book.cache.get(key)
-    if step is None:
-        step = book.cache[key] = TraceStep(rule=rule_ref(node.file, node.id), file=_name(node.file), line=node.line,
-                                           kind=kind or node.type, outcome=outcome, source=node.source)
-    return step
+    return _cached(book, ("step", node.file, node.id, outcome), lambda: TraceStep(
+        rule=rule_ref(node.file, node.id), file=_name(node.file), line=node.line,
+        kind=kind or node.type, outcome=outcome, source=node.source))
 
 
 def walk(book: Rulebook, fired: set[str]) -> list[tuple[Node, str]]:
@@ -171,8 +168,9 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
 
 def _placing(book: Rulebook) -> dict[str, tuple[tuple[tuple[int, int], ...], int, int, int, str | None]]:
     """Per intervention: (acute tiers to try first as (index, threshold), the tier it falls in
-    otherwise, its place in the tier lists, its step, its domain). An intervention falls in the first tier that lists it, takes its domain at or below the
-    tier's threshold, or is the catch-all."""
+    otherwise, its place in the tier lists, its step, its domain). An intervention falls in
+    the first tier that lists it, takes its domain at or below the tier's threshold, or is
+    the catch-all."""
     tiers = book.resolution.ranking.tiers
     listed: dict[str, int] = {}
     for tier in tiers:
