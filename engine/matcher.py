@@ -1,8 +1,17 @@
 """The only module that touches durable-rules: rulesets compiled from the rule files, run per case.
 
-Each case runs in fresh session state (its own sid) that is deleted afterwards, whatever
-happens. durable-rules keeps its state in one C engine that is not safe to share between
-threads, so one lock serialises the calls into it.
+Each case runs in fresh session state (its own sid) that is deleted afterwards. durable-rules
+keeps its state in one C engine that is not safe to share between threads, so one lock
+serialises the calls into it.
+
+Why every rule set has a catch-all rule: durable-rules creates a session only when a fact is
+handled by some rule. A fact that matches nothing raises MessageNotHandledException and leaves
+no session behind, and `delete_state` on such a sid corrupts the C heap (SIGSEGV or SIGABRT
+at random, seen on calm cases: one domain at self-reliance 5). So each rule set gets one rule,
+`_every_case`, whose condition holds for every fact: every assertion is handled, every case
+creates its session, and deleting it is always safe. Its firing is not reported. Should the
+engine still refuse a fact (not handled, or any other error inside durable-rules), whether a
+session exists is unknown, so it is never deleted: the whole host is replaced instead.
 """
 from __future__ import annotations
 
@@ -15,11 +24,14 @@ import durable.engine as durable_engine
 
 from .conditions import to_durable
 from .errors import EvaluationError
-from .facts import fact_builder
+from .facts import ALWAYS, fact_builder
 from .model import Assessment
 from .rulebook import Rulebook
 
 _host_ids = itertools.count(1)
+
+# a rule id the rule files cannot use (theirs start with a letter); its condition always holds
+EVERY_CASE = "_every_case"
 
 
 class SyncHost(durable_engine.Host):
@@ -51,6 +63,8 @@ class _Host(SyncHost):
         super().__init__()
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
+        if action_name == EVERY_CASE:
+            return _nothing
         host = self
 
         def action(_context: Any) -> None:
@@ -63,10 +77,18 @@ class _Host(SyncHost):
         return action
 
 
+def _nothing(_context: Any) -> None:
+    return None
+
+
 def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
-    """durable-rules rulesets, one per rule file: flowchart decisions, profile rules, lead rules."""
+    """durable-rules rulesets, one per rule file: flowchart decisions, profile rules, lead rules.
+
+    Each has the `_every_case` rule besides the file's own (see the module docstring)."""
     def ruleset(rules: list[tuple[str, Any]]) -> dict[str, Any]:
-        return {rid: {"all": [{"m": to_durable(cond)}], "run": rid} for rid, cond in rules}
+        compiled = {rid: {"all": [{"m": to_durable(cond)}], "run": rid} for rid, cond in rules}
+        compiled[EVERY_CASE] = {"all": [{"m": {ALWAYS: True}}], "run": EVERY_CASE}
+        return compiled
 
     decisions = [(n.id, n.when) for n in book.flowchart.nodes.values() if n.type == "decision"]
     return {
@@ -110,19 +132,17 @@ class Matcher:
         }
         # per rule set: its durable-rules name and a builder of exactly the keys it reads
         self._plan = tuple((kind, f"{self._prefix}_{kind}", fact_builder(self._keys[kind])) for kind in self.KINDS)
-        self._host = _Host(self._fired_append)
+        self._host = self._new_host()
+
+    def _new_host(self) -> _Host:
+        host = _Host(self._fired_append)
         # durable-rules consumes its argument (it deletes each rule's 'run'): give it a copy so
         # `rulesets` stays the complete compiled form, reusable by tools and benchmarks
-        self._host.set_rulesets(copy.deepcopy(self.rulesets))
+        host.set_rulesets(copy.deepcopy(self.rulesets))
+        return host
 
     def _fired_append(self, rule_id: str) -> None:
         self._fired.append(rule_id)
-
-    def _delete(self, ruleset: str, sid: str) -> None:
-        try:
-            self._host.delete_state(ruleset, sid)
-        except Exception:  # a session that never started has nothing to delete
-            pass
 
     def durable_fact(self, kind: str, fact: dict[str, Any], sid: str) -> dict[str, Any]:
         """What is asserted into one rule set: the keys its conditions read, plus the session id."""
@@ -149,12 +169,14 @@ class Matcher:
                 host.failures = []
                 try:
                     host.assert_fact(ruleset, fact)
-                except durable_engine.MessageNotHandledException:
-                    pass  # no rule of this set matched: an ordinary outcome
                 except Exception as exc:
-                    self._delete(ruleset, sid)
-                    raise EvaluationError(f"the rule engine refused the case in {kind}: {exc}") from None
-                self._delete(ruleset, sid)
+                    # whether durable-rules made a session is unknown: deleting one it did not
+                    # make crashes natively, so start over with a host of clean state instead
+                    self._host = self._new_host()
+                    message = "no rule handled it" if isinstance(exc, durable_engine.MessageNotHandledException) else exc
+                    raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
+                # handled (the catch-all rule saw to it), so the session exists: safe to delete
+                host.delete_state(ruleset, sid)
                 if host.failures:
                     raise EvaluationError(f"a rule action failed in {kind}: {host.failures[0]!r}")
                 fired[kind] = set(self._fired)

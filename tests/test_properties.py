@@ -1,8 +1,6 @@
 """The promises of CONTRACT.md as properties over generated valid assessments (hypothesis)."""
 from __future__ import annotations
 
-import typing
-
 import pytest
 
 from hypothesis import HealthCheck, given, settings
@@ -12,68 +10,15 @@ from engine import Engine
 from engine.conditions import holds
 from engine.errors import InputError
 from engine.facts import build_fact
-from engine.model import DOMAIN_IDS, Circumstances, IgmFactor, SupportKind, Wish
-from engine.rulebook import MUNICIPALITIES, load
+from engine.rulebook import load
+
+from strategies import assessments
 
 BOOK = load()
 ENGINE = Engine(BOOK)
 OTHER_ENGINE = Engine.load()  # a second, independently loaded and compiled engine
 PROFILE_IDS = set(BOOK.profile_labels)
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _choices(annotation) -> list[str]:
-    args = typing.get_args(annotation)
-    for arg in args:
-        if typing.get_origin(arg) is typing.Literal:
-            return list(typing.get_args(arg))
-    return list(args)
-
-
-def _circumstances() -> st.SearchStrategy[dict]:
-    optional = {}
-    for name, info in Circumstances.model_fields.items():
-        values = _choices(info.annotation)
-        optional[name] = st.sampled_from(values) if values else st.booleans()
-    return st.fixed_dictionaries({}, optional=optional)
-
-
-@st.composite
-def assessments(draw) -> dict:
-    """A valid assessment: any municipality, 1-9 domains, optional everything else."""
-    domain_ids = draw(st.lists(st.sampled_from(DOMAIN_IDS), min_size=1, max_size=9, unique=True))
-    priorities = draw(st.permutations(list(range(1, 10))))
-    domains = {}
-    for index, domain in enumerate(domain_ids):
-        score = {"self_reliance": draw(st.integers(1, 5))}
-        if draw(st.booleans()):
-            score["satisfaction"] = draw(st.integers(1, 5))
-        if draw(st.booleans()):
-            score["priority"] = priorities[index]  # unique by construction
-        domains[domain] = score
-    support = st.fixed_dictionaries(
-        {"kind": st.sampled_from(_choices(SupportKind))},
-        optional={"organisation": st.sampled_from(["GGZ", "MEE", "Woonbegeleiding", "Huisarts"]), "trusted": st.booleans()},
-    )
-    optional = {
-        "case_id": st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True),
-        "age": st.integers(16, 120),
-        "household": st.fixed_dictionaries({}, optional={
-            "single": st.booleans(), "children_under_18": st.integers(0, 8), "member_speaks_dutch": st.booleans()}),
-        "ladder_rung": st.integers(1, 6),
-        "years_on_benefit": st.one_of(st.integers(0, 60), st.floats(0, 105, allow_nan=False)),
-        "wage_value_pct": st.integers(0, 100),
-        "conversations_held": st.integers(0, 10),
-        "open_to_support": st.booleans(),
-        "consent_to_share": st.booleans(),
-        "circumstances": _circumstances(),
-        "wishes": st.lists(st.sampled_from(_choices(Wish)), unique=True),
-        "existing_support": st.lists(support, max_size=3),
-        "current_interventions": st.lists(st.sampled_from(sorted(BOOK.interventions)), unique=True, max_size=5),
-        "igm": st.dictionaries(st.sampled_from(_choices(IgmFactor)), st.integers(1, 10)),
-    }
-    base = {"municipality": draw(st.sampled_from(MUNICIPALITIES)), "domains": domains}
-    return {**base, **draw(st.fixed_dictionaries({}, optional=optional))}
 
 
 @SETTINGS
