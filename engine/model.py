@@ -4,6 +4,7 @@ Names here are API: add fields, never rename them.
 """
 from __future__ import annotations
 
+from datetime import date as Date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,6 +81,7 @@ class Circumstances(_Strict):
     unsafe_at_home: bool = False
     housing_unsuitable: bool = False
     specific_care_question: bool = False
+    unaffordable_cost: bool = False  # a concrete, necessary cost the client cannot pay now
 
 
 class ExistingSupport(_Strict):
@@ -88,20 +90,20 @@ class ExistingSupport(_Strict):
     trusted: bool = False
 
 
-class Assessment(_Strict):
-    """A life-domain assessment of one client (household). Pseudonymous: never a name or BSN."""
+class _AssessmentFields(_Strict):
+    """What one assessment says; an Assessment adds where (municipality) and whose (case_id),
+    a Case's assessment adds when (date)."""
 
     schema_version: Literal[1] = 1
-    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    municipality: Municipality
     age: int | None = Field(None, ge=16, le=120)
     household: Household | None = None
     ladder_rung: int | None = Field(None, ge=1, le=6, description="Participatieladder rung")
     years_on_benefit: float | None = Field(None, ge=0, le=105, description="years; at most a lifetime")
     wage_value_pct: int | None = Field(None, ge=0, le=100, description="Helmond screening (loonwaarde)")
-    conversations_held: int | None = Field(None, ge=0)
+    conversations_held: int | None = Field(None, ge=0, description="left out: not known yet (treated as early)")
     open_to_support: bool = True
     consent_to_share: bool = False
+    consent_to_share_with: list[str] = Field(default_factory=list, description="social-map organisation ids")
     domains: dict[DomainId, DomainScore] = Field(min_length=1)
     circumstances: Circumstances = Field(default_factory=Circumstances)
     wishes: list[Wish] = Field(default_factory=list)
@@ -109,7 +111,7 @@ class Assessment(_Strict):
     current_interventions: list[InterventionId] = Field(default_factory=list)
     igm: dict[IgmFactor, Annotated[int, Field(ge=1, le=10)]] | None = None
 
-    @field_validator("wishes", "current_interventions")
+    @field_validator("wishes", "current_interventions", "consent_to_share_with")
     @classmethod
     def _no_duplicates(cls, values: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -120,7 +122,7 @@ class Assessment(_Strict):
         return values
 
     @model_validator(mode="after")
-    def _unique_priorities(self) -> "Assessment":
+    def _unique_priorities(self) -> "_AssessmentFields":
         owner: dict[int, str] = {}
         for domain, score in self.domains.items():
             if score.priority is None:
@@ -132,6 +134,72 @@ class Assessment(_Strict):
                 )
             owner[score.priority] = domain
         return self
+
+
+class Assessment(_AssessmentFields):
+    """A life-domain assessment of one client (household). Pseudonymous: never a name or BSN."""
+
+    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    municipality: Municipality
+
+
+# ---------------------------------------------------------------- the trajectory: a case over time
+
+InterventionStatus = Literal["running", "completed", "stopped", "declined", "waiting_list"]
+InterventionResult = Literal["improved", "no_change", "worse"]
+ContactKind = Literal["phone", "letter", "home_visit", "meeting"]
+
+
+class CaseAssessment(_AssessmentFields):
+    """One dated assessment in a Case (an Assessment without municipality and case_id)."""
+
+    date: Date
+
+
+class InterventionLogEntry(_Strict):
+    id: InterventionId
+    started: Date
+    ended: Date | None = None
+    status: InterventionStatus
+    result: InterventionResult | None = None
+
+
+class Goal(_Strict):
+    """A Goal Attainment Scaling goal (seed:L2982-2998): scored -2..2 at its review."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    domain: DomainId
+    set_on: Date
+    review_on: Date | None = None
+    gas_score: int | None = Field(None, ge=-2, le=2)
+
+
+class Contact(_Strict):
+    date: Date
+    kind: ContactKind
+    reached: bool
+
+
+class ProfileRecord(_Strict):
+    date: Date
+    id: ProfileId
+
+
+class Case(_Strict):
+    """A client's case over time: dated assessments (the latest is the current state), what was
+    tried and how it went, goals, contacts and profiles given. Pseudonymous."""
+
+    schema_version: Literal[1] = 1
+    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    municipality: Municipality
+    age: int | None = Field(None, ge=16, le=120)
+    household: Household | None = None
+    assessments: list[CaseAssessment] = Field(min_length=1)
+    interventions_log: list[InterventionLogEntry] = Field(default_factory=list)
+    goals: list[Goal] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    profile_history: list[ProfileRecord] = Field(default_factory=list)
+    as_of: Date | None = None
 
 
 # ---------------------------------------------------------------- output
@@ -170,6 +238,8 @@ class SuggestedIntervention(_Strict):
     source: str
     referral_to: str | None = None
     urgent: bool = False
+    phase: Literal["now", "next", "later"] = "now"
+    waits_for: list[str] = Field(default_factory=list, description="'trust' or intervention ids")
 
 
 class Referral(_Strict):
@@ -207,6 +277,39 @@ class Warning_(_Strict):
     message_en: str
 
 
+class FromTo(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: float | str | None = Field(None, alias="from")
+    to: float | str | None = None
+
+
+class GoalCounts(_Strict):
+    total: int
+    reviewed: int
+    achieved: int  # GAS 0 or higher
+
+
+class Progress(_Strict):
+    """From the first to the latest assessment, as the pilots measured it."""
+
+    since: Date
+    until: Date
+    domains: dict[str, FromTo] = Field(default_factory=dict)
+    ladder: FromTo | None = None
+    igm: dict[str, FromTo] = Field(default_factory=dict)
+    goals: GoalCounts
+    profile: FromTo | None = None
+
+
+class DueItem(_Strict):
+    id: str
+    reason_nl: str
+    reason_en: str
+    rule: str
+    source: str
+
+
 class Recommendation(_Strict):
     case_id: str | None
     municipality: Municipality
@@ -218,6 +321,8 @@ class Recommendation(_Strict):
     advice: list[Advice]
     trace: list[TraceStep]
     warnings: list[Warning_]
+    progress: Progress | None = None  # only for a Case
+    due: list[DueItem] = Field(default_factory=list)
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(by_alias=True, indent=indent)
