@@ -1,40 +1,98 @@
-"""The FastAPI app factory: `create_app(engine=None, token=None, max_body=64 KiB)`."""
+"""The FastAPI app factory: `create_app(engine=None, token=None, max_body=64 KiB, matcher=None, ...)`.
+
+`matcher` is where recommend and explain run: a engine.web.workers.WorkerPool (what
+`wegwijzer serve` uses: a native crash costs one request, answered 503) or, by default, the
+Engine in this process (engine.web.workers.InProcess; tests and embedding).
+"""
 from __future__ import annotations
 
 import os
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from ..api import Engine
-from ..errors import InputError
+from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
 from . import problems, routes
-from .guard import Guard
+from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_REQUESTS, Guard
 from .intake import DEFAULT_MAX_BODY
 from .problems import Problem
+from .workers import InProcess, PoolBusy, WorkerCrashed
 
 TOKEN_ENV = "WEGWIJZER_TOKEN"
+STATIC = Path(__file__).parent / "static"
 
 
-def create_app(engine: Engine | None = None, token: str | None = None, max_body: int = DEFAULT_MAX_BODY) -> FastAPI:
+class ConfigError(WegwijzerError):
+    """The server cannot start as configured (`wegwijzer serve` prints it and exits 2)."""
+
+
+def token_from_environment() -> str | None:
+    """$WEGWIJZER_TOKEN; unset means no token, but set and empty is a mistake, not 'no auth'."""
+    value = os.environ.get(TOKEN_ENV)
+    if value is None:
+        return None
+    if not value.strip():
+        raise ConfigError(f"{TOKEN_ENV} is set but empty; set a token (e.g. `openssl rand -hex 16`) or unset it")
+    return value
+
+
+def _docs_assets() -> Path:
+    """Swagger UI and ReDoc from the installed fastapi-offline package: /docs and /redoc work without a network."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def create_app(engine: Engine | None = None, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
+               matcher: Any = None, max_requests: int = DEFAULT_MAX_REQUESTS,
+               body_timeout: float = DEFAULT_BODY_TIMEOUT) -> FastAPI:
     """The app. `token` defaults to $WEGWIJZER_TOKEN; when set, everything but /healthz and the OpenAPI document needs it."""
     from . import pages  # the coach's page
 
-    app = FastAPI(title="Wegwijzer", version="1", summary="Explained next-step advice for long-term social-assistance clients")
+    resolved_token = token if token is not None else token_from_environment()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        yield
+        app.state.matcher.close()
+
+    app = FastAPI(title="Wegwijzer", version="1", summary="Explained next-step advice for long-term social-assistance clients",
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.engine = engine or Engine.load()
+    app.state.matcher = matcher or InProcess(app.state.engine)
     app.state.max_body = max_body
     app.include_router(routes.router)
     app.include_router(pages.router)
+    app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_docs(app)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> Any:
         if pages.wants_page(request):
             return await pages.on_problem(request, exc)
         return problems.from_problem(exc)
+
+    @app.exception_handler(WorkerCrashed)
+    async def on_crash(request: Request, exc: WorkerCrashed) -> Any:
+        return await on_problem(request, Problem(
+            503, problems.WORKER_CRASHED, "the worker handling this request stopped and has been restarted; "
+            "send the request again", headers={"Retry-After": "1"}))
+
+    @app.exception_handler(PoolBusy)
+    async def on_busy(request: Request, exc: PoolBusy) -> Any:
+        return await on_problem(request, Problem(503, problems.BUSY, "every worker is busy; try again in a moment",
+                                                 headers={"Retry-After": "1"}))
 
     @app.exception_handler(InputError)
     async def on_input_error(request: Request, exc: InputError) -> Any:
@@ -51,10 +109,30 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
         errors = [(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
         return problems.response(422, problems.INVALID_ASSESSMENT, "the request does not fit", errors)
 
-    app.state.token = (token if token is not None else os.environ.get(TOKEN_ENV)) or None
-    app.add_middleware(Guard, token=app.state.token)
+    app.state.token = resolved_token or None
+    app.add_middleware(Guard, token=app.state.token, max_requests=max_requests, body_timeout=body_timeout)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Wegwijzer — API",
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/docs/swagger-ui.css",
+                                   swagger_favicon_url="/static/docs/favicon.png")
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="Wegwijzer — API",
+                              redoc_js_url="/static/docs/redoc.standalone.js",
+                              redoc_favicon_url="/static/docs/favicon.png", with_google_fonts=False)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

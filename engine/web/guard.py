@@ -1,12 +1,21 @@
-"""ASGI middleware around the whole app: access log, bearer token, and a last-resort 500.
+"""ASGI middleware around the whole app: access log, bearer token, security headers, a cap
+on concurrent requests, a deadline for reading the body, and a last-resort 500.
 
 The access log names method, path (without query string) and status, nothing else: no
-body, no query, no header, so no assessment content reaches a log line. An unexpected
-exception is logged by its type only (its message could quote input) and answered with
-a problem+json 500; it is not re-raised, so the server does not log it either.
+body, no query, no header, so no assessment content reaches a log line. The path is
+percent-decoded by the server, so control characters in it are escaped before logging (a
+path with a newline cannot forge a second log line). An unexpected exception is logged by
+its type only (its message could quote input) and answered with a problem+json 500; it is
+not re-raised, so the server does not log it either.
+
+Every response gets the hardening headers (HEADERS); the pages and answers, which hold a
+client's data, also `Cache-Control: no-store`. More than `max_requests` requests at once
+(besides /healthz) get 503 with Retry-After instead of queueing without bound. A body that
+does not arrive within `body_timeout` seconds ends the request with 408.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import logging
@@ -14,11 +23,45 @@ import time
 from typing import Any
 
 from . import problems
+from .problems import Problem
 
 log = logging.getLogger("wegwijzer.web")
 
 # Paths that stay open when a token is set: liveness and the published contract.
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+# The API viewers' own assets (served from the installed fastapi-offline package) are open with them.
+OPEN_PREFIXES = ("/static/docs/",)
+DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+# The page needs nothing but itself: no script at all, its own stylesheet, inline SVG.
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+# Swagger UI and ReDoc are script applications; their scripts come from this server only.
+# Their inline bootstrap script and ReDoc's generated styles need 'unsafe-inline'.
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"no-referrer")]
+DEFAULT_MAX_REQUESTS = 64
+DEFAULT_BODY_TIMEOUT = 30.0
+
+
+def loggable(path: str) -> str:
+    """The path with control and other non-printing characters escaped (\\n, \\x1b, \\u2028)."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path)
+
+
+def _security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    extra = [(name, value) for name, value in HEADERS if name not in present]
+    csp = DOCS_CSP if path in DOC_PATHS else PAGE_CSP
+    extra.append((b"content-security-policy", csp.encode()))
+    if not path.startswith("/static/") and b"cache-control" not in present:
+        extra.append((b"cache-control", b"no-store"))
+    return [(n, v) for n, v in headers if n.lower() != b"content-security-policy"] + extra
 
 
 def _presented_token(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -38,12 +81,16 @@ def _presented_token(headers: list[tuple[bytes, bytes]]) -> str | None:
 
 
 class Guard:
-    def __init__(self, app: Any, token: str | None = None):
+    def __init__(self, app: Any, token: str | None = None, max_requests: int = DEFAULT_MAX_REQUESTS,
+                 body_timeout: float = DEFAULT_BODY_TIMEOUT):
         self.app = app
         self.token = token or None
+        self.max_requests = max_requests
+        self.body_timeout = body_timeout
+        self.in_flight = 0
 
     def _authorised(self, scope: dict[str, Any]) -> bool:
-        if self.token is None or scope["path"] in OPEN_PATHS:
+        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES):
             return True
         presented = _presented_token(scope.get("headers", []))
         return presented is not None and hmac.compare_digest(presented.encode(), self.token.encode())
@@ -54,25 +101,50 @@ class Guard:
             return
         started = time.perf_counter()
         state = {"status": 0, "sent": False}
+        path = scope["path"]
+        deadline = started + self.body_timeout
 
         async def send_noting(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["sent"] = True
+                message = {**message, "headers": _security_headers(path, list(message.get("headers", [])))}
             await send(message)
 
+        async def receive_by_deadline() -> dict[str, Any]:
+            remaining = deadline - time.perf_counter()
+            try:
+                if remaining <= 0:
+                    raise asyncio.TimeoutError
+                return await asyncio.wait_for(receive(), remaining)
+            except asyncio.TimeoutError:
+                raise Problem(408, problems.REQUEST_TIMEOUT,
+                              f"the request body did not arrive within {self.body_timeout:g} seconds",
+                              headers={"Connection": "close"}) from None
+
+        counted = path != "/healthz"
         try:
-            if self._authorised(scope):
-                await self.app(scope, receive, send_noting)
-            else:
-                await self._unauthorised(scope, receive, send_noting)
+            if counted and self.in_flight >= self.max_requests:
+                await problems.response(503, problems.BUSY, "too many requests at once; try again in a moment",
+                                        headers={"Retry-After": "1"})(scope, receive, send_noting)
+                return
+            if counted:
+                self.in_flight += 1
+            try:
+                if self._authorised(scope):
+                    await self.app(scope, receive_by_deadline, send_noting)
+                else:
+                    await self._unauthorised(scope, receive, send_noting)
+            finally:
+                if counted:
+                    self.in_flight -= 1
         except Exception as exc:  # noqa: BLE001 - the last resort; type only, never the message
-            log.error("unhandled %s in %s %s", type(exc).__name__, scope["method"], scope["path"])
+            log.error("unhandled %s in %s %s", type(exc).__name__, scope["method"], loggable(path))
             if not state["sent"]:
                 await problems.response(500, problems.INTERNAL, "an unexpected error; the server log names its type")(
                     scope, receive, send_noting)
         finally:
-            log.info("%s %s %s %.0fms", scope["method"], scope["path"], state["status"],
+            log.info("%s %s %s %.0fms", scope["method"], loggable(path), state["status"],
                      (time.perf_counter() - started) * 1000)
 
     async def _unauthorised(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
 from ..errors import InputError
 from . import page
@@ -33,7 +32,7 @@ async def advise(request: Request) -> HTMLResponse:
     values = collect(await read_form(request, request.app.state.max_body))
     data, rows = to_assessment(values)
     try:
-        rec = await run_in_threadpool(engine.recommend, data)
+        rec = await request.app.state.matcher.recommend(data)
     except InputError as exc:
         errors: dict[str, str] = {}
         for path, message in exc.problems:

@@ -18,6 +18,10 @@ BODY_TOO_LARGE = "urn:wegwijzer:problem:body-too-large"
 UNSUPPORTED_MEDIA_TYPE = "urn:wegwijzer:problem:unsupported-media-type"
 UNAUTHORIZED = "urn:wegwijzer:problem:unauthorized"
 INTERNAL = "urn:wegwijzer:problem:internal"
+WORKER_CRASHED = "urn:wegwijzer:problem:worker-crashed"
+BUSY = "urn:wegwijzer:problem:busy"
+REQUEST_TIMEOUT = "urn:wegwijzer:problem:request-timeout"
+FORBIDDEN_ORIGIN = "urn:wegwijzer:problem:forbidden-origin"
 
 
 class Problem(Exception):

@@ -1,8 +1,8 @@
 """The HTTP API under /v1: recommend, explain, schema, rules; and /healthz.
 
 Endpoints read the body themselves (size limit, 400 for malformed JSON) and hand plain data
-to engine.api, which validates it once (422 naming the field). The engine call runs in
-the threadpool; the engine serialises its durable-rules calls with its own lock.
+to the app's matcher (engine.web.workers: worker processes under `wegwijzer serve`, the
+Engine in this process otherwise), which validates it once (422 naming the field).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..api import Engine
 from ..cli import schema_document
@@ -20,7 +19,7 @@ from .intake import read_json
 router = APIRouter()
 
 ASSESSMENT_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
-ERRORS = problems.openapi_responses(400, 401, 413, 415, 422)
+ERRORS = problems.openapi_responses(400, 401, 408, 413, 415, 422, 503)
 
 
 def _json(schema_ref: str) -> dict[str, Any]:
@@ -35,7 +34,7 @@ def engine_of(request: Request) -> Engine:
              responses={200: {"description": "The recommendation", **_json("Recommendation")}, **ERRORS})
 async def recommend(request: Request) -> Response:
     data = await read_json(request, request.app.state.max_body)
-    rec = await run_in_threadpool(engine_of(request).recommend, data)
+    rec = await request.app.state.matcher.recommend(data)
     return Response(rec.model_dump_json(by_alias=True), media_type="application/json")
 
 
@@ -51,7 +50,7 @@ def explain_case(engine: Engine, data: Any) -> dict[str, Any]:
              responses={200: {"description": "Flowchart path and rule trace", "content": {"application/json": {"schema": {"type": "object"}}}}, **ERRORS})
 async def explain(request: Request) -> JSONResponse:
     data = await read_json(request, request.app.state.max_body)
-    return JSONResponse(await run_in_threadpool(explain_case, engine_of(request), data))
+    return JSONResponse(await request.app.state.matcher.explain(data))
 
 
 @router.get("/v1/schema", summary="JSON Schema of Assessment and Recommendation",
