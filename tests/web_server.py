@@ -12,13 +12,13 @@ from engine.web import serve
 
 
 class ServerThread:
-    def __init__(self, app: Any):
+    def __init__(self, app: Any, **config: Any):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with other tests
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(serve.config(app, "127.0.0.1", self.port))
+        self.server = uvicorn.Server(serve.config(app, "127.0.0.1", self.port, **config))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> "ServerThread":
