@@ -126,6 +126,16 @@ def test_token_comes_from_the_environment(engine: Engine, monkeypatch: pytest.Mo
 
 # ---------------------------------------------------------------- the page
 
+def form_token(client: TestClient) -> str:
+    """GET / as a browser does first: the CSRF cookie lands in the client, the same token in the form."""
+    html = client.get("/").text
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def post_form(client: TestClient, data: dict) -> httpx.Response:
+    return client.post("/advies", data={**data, "csrf_token": form_token(client)})
+
+
 FORM = {
     "municipality": "leiden", "case_id": "web-1", "domains.finances.self_reliance": "2",
     "domains.finances.satisfaction": "1", "domains.finances.priority": "1",
@@ -138,12 +148,15 @@ def test_page_is_dutch_labelled_and_printable(client: TestClient) -> None:
     assert '<html lang="nl">' in html
     assert '<label for="f-municipality">Gemeente</label>' in html
     assert 'for="f-domains-finances-self_reliance"'.replace("_", "-") in html
-    assert "<legend>Leefgebieden</legend>" in html and "@media print" in html
+    assert "<legend>Leefgebieden</legend>" in html
+    assert '<link rel="stylesheet" href="/static/wegwijzer.css">' in html  # the CSS is a static file now
+    css = client.get("/static/wegwijzer.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and "@media print" in css.text
     assert 'action="/advies"' in html and "<script" not in html
 
 
 def test_form_post_gives_the_result_with_consent_warning_and_radar(client: TestClient) -> None:
-    response = client.post("/advies", data=FORM)
+    response = post_form(client, FORM)
     assert response.status_code == 200, response.text
     html = response.text
     assert "schuldhulpverlening" in html.lower()
@@ -152,7 +165,7 @@ def test_form_post_gives_the_result_with_consent_warning_and_radar(client: TestC
 
 
 def test_form_errors_reshow_the_form_naming_the_field(client: TestClient) -> None:
-    response = client.post("/advies", data={**FORM, "age": "twaalf", "domains.housing.satisfaction": "2"})
+    response = post_form(client, {**FORM, "age": "twaalf", "domains.housing.satisfaction": "2"})
     assert response.status_code == 422
     html = response.text
     assert 'role="alert"' in html
@@ -160,7 +173,7 @@ def test_form_errors_reshow_the_form_naming_the_field(client: TestClient) -> Non
     assert 'href="#f-domains-housing-self-reliance"' in html  # satisfaction without self-reliance
     assert 'id="f-age" name="age" class="invalid" aria-invalid="true"' in html
     assert 'value="twaalf"' in html  # what the coach typed is kept
-    twice = client.post("/advies", data={**FORM, "domains.housing.self_reliance": "3", "domains.housing.priority": "1"})
+    twice = post_form(client, {**FORM, "domains.housing.self_reliance": "3", "domains.housing.priority": "1"})
     assert twice.status_code == 422 and 'href="#f-domains-finances-priority"' in twice.text
 
 
@@ -168,15 +181,15 @@ def test_page_escapes_everything(client: TestClient) -> None:
     evil = '<script>alert("x")</script>'
     data = {**FORM, "existing_support[0].kind": "mental_health_care", "existing_support[0].organisation": evil,
             "existing_support[0].trusted": "on", "circumstances.psychological_complaints": "severe"}
-    html = client.post("/advies", data=data).text
+    html = post_form(client, data).text
     assert evil not in html
     assert "&lt;script&gt;" in html
-    bad = client.post("/advies", data={**FORM, "case_id": evil}).text
+    bad = post_form(client, {**FORM, "case_id": evil}).text
     assert evil not in bad and "&lt;script&gt;" in bad
 
 
 def test_page_errors_are_pages(engine: Engine) -> None:
     small = TestClient(create_app(engine, token="", max_body=256))
-    response = small.post("/advies", data={**FORM, "case_id": "x" * 400})
+    response = post_form(small, {**FORM, "case_id": "x" * 400})
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html") and "Terug naar het formulier" in response.text

@@ -50,7 +50,10 @@ def test_no_assessment_content_in_any_log_line(server: ServerThread) -> None:
             assert client.post("/v1/recommend", json={**case, CANARY.replace("-", "_"): 1, "age": CANARY}).status_code == 422
             assert client.post("/v1/recommend", content=f'{{"case_id": "{CANARY}"'.encode(),
                                headers={"content-type": "application/json"}).status_code == 400
-            form = {"municipality": "leiden", "case_id": CANARY, "domains.finances.self_reliance": "2"}
+            html = client.get("/").text
+            token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            form = {"municipality": "leiden", "case_id": CANARY, "domains.finances.self_reliance": "2",
+                    "csrf_token": token}
             assert client.post("/advies", data=form).status_code == 200
             assert client.post("/advies", data={**form, "age": CANARY}).status_code == 422
     finally:

@@ -11,6 +11,11 @@ from . import problems
 from .problems import Problem
 
 DEFAULT_MAX_BODY = 64 * 1024
+MAX_FORM_FIELDS = 1000
+
+
+class TooManyFields(ValueError):
+    """A form with more fields than MAX_FORM_FIELDS (the page answers 422, not 500)."""
 
 
 def _too_large(limit: int) -> Problem:
@@ -63,4 +68,7 @@ async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Problem(400, problems.MALFORMED_JSON, "the form is not UTF-8 text") from None
-    return parse_qsl(text, keep_blank_values=True, max_num_fields=1000)
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:
+        raise TooManyFields(f"the form has more than {MAX_FORM_FIELDS} fields") from None

@@ -27,6 +27,7 @@ CIRCUMSTANCE_FLAGS = {
     "autism": "Autisme", "obesity": "Obesitas", "detention_history": "Detentieverleden",
     "parenting_concerns": "Zorgen over de opvoeding", "unsafe_at_home": "Onveilig thuis",
     "housing_unsuitable": "Woning niet passend", "specific_care_question": "Kan een concrete hulpvraag formuleren",
+    "unaffordable_cost": "Een noodzakelijke uitgave die de deelnemer nu niet kan betalen",
 }
 CIRCUMSTANCE_CHOICES = {
     "language_level": ("Taalniveau Nederlands", {"below_a1": "onder A1", "a1": "A1", "a2": "A2", "b1": "B1",
@@ -53,6 +54,23 @@ SUPPORT_KINDS = {
 
 YES_NO = {"true": "ja", "false": "nee"}
 
+# The Integratief Gedragsmodel as Tilburg scored it, 1 ('zeer slecht') to 10 ('uitstekend'), seed:L2937-2963.
+IGM_GROUPS = (
+    ("Belemmeringen (1 = zware belemmering, 10 = geen)", {
+        "physical_barriers": "Fysieke belemmeringen", "psychological_barriers": "Psychische belemmeringen",
+        "mental_barriers": "Mentale belemmeringen", "practical_barriers": "Praktische belemmeringen"}),
+    ("Menselijk kapitaal", {"vocational_capital": "Vakgericht (werkervaring, vakvaardigheden)", "talent": "Talent"}),
+    ("Eigen beeld", {"attitude": "Attitude (houding t.a.v. participatie)", "social_pressure": "Sociale druk",
+                     "perceived_control": "Ervaren controle", "self_regulation": "Zelfregulering"}),
+    ("Overig", {"social_network": "Sociaal netwerk (aanwezige steun)", "motivation": "Motivatie", "behaviour": "Gedrag"}),
+)
+IGM = {factor: label for _, group in IGM_GROUPS for factor, label in group.items()}
+IGM_SCALE = {i: str(i) for i in range(1, 11)} | {1: "1 — zeer slecht", 10: "10 — uitstekend"}
+
+# The step plan's phases (CONTRACT.md: interventions[].phase) and what a later step waits for.
+PHASES = {"now": "Nu", "next": "Daarna", "later": "Later"}
+WAITS_FOR_TRUST = "eerst vertrouwen opbouwen"
+
 # field path -> what the coach sees, for error messages
 FIELDS = {
     "municipality": "Gemeente", "case_id": "Casusnummer", "age": "Leeftijd", "ladder_rung": "Trede participatieladder",
@@ -62,6 +80,7 @@ FIELDS = {
     "existing_support": "Betrokken professionals", "current_interventions": "Loopt al",
     "household.single": "Alleenstaand", "household.children_under_18": "Kinderen onder de 18",
     "household.member_speaks_dutch": "Iemand in het huishouden spreekt Nederlands",
+    "consent_to_share_with": "Toestemming per organisatie", "igm": "Integratief Gedragsmodel",
     **{f"circumstances.{k}": v for k, v in CIRCUMSTANCE_FLAGS.items()},
     **{f"circumstances.{k}": v[0] for k, v in CIRCUMSTANCE_CHOICES.items()},
 }
@@ -81,5 +100,7 @@ def field_label(path: str) -> str:
         row = parts[0][len("existing_support["):-1]
         label = f"Betrokken professional {int(row) + 1}" if row.isdigit() else "Betrokken professional"
         return f"{label}, {PARTS.get(parts[1], parts[1])}" if len(parts) > 1 else label
+    if parts[0] == "igm" and len(parts) == 2:
+        return f"IGM: {IGM.get(parts[1], parts[1])}"
     base = parts[0].split("[")[0]
     return FIELDS.get(base, path or "Formulier")

@@ -1,47 +1,105 @@
 """Routes of the coach's page: GET / (the form) and POST /advies (the result, or the form with errors).
 
-Works without JavaScript: a plain form POST, answered with a full page.
+Works without JavaScript: a plain form POST, answered with a full page. Everything a coach
+reads here is Dutch, errors included (engine.web.dutch).
+
+Cross-site posts are refused. The page is served with `Referrer-Policy: no-referrer`, so a
+browser sends no Referer and `Origin: null` with our own form; the origin can therefore not
+prove where a post comes from. The form carries a CSRF token instead (double submit): GET /
+sets a random token in an HttpOnly, SameSite=Strict cookie and the same token in a hidden
+field; a post must bring both, equal. An Origin header that names another site is refused
+as well.
 """
 from __future__ import annotations
+
+import hmac
+import re
+import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..errors import InputError
-from . import page
+from . import dutch, page, problems
 from .form import collect, form_field, to_assessment
-from .intake import read_form
+from .intake import TooManyFields, read_form
 from .problems import Problem
 
 router = APIRouter(include_in_schema=False)
 PAGE_PATHS = ("/", "/advies")
+CSRF_COOKIE = "wegwijzer_csrf"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+# What the coach reads for each problem status (the API's problem documents stay English).
+DUTCH_STATUS = {
+    400: "Het formulier kon niet gelezen worden. Open het formulier opnieuw en probeer het nog eens.",
+    403: "Dit formulier is verlopen of komt niet van deze site. Open het formulier opnieuw en vul het nog eens in.",
+    408: "Het versturen duurde te lang. Probeer het nog eens.",
+    413: "Het formulier is te groot om te verwerken.",
+    503: "Wegwijzer kon dit advies nu niet opstellen; het onderdeel dat het advies maakt is opnieuw gestart. "
+         "Verstuur het formulier nog een keer.",
+}
 
 
 def wants_page(request: Request) -> bool:
     return request.url.path in PAGE_PATHS
 
 
+def _token_of(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE, "")
+    return token if _TOKEN.match(token) else ""
+
+
+def _with_token(response: HTMLResponse, token: str) -> HTMLResponse:
+    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def _check_origin_and_token(request: Request, posted: str) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise Problem(403, problems.FORBIDDEN_ORIGIN, "the form was posted from another site")
+    cookie = _token_of(request)
+    if not cookie or not hmac.compare_digest(cookie.encode(), posted.encode()):
+        raise Problem(403, problems.FORBIDDEN_ORIGIN, "the form's token is missing or does not match; reload the form")
+
+
 @router.get("/", response_class=HTMLResponse)
 def form(request: Request) -> HTMLResponse:
-    return HTMLResponse(page.form_page(request.app.state.engine.book, {"open_to_support": ["on"]}))
+    token = _token_of(request) or secrets.token_urlsafe(32)
+    return _with_token(HTMLResponse(page.form_page(request.app.state.engine.book, {"open_to_support": ["on"]},
+                                                   csrf_token=token)), token)
 
 
 @router.post("/advies", response_class=HTMLResponse)
 async def advise(request: Request) -> HTMLResponse:
     engine = request.app.state.engine
-    values = collect(await read_form(request, request.app.state.max_body))
-    data, rows = to_assessment(values)
     try:
-        rec = await request.app.state.matcher.recommend(data)
-    except InputError as exc:
-        errors: dict[str, str] = {}
-        for path, message in exc.problems:
-            errors.setdefault(form_field(path, rows) or "municipality", message)
-        return HTMLResponse(page.form_page(engine.book, values, errors), status_code=422)
-    return HTMLResponse(page.result_page(engine.book, rec, data["domains"], values))
+        pairs = await read_form(request, request.app.state.max_body)
+    except TooManyFields as exc:
+        raise Problem(422, problems.INVALID_ASSESSMENT, str(exc)) from None
+    values = collect(pairs)
+    token = values.pop("csrf_token", [""])[0]
+    _check_origin_and_token(request, token)
+    data, rows, errors = to_assessment(values)
+    for path, message in dutch.validate({k: v for k, v in data.items() if k not in errors}):
+        errors.setdefault(form_field(path, rows) or "municipality", message)
+    if not errors:
+        try:
+            rec = await request.app.state.matcher.recommend(data)
+        except InputError as exc:
+            for path, english in exc.problems:
+                errors.setdefault(form_field(path, rows) or "municipality", dutch.engine_message(path, english))
+        else:
+            return HTMLResponse(page.result_page(engine.book, rec, data["domains"], values, csrf_token=token))
+    return HTMLResponse(page.form_page(engine.book, values, errors, csrf_token=token), status_code=422)
 
 
 async def on_problem(request: Request, exc: Problem) -> HTMLResponse:
-    body = (f"<h1>{exc.status}: het verzoek is niet verwerkt</h1><p>{page.h(exc.detail)}</p>"
-            '<p><a href="/">Terug naar het formulier</a></p>')
-    return HTMLResponse(page.layout("Fout", body), status_code=exc.status, headers=exc.headers)
+    if exc.status == 422:
+        message = "Het formulier heeft te veel velden (meer dan 1000); open het formulier opnieuw."
+    else:
+        message = DUTCH_STATUS.get(exc.status, "Er ging iets mis bij het verwerken van het formulier.")
+    return HTMLResponse(page.error_page(exc.status, message), status_code=exc.status, headers=exc.headers)

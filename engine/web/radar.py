@@ -1,13 +1,18 @@
-"""A radar chart of the nine life domains as inline SVG, drawn on the server (no script)."""
+"""The geometry of the radar chart of the nine life domains; templates/radar.svg.html draws it (no script).
+
+A domain that was not assessed has no value: it is not drawn at the centre (which would read
+as worse than 1, acute) but marked "niet gevraagd" at its label, its axis dashed, and the
+line of the scores is broken there instead of passing through it.
+"""
 from __future__ import annotations
 
 import math
-from html import escape
+from typing import Any
 
 from ..model import DOMAIN_IDS
 from .labels import DOMAINS
 
-WIDTH, HEIGHT = 640, 420  # wide: the labels left and right of the chart need room
+WIDTH, HEIGHT = 640, 440  # wide: the labels left and right of the chart need room
 CENTRE_X, CENTRE_Y = WIDTH / 2, HEIGHT / 2
 RADIUS = 150
 LEVELS = 5
@@ -16,42 +21,72 @@ LEVELS = 5
 def _point(index: int, value: float) -> tuple[float, float]:
     angle = -math.pi / 2 + 2 * math.pi * index / len(DOMAIN_IDS)
     r = RADIUS * value / LEVELS
-    return CENTRE_X + r * math.cos(angle), CENTRE_Y + r * math.sin(angle)
+    return round(CENTRE_X + r * math.cos(angle), 1), round(CENTRE_Y + r * math.sin(angle), 1)
 
 
-def _points(values: list[float]) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in (_point(i, v) for i, v in enumerate(values)))
+def _points(pairs: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in pairs)
 
 
-def radar_svg(self_reliance: dict[str, int], satisfaction: dict[str, int] | None = None) -> str:
-    """Self-reliance (solid) and, where given, satisfaction (dashed), 1-5 per domain; unscored domains sit at the centre."""
-    satisfaction = {d: v for d, v in (satisfaction or {}).items() if v is not None}
-    out = [f'<svg class="radar" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
-           'aria-labelledby="radar-title radar-desc" xmlns="http://www.w3.org/2000/svg">',
-           '<title id="radar-title">Leefgebieden: zelfredzaamheid' + (" en tevredenheid" if satisfaction else "") + "</title>"]
-    described = "; ".join(
-        f"{DOMAINS[d]}: zelfredzaamheid {self_reliance.get(d, 'niet ingevuld')}"
-        + (f", tevredenheid {satisfaction[d]}" if d in satisfaction else "") for d in DOMAIN_IDS)
-    out.append(f'<desc id="radar-desc">{escape(described)}</desc>')
-    for level in range(1, LEVELS + 1):
-        out.append(f'<polygon class="grid" points="{_points([level] * len(DOMAIN_IDS))}"/>')
+def _runs(values: dict[str, int]) -> list[list[int]]:
+    """Runs of neighbouring assessed domains (indexes, going round); a line is drawn only along a run."""
+    asked = [i for i, d in enumerate(DOMAIN_IDS) if d in values]
+    if not asked:
+        return []
+    if len(asked) == len(DOMAIN_IDS):
+        return [asked]
+    start = next(i for i in range(len(DOMAIN_IDS)) if DOMAIN_IDS[i] not in values)  # begin after a gap
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for step in range(1, len(DOMAIN_IDS) + 1):
+        i = (start + step) % len(DOMAIN_IDS)
+        if DOMAIN_IDS[i] in values:
+            current.append(i)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _shapes(kind: str, values: dict[str, int]) -> list[dict[str, Any]]:
+    shapes = []
+    complete = len(values) == len(DOMAIN_IDS)
+    for run in _runs(values):
+        if len(run) < 2:
+            continue
+        pairs = [_point(i, values[DOMAIN_IDS[i]]) for i in run]
+        shapes.append({"kind": kind, "closed": complete, "points": _points(pairs)})
+    return shapes
+
+
+def geometry(self_reliance: dict[str, int], satisfaction: dict[str, int] | None = None) -> dict[str, Any]:
+    """Everything the template needs: grid, axes with labels, ticks, score lines and dots."""
+    satisfaction = {d: v for d, v in (satisfaction or {}).items() if v is not None and d in self_reliance}
+    axes = []
     for index, domain in enumerate(DOMAIN_IDS):
         x, y = _point(index, LEVELS)
-        out.append(f'<line class="axis" x1="{CENTRE_X}" y1="{CENTRE_Y}" x2="{x:.1f}" y2="{y:.1f}"/>')
         lx, ly = _point(index, LEVELS + 0.6)
         anchor = "middle" if abs(lx - CENTRE_X) < 20 else ("start" if lx > CENTRE_X else "end")
-        mark = "" if domain in self_reliance else " (–)"
-        out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" dominant-baseline="middle">'
-                   f"{escape(DOMAINS[domain] + mark)}</text>")
+        axes.append({"x": x, "y": y, "lx": lx, "ly": ly, "anchor": anchor, "label": DOMAINS[domain],
+                     "asked": domain in self_reliance})
+    ticks = []
     for level in range(1, LEVELS + 1):
         x, y = _point(0, level)
-        out.append(f'<text class="tick" x="{x + 4:.1f}" y="{y:.1f}">{level}</text>')
-    if satisfaction:
-        out.append(f'<polygon class="satisfaction" points="{_points([satisfaction.get(d, 0) for d in DOMAIN_IDS])}"/>')
-    out.append(f'<polygon class="self-reliance" points="{_points([self_reliance.get(d, 0) for d in DOMAIN_IDS])}"/>')
-    for index, domain in enumerate(DOMAIN_IDS):
-        if domain in self_reliance:
-            x, y = _point(index, self_reliance[domain])
-            out.append(f'<circle class="self-reliance" cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>')
-    out.append("</svg>")
-    return "".join(out)
+        ticks.append({"x": round(x + 4, 1), "y": y, "level": level})
+    dots = [{"kind": "self-reliance", "x": x, "y": y}
+            for x, y in (_point(i, self_reliance[d]) for i, d in enumerate(DOMAIN_IDS) if d in self_reliance)]
+    dots += [{"kind": "satisfaction", "x": x, "y": y}
+             for x, y in (_point(i, satisfaction[d]) for i, d in enumerate(DOMAIN_IDS) if d in satisfaction)]
+    described = "; ".join(
+        f"{DOMAINS[d]}: " + (f"zelfredzaamheid {self_reliance[d]}" if d in self_reliance else "niet gevraagd")
+        + (f", tevredenheid {satisfaction[d]}" if d in satisfaction else "") for d in DOMAIN_IDS)
+    return {
+        "width": WIDTH, "height": HEIGHT, "cx": CENTRE_X, "cy": CENTRE_Y,
+        "grid": [_points([_point(i, level) for i in range(len(DOMAIN_IDS))]) for level in range(1, LEVELS + 1)],
+        "axes": axes, "ticks": ticks,
+        "shapes": _shapes("satisfaction", satisfaction) + _shapes("self-reliance", self_reliance),
+        "dots": dots, "satisfaction": bool(satisfaction), "description": described,
+        "not_asked": [DOMAINS[d] for d in DOMAIN_IDS if d not in self_reliance],
+    }

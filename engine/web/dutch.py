@@ -1,0 +1,135 @@
+"""Validation messages for the coach's page, in plain Dutch (the JSON API keeps English).
+
+The page validates the converted form data against the contract itself (the same pydantic
+model the engine uses) to get each error's *type* and field, and says it in Dutch; it never
+shows a library's English text or a regular expression. What the engine refuses beyond the
+model (an unknown id, a check the input layer adds later) gets a plain Dutch sentence too.
+
+Also here: a case number that is a BSN (nine digits that pass the eleven-test) is refused,
+because the page promises a pseudonym, never a BSN.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..model import Assessment
+from .labels import DOMAINS
+
+# (lowest, highest) per field for range messages; None: no upper bound. Mirrors engine/model.py.
+RANGES: dict[str, tuple[float, float | None]] = {
+    "age": (16, 120), "ladder_rung": (1, 6), "years_on_benefit": (0, 105), "wage_value_pct": (0, 100),
+    "conversations_held": (0, None), "household.children_under_18": (0, None),
+    "self_reliance": (1, 5), "satisfaction": (1, 5), "priority": (1, 9), "igm": (1, 10),
+}
+
+CASE_ID = ("Gebruik alleen letters, cijfers, punt, streepje en liggend streepje, hoogstens 64 tekens; "
+           "een pseudoniem, nooit een naam of BSN.")
+BSN = "Dit lijkt een BSN (negen cijfers die de elfproef doorstaan). Gebruik een pseudoniem als casusnummer, nooit een BSN."
+GENERIC = "Deze waarde klopt niet; kies of vul een geldige waarde in."
+
+
+def is_bsn(text: str) -> bool:
+    """Nine digits passing the eleven-test (9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11, not all zero)."""
+    if not re.fullmatch(r"[0-9]{9}", text) or text == "000000000":
+        return False
+    digits = [int(c) for c in text]
+    total = sum(weight * digit for weight, digit in zip(range(9, 1, -1), digits[:8])) - digits[8]
+    return total % 11 == 0
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _range_key(path: str) -> str:
+    parts = path.split(".")
+    if parts[0] == "domains" and len(parts) == 3:
+        return parts[2]
+    if parts[0] == "igm":
+        return "igm"
+    return path
+
+
+def _range_message(path: str) -> str:
+    low, high = RANGES.get(_range_key(path), (None, None))
+    if low is None:
+        return GENERIC
+    if high is None:
+        return f"Vul een getal van {low:g} of meer in."
+    return f"Vul een getal van {low:g} tot en met {high:g} in."
+
+
+def _priority_message(text: str) -> tuple[str, str] | None:
+    match = re.search(r"(domains\.\w+\.priority): priority (\d+) is already given to domains\.(\w+)", text)
+    if not match:
+        return None
+    other = DOMAINS.get(match.group(3), match.group(3))
+    return match.group(1), (f"Belangrijkheid {match.group(2)} is al gegeven aan {other}; "
+                            "gebruik elk nummer maar één keer.")
+
+
+def message(error_type: str, path: str, ctx: dict[str, Any] | None = None, text: str = "") -> tuple[str, str]:
+    """(form field, Dutch sentence) for one pydantic error."""
+    ctx = ctx or {}
+    if error_type == "value_error":
+        priority = _priority_message(text)
+        if priority:
+            return priority
+        if "listed twice" in text:
+            return path, "Dit staat twee keer in de lijst; kies het één keer."
+        return path, GENERIC
+    if path == "municipality":
+        return path, "Kies een gemeente."
+    if path == "domains" and error_type in ("too_short", "missing"):
+        return path, "Vul bij ten minste één leefgebied de zelfredzaamheid in."
+    if path.startswith("domains.") and path.endswith(".self_reliance") and error_type == "missing":
+        return path, ("Vul ook de zelfredzaamheid in: tevredenheid en belangrijkheid horen bij een leefgebied "
+                      "met een score voor zelfredzaamheid.")
+    if path == "case_id" and error_type in ("string_pattern_mismatch", "string_too_long", "string_too_short"):
+        return path, CASE_ID
+    if error_type == "missing":
+        return path, "Vul dit veld in."
+    if error_type in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return path, _range_message(path)
+    if error_type in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number"):
+        return path, "Vul een getal in."
+    if error_type in ("bool_type", "bool_parsing", "literal_error", "enum"):
+        return path, "Kies een van de mogelijkheden uit de lijst."
+    if error_type == "string_too_long":
+        return path, f"Gebruik hoogstens {ctx.get('max_length', '')} tekens.".replace("  ", " ")
+    if error_type in ("too_long",):
+        return path, "Dit zijn te veel keuzes."
+    if error_type == "extra_forbidden":
+        return path, "Dit veld kent Wegwijzer niet."
+    return path, GENERIC
+
+
+def validate(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every problem of the converted form data as (field path, Dutch sentence); [] when it fits the contract."""
+    problems: list[tuple[str, str]] = []
+    case_id = data.get("case_id")
+    if isinstance(case_id, str) and is_bsn(case_id):
+        problems.append(("case_id", BSN))
+    try:
+        Assessment.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            problems.append(message(err["type"], _path(err["loc"]), err.get("ctx"), str(err.get("msg", ""))))
+    return problems
+
+
+def engine_message(path: str, english: str) -> str:
+    """A Dutch sentence for what the engine refused after the model passed (e.g. an unknown id)."""
+    if english.startswith("unknown intervention"):
+        return "Deze interventie kent Wegwijzer niet."
+    if "organisation" in english or path.startswith("consent_to_share_with"):
+        return "Deze organisatie hoort niet bij de gekozen gemeente."
+    return GENERIC
