@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/leiden_schulden_isolement.yaml
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test install install-dev clean serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/wegwijzer recommend $(EXAMPLE)
+
+serve: install
+	$(BIN)/wegwijzer serve $(SERVE_ARGS)
 
 test: install-dev
 	$(BIN)/python -m pytest

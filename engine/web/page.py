@@ -102,4 +102,6 @@ def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str
     return render(
         "result_page.html", title="Advies", rec=rec, plan=plan_groups(rec, book), intervention_labels=labels,
         referral_names={r.organisation: r.name for r in rec.referrals},
+        organisation_names=dict(book.municipalities[rec.municipality].organisations)
+        if rec.municipality in book.municipalities else {},
         radar=geometry(self_reliance, satisfaction), **_form_context(book, values, None, csrf_token))

@@ -12,9 +12,12 @@ from typing import Any
 from ..model import DOMAIN_IDS
 from .labels import DOMAINS
 
-WIDTH, HEIGHT = 640, 440  # wide: the labels left and right of the chart need room
-CENTRE_X, CENTRE_Y = WIDTH / 2, HEIGHT / 2
-RADIUS = 150
+# Labels wrap onto two lines, so the chart is compact enough to keep readable text on a
+# 375 px phone (the stylesheet sets a larger font in SVG units there).
+WIDTH, HEIGHT = 560, 410
+CENTRE_X, CENTRE_Y = WIDTH / 2, 215
+RADIUS = 125
+LINE = 1.15  # em between label lines
 LEVELS = 5
 
 
@@ -61,6 +64,24 @@ def _shapes(kind: str, values: dict[str, int]) -> list[dict[str, Any]]:
     return shapes
 
 
+def _label_lines(label: str, asked: bool, ly: float) -> list[dict[str, Any]]:
+    """The label's lines ('Lichamelijke' / 'gezondheid' / 'niet gevraagd'), placed so they grow away from the chart."""
+    words = label.split(" ") if len(label) > 10 else [label]
+    lines = [{"text": w, "not_asked": False} for w in words]
+    if not asked:
+        lines.append({"text": "niet gevraagd", "not_asked": True})
+    n = len(lines)
+    if ly < CENTRE_Y - 20:  # above the centre: the last line sits at the axis end
+        start = -(n - 1) * LINE
+    elif ly <= CENTRE_Y + 20:
+        start = -(n - 1) * LINE / 2
+    else:
+        start = 0.0
+    for index, line in enumerate(lines):
+        line["dy"] = round(start if index == 0 else LINE, 2)
+    return lines
+
+
 def geometry(self_reliance: dict[str, int], satisfaction: dict[str, int] | None = None) -> dict[str, Any]:
     """Everything the template needs: grid, axes with labels, ticks, score lines and dots."""
     satisfaction = {d: v for d, v in (satisfaction or {}).items() if v is not None and d in self_reliance}
@@ -69,8 +90,11 @@ def geometry(self_reliance: dict[str, int], satisfaction: dict[str, int] | None 
         x, y = _point(index, LEVELS)
         lx, ly = _point(index, LEVELS + 0.6)
         anchor = "middle" if abs(lx - CENTRE_X) < 20 else ("start" if lx > CENTRE_X else "end")
+        if anchor == "middle":  # straight above or below: clear of the tick numbers on that axis
+            ly = round(ly - 12 if ly < CENTRE_Y else ly + 12, 1)
+        asked = domain in self_reliance
         axes.append({"x": x, "y": y, "lx": lx, "ly": ly, "anchor": anchor, "label": DOMAINS[domain],
-                     "asked": domain in self_reliance})
+                     "asked": asked, "lines": _label_lines(DOMAINS[domain], asked, ly)})
     ticks = []
     for level in range(1, LEVELS + 1):
         x, y = _point(0, level)
