@@ -342,3 +342,13 @@ def test_the_form_asks_igm_consent_per_organisation_and_unaffordable_cost(client
                              engine.book.municipalities["leiden"].organisations else "libertas"})
     assert response.status_code == 200, errors_of(response.text)
     assert 'id="f-igm-talent" name="igm.talent"' in response.text and '<option value="4" selected>' in response.text
+
+
+def test_over_the_request_cap_a_coach_gets_a_dutch_page_and_a_program_json(engine: Engine) -> None:
+    capped = TestClient(create_app(engine, token="", max_requests=0))  # every request is one too many
+    page_answer = capped.get("/")
+    assert page_answer.status_code == 503 and page_answer.headers["retry-after"] == "1"
+    assert page_answer.headers["content-type"].startswith("text/html") and "erg druk" in page_answer.text
+    api = capped.get("/v1/rules")
+    assert api.status_code == 503 and api.headers["content-type"].startswith("application/problem+json")
+    assert capped.get("/healthz").status_code == 200

@@ -125,8 +125,13 @@ class Guard:
         counted = path != "/healthz"
         try:
             if counted and self.in_flight >= self.max_requests:
-                await problems.response(503, problems.BUSY, "too many requests at once; try again in a moment",
-                                        headers={"Retry-After": "1"})(scope, receive, send_noting)
+                if path in ("/", "/advies"):  # a coach gets the Dutch page
+                    from .pages import busy_page
+
+                    await busy_page()(scope, receive, send_noting)
+                else:
+                    await problems.response(503, problems.BUSY, "too many requests at once; try again in a moment",
+                                            headers={"Retry-After": "1"})(scope, receive, send_noting)
                 return
             if counted:
                 self.in_flight += 1

@@ -36,9 +36,11 @@ DUTCH_STATUS = {
     403: "Dit formulier is verlopen of komt niet van deze site. Open het formulier opnieuw en vul het nog eens in.",
     408: "Het versturen duurde te lang. Probeer het nog eens.",
     413: "Het formulier is te groot om te verwerken.",
+    422: "Het formulier heeft te veel velden (meer dan 1000); open het formulier opnieuw.",
     503: "Wegwijzer kon dit advies nu niet opstellen; het onderdeel dat het advies maakt is opnieuw gestart. "
          "Verstuur het formulier nog een keer.",
 }
+BUSY = "Wegwijzer is nu erg druk. Probeer het over een moment opnieuw."
 
 
 def wants_page(request: Request) -> bool:
@@ -98,8 +100,13 @@ async def advise(request: Request) -> HTMLResponse:
 
 
 async def on_problem(request: Request, exc: Problem) -> HTMLResponse:
-    if exc.status == 422:
-        message = "Het formulier heeft te veel velden (meer dan 1000); open het formulier opnieuw."
+    if exc.type == problems.BUSY:
+        message = BUSY
     else:
         message = DUTCH_STATUS.get(exc.status, "Er ging iets mis bij het verwerken van het formulier.")
     return HTMLResponse(page.error_page(exc.status, message), status_code=exc.status, headers=exc.headers)
+
+
+def busy_page() -> HTMLResponse:
+    """The request cap's 503 for a coach (engine.web.guard), in Dutch."""
+    return HTMLResponse(page.error_page(503, BUSY), status_code=503, headers={"Retry-After": "1"})
