@@ -36,9 +36,9 @@ def _number(value: object) -> str:
 
 _env.filters["num"] = _number
 
-SCORE_PARTS = (("self_reliance", L.SELF_RELIANCE, "zelfredzaamheid"),
-               ("satisfaction", L.SATISFACTION, "tevredenheid"),
-               ("priority", {i: str(i) for i in range(1, 10)}, "belangrijkheid"))
+SCORE_PARTS = (("self_reliance", L.SELF_RELIANCE, "Zelfredzaamheid"),
+               ("satisfaction", L.SATISFACTION, "Tevredenheid"),
+               ("priority", {i: str(i) for i in range(1, 10)}, "Belangrijkheid"))
 
 
 class _FormState:
