@@ -126,7 +126,7 @@ def test_no_sideways_scrolling_and_screenshots(server: ServerThread, browser, na
         cell = page.locator("table.domains tbody tr").first.locator("td").nth(1).bounding_box()
         assert cell["y"] > domain_row["y"] + 20
         label = page.locator("table.domains td .cell-label").first
-        assert label.bounding_box()["width"] > 50 and "zelfredzaamheid" in label.inner_text()  # the cell names itself
+        assert label.bounding_box()["width"] > 50 and "Zelfredzaamheid" in label.inner_text()  # the cell names itself
     page.screenshot(path=str(ARTIFACTS / f"form-{name}.png"), full_page=True)
 
     _fill_case(page)
