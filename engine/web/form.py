@@ -32,13 +32,29 @@ def checked(values: Values, name: str) -> bool:
     return bool(values.get(name))
 
 
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_DECIMAL = re.compile(r"^-?[0-9]+(?:[.,][0-9]+)?$")
+
+
+def _typed(text: str, fraction: bool = False) -> Any:
+    """The form's text as the number or yes/no it stands for (the engine is strict and takes
+    no text for a number); anything else stays text, so the engine names the field."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _INTEGER.match(text):
+        return int(text)
+    if fraction and _DECIMAL.match(text):
+        return float(text.replace(",", "."))
+    return text
+
+
 def to_assessment(values: Values) -> tuple[dict[str, Any], dict[int, int]]:
     """(assessment data, position in existing_support -> form row)."""
     data: dict[str, Any] = {"schema_version": 1, "municipality": first(values, "municipality")}
     for name in _SCALARS:
         value = first(values, name)
         if value:
-            data[name] = value.replace(",", ".") if name == "years_on_benefit" else value
+            data[name] = value if name == "case_id" else _typed(value, fraction=name == "years_on_benefit")
     data["open_to_support"] = checked(values, "open_to_support")
     data["consent_to_share"] = checked(values, "consent_to_share")
 
@@ -46,16 +62,16 @@ def to_assessment(values: Values) -> tuple[dict[str, Any], dict[int, int]]:
     for name in ("single", "member_speaks_dutch"):
         value = first(values, f"household.{name}")
         if value:
-            household[name] = value
+            household[name] = _typed(value)
     if first(values, "household.children_under_18"):
-        household["children_under_18"] = first(values, "household.children_under_18")
+        household["children_under_18"] = _typed(first(values, "household.children_under_18"))
     if household:
         data["household"] = household
 
     domains: dict[str, Any] = {}
     for domain in DOMAIN_IDS:
         score = {part: first(values, f"domains.{domain}.{part}") for part in ("self_reliance", "satisfaction", "priority")}
-        score = {part: value for part, value in score.items() if value}
+        score = {part: _typed(value) for part, value in score.items() if value}
         if score:
             domains[domain] = score
     data["domains"] = domains
