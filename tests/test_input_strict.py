@@ -240,3 +240,32 @@ def test_jsonl_caseload_reports_bad_lines_and_goes_on(tmp_path: Path) -> None:
     assert isinstance(cases[2][1], dict) and f"x{line_sep}" in cases[2][1]  # U+2028 does not end a line
     assert "given twice" in str(cases[3][1])
     assert cases[4][1] == BASE
+
+
+# ------------------------------------------------------------------ the HTTP API is as strict
+
+
+@pytest.fixture(scope="module")
+def client(engine: Engine):
+    import warnings
+
+    from engine.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+    return TestClient(create_app(engine, token=""))
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ('{"municipality": "leiden", "domains": {"finances": {"self_reliance": "3"}}}', "domains.finances.self_reliance"),
+    ('{"municipality": "leiden", "municipality": "tilburg", "domains": {"finances": {"self_reliance": 3}}}', "municipality"),
+    ('{"municipality": "leiden", "years_on_benefit": NaN, "domains": {"finances": {"self_reliance": 3}}}', ""),
+    ('{"municipality": "leiden", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", ""),
+    ('{"municipality": "leiden", "age": ' + "9" * 5000 + ', "domains": {"finances": {"self_reliance": 3}}}', ""),
+], ids=["quoted score", "duplicate key", "NaN", "deep", "long integer"])
+def test_http_api_refuses_with_a_4xx_naming_the_field(client, body: str, field: str) -> None:
+    response = client.post("/v1/recommend", content=body.encode(), headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text[:300]
+    if field:
+        assert field in response.text
