@@ -15,7 +15,7 @@ from typing import Any, Callable
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
     "recommend": (".cli", "advice for one assessment (file or - for stdin)"),
-    "schema": (".cli", "print the JSON Schema of Assessment and Recommendation"),
+    "schema": (".cli", "print the JSON Schema (2020-12) of Assessment, Case and Recommendation"),
     "check": (".workbench.check", "validate the rule files and the flowchart graph"),
     "test": (".workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
     "explain": (".workbench.explain", "the path through the flowchart for one case"),
@@ -47,15 +47,39 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def add_schema(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("which", nargs="?", choices=("assessment", "recommendation", "both"), default="both")
+    parser.add_argument("which", nargs="?", choices=("all", "assessment", "case", "recommendation", "both"), default="all",
+                        help="all (default): one document, input Assessment or Case, every model in $defs")
 
 
-def schema_document(which: str = "both") -> dict[str, Any]:
-    from .model import Assessment, Recommendation
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-    docs = {"assessment": Assessment.model_json_schema(),
-            "recommendation": Recommendation.model_json_schema(by_alias=True)}
-    return docs if which == "both" else docs[which]
+
+def schema_document(which: str = "all") -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) document. 'all': one document whose $defs hold every model
+    and which accepts an Assessment or a Case (a Recommendation is in $defs, as the output);
+    'assessment', 'case', 'recommendation': that model alone. 'both' is the older pair of
+    documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema still serves."""
+    from pydantic.json_schema import models_json_schema
+
+    from .model import Assessment, Case, Recommendation
+
+    if which == "both":
+        return {"assessment": Assessment.model_json_schema(),
+                "recommendation": Recommendation.model_json_schema(by_alias=True)}
+    if which in ("assessment", "case", "recommendation"):
+        model = {"assessment": Assessment, "case": Case, "recommendation": Recommendation}[which]
+        mode = "serialization" if which == "recommendation" else "validation"
+        return {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema(by_alias=True, mode=mode)}
+    _, top = models_json_schema([(Assessment, "validation"), (Case, "validation"), (Recommendation, "serialization")],
+                                by_alias=True, ref_template="#/$defs/{model}")
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "Wegwijzer",
+        "description": "Input: an Assessment (one moment) or a Case (a client over time). "
+                       "Output: a Recommendation ($defs/Recommendation).",
+        "oneOf": [{"$ref": "#/$defs/Assessment"}, {"$ref": "#/$defs/Case"}],
+        "$defs": top["$defs"],
+    }
 
 
 def run_schema(args: argparse.Namespace) -> int:
