@@ -1,4 +1,4 @@
-"""The public contract (../shared/CONTRACT.md) as pydantic models: validation at the edge.
+"""The public contract as pydantic models: validation at the edge (`wegwijzer schema` prints it).
 
 Names here are API: add fields, never rename them.
 """
