@@ -37,7 +37,6 @@ import os
 import signal
 import stat
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -299,11 +298,36 @@ def _cannot_write(path: Path | None, exc: OSError) -> WegwijzerError:
 # ------------------------------------------------------------------ the run
 
 
-def _bounded(records: Iterator[Record], gate: threading.Semaphore) -> Iterator[Record]:
-    """Hold back the input so only a bounded number of records is in flight (Pool.imap reads eagerly)."""
-    for record in records:
-        gate.acquire()
-        yield record
+def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int) -> Iterator[tuple[bool, str]]:
+    """Answers in input order from a process pool, with at most `ahead` chunks in flight (the
+    input is read only as fast as it is answered). A worker that dies (a native crash, the
+    OOM killer) breaks the pool: that is an error with what to do, never a run that hangs."""
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
+    in_flight: deque[Any] = deque()
+    chunks = _chunks(records, chunksize)
+    try:
+        for chunk in chunks:
+            in_flight.append(pool.submit(_answer_chunk, chunk))
+            if len(in_flight) >= ahead:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+    except BrokenProcessPool:
+        raise WegwijzerError("a worker process stopped unexpectedly; every answer before it is in the output: "
+                             "run the same command again to resume") from None
+
+
+def _stop(pool: Any) -> None:
+    """End a process pool now: pending chunks cancelled, running workers terminated."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public way to end them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -380,14 +404,13 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
         if workers == 1:
             _init_worker(rules)
             results: Iterator[tuple[bool, str]] = (_answer(record) for record in records)
-            gate = None
         else:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            gate = threading.Semaphore(chunksize * workers * 4)
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(rules, True))
-            chunked = pool.imap(_answer_chunk, _chunks(_bounded(records, gate), chunksize))
-            results = (item for chunk in chunked for item in chunk)
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_init_worker, initargs=(rules, True))
+            results = _in_pool(pool, records, chunksize, ahead=workers * 4)
         pending: list[bytes] = []
         flushed = time.monotonic()
         for is_error, line in results:
@@ -398,8 +421,6 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
             else:
                 summary.answered += 1
             pending.append(data)
-            if gate is not None:
-                gate.release()
             now = time.monotonic()
             if len(pending) >= 256 or now - flushed > 0.5:
                 err_stream.flush()  # errors first: a resume trims errors beyond the output
@@ -414,8 +435,7 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
         out_stream.flush()
     finally:
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            _stop(pool)
         out_stream.close()
         err_stream.close()
         if bar is not None:

@@ -234,3 +234,27 @@ def test_progress_bar_on_a_terminal(cases: Path, tmp_path: Path) -> None:
 def test_tqdm_is_not_imported_on_cli_start() -> None:
     code = "import sys; from engine.cli import main; main(['schema', 'assessment']); assert 'tqdm' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60).returncode == 0
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_worker_that_dies_ends_the_run_with_an_error_not_a_hang(big: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    whole = tmp_path / "whole.jsonl"
+    run_batch(big, whole, workers=2)
+    proc = start_batch(big, out)
+    workers = children(proc.pid)
+    assert workers, "no workers found"
+    os.kill(workers[0], signal.SIGKILL)  # as a native crash or the OOM killer would
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in stderr
+    assert "a worker process stopped unexpectedly" in stderr and len(stderr.strip().splitlines()) == 1
+    again = cli("batch", str(big), "--out", str(out), "--workers", "2")
+    assert again.returncode == 0, again.stderr
+    assert out.read_bytes() == whole.read_bytes()
