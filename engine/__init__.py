@@ -1,8 +1,10 @@
 """Wegwijzer: explained next-step advice for long-term social-assistance clients.
 
-    from engine import Engine
+    from wegwijzer import Engine
     advice = Engine.load().recommend({"municipality": "leiden", "domains": {...}})
 
+Installed, this package is `wegwijzer` (the source folder is engine/; a checkout's tests
+import it as `engine`). It imports itself only relatively, so it works under either name.
 Imports are lazy so that `wegwijzer --help` and the CLI start fast.
 """
 from __future__ import annotations
@@ -27,4 +29,4 @@ def __getattr__(name: str) -> Any:
     if name in ("WegwijzerError", "InputError", "RuleError"):
         from . import errors
         return getattr(errors, name)
-    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

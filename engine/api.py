@@ -44,6 +44,9 @@ def parse_assessment(data: Any, source: str | None = None) -> Assessment:
                 name = str(loc[-1]) if loc else ""
                 known = _known_fields(loc[:-1])
                 message += suggest(name, known)
+            elif err["type"] in _TYPE_ERRORS and not isinstance(err.get("input"), dict | list):
+                # strict input: say what was given instead, so "3" -> 3 is an obvious fix
+                message += f", not {_kind(err.get('input'), err['type'])}"
             elif err["type"] == "value_error":
                 message = message.removeprefix("Value error, ")
                 if ": " in message and message.split(": ", 1)[0].startswith("domains."):
@@ -51,6 +54,23 @@ def parse_assessment(data: Any, source: str | None = None) -> Assessment:
                     loc = tuple(path.split("."))
             problems.append((_path(loc), message))
         raise InputError(problems, source) from None
+
+
+_TYPE_ERRORS = ("int_type", "float_type", "bool_type", "string_type")
+
+
+def _kind(value: Any, wanted: str) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        if not value.strip():
+            return "empty text"
+        return "text (write true or false without quotes)" if wanted == "bool_type" else "text (write the number without quotes)"
+    if isinstance(value, float):
+        return "a fraction" if value == value and abs(value) != float("inf") else "a number"
+    if isinstance(value, int):
+        return "a number"
+    return "null" if value is None else type(value).__name__
 
 
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:

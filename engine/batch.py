@@ -16,28 +16,38 @@ so the output has one line per input record, in input order. Lines are written w
 flushed together. When OUT already exists the run resumes: a trailing partial line (a
 killed run) is cut off, the complete lines are counted and that many input records are
 skipped, and the errors file is trimmed to match. Nothing is redone, nothing is lost.
-`--fresh` starts over instead.
+`--fresh` starts over instead. The rules version an output was made with is kept beside it
+(OUT.meta.json); a resume with other rules is refused, since it would mix two rule sets'
+advice in one file. The exit code is 1 when the errors file holds any bad record, also
+one from an earlier, interrupted run.
+
+JSON Lines are split on '\n' only (a U+2028 inside a record is part of it), a BOM is
+dropped, and each record is read and parsed exactly as `caseload` reads one, with the same
+limits and the same messages (engine.caseload).
 
 Each worker process loads the Engine once (pool initializer); `--workers 1` runs in this
-process. A progress bar with rate and ETA goes to stderr when it is a terminal.
+process. A progress bar with rate and ETA (tqdm) goes to stderr when it is a terminal.
+Ctrl-C or a killed parent ends the workers without a traceback from each of them.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
+import stat
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
-from .caseload import CASE_SUFFIXES, read_case
+from .caseload import CASE_SUFFIXES, LineTooLong, iter_lines, parse_json_line, read_case
 from .errors import InputError, WegwijzerError
 
-Record = tuple[int, str, str]  # (line number or position, "jsonl" | "file", text or path)
+# (line number or position, "jsonl" | "file", the raw line or the file's path)
+Record = tuple[int, str, "bytes | LineTooLong | str"]
 
 
 @dataclass
@@ -46,6 +56,7 @@ class BatchSummary:
     resumed: int = 0  # records already answered by an earlier run, skipped
     answered: int = 0  # recommendations written by this run
     errors: int = 0  # bad records written by this run
+    errors_total: int = 0  # bad records in the errors file, this run's and an earlier run's
     seconds: float = 0.0
 
     @property
@@ -69,31 +80,26 @@ def read_records(source: str | Path) -> Iterator[Record]:
             yield position, "file", str(file)
         return
     try:
-        stream = sys.stdin if str(source) == "-" else open(path, encoding="utf-8")
+        stream: IO[bytes] = sys.stdin.buffer if str(source) == "-" else open(path, "rb")
     except OSError as exc:
         raise InputError([("", f"cannot read: {exc.strerror}")], str(source)) from None
     try:
-        for number, line in enumerate(stream, start=1):
-            if line.strip():
-                yield number, "jsonl", line
+        for number, raw in iter_lines(stream):
+            yield number, "jsonl", raw
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
 
 
 def count_records(source: str | Path) -> int | None:
-    """The number of records, for the progress bar (a cheap byte scan); None when unknown."""
+    """The number of records, for the progress bar (one bounded read of the file); None when unknown."""
     path = Path(source)
     if str(source) == "-":
         return None
     if path.is_dir():
         return sum(1 for p in path.iterdir() if p.is_file() and p.suffix.lower() in CASE_SUFFIXES)
-    count = 0
-    with open(path, "rb") as stream:
-        for line in stream:
-            if line.strip():
-                count += 1
-    return count
+    with open(path, "rb") as stream:  # line by line in bounded reads, as the run reads them
+        return sum(1 for _ in iter_lines(stream))
 
 
 # ------------------------------------------------------------------ work (in the worker processes)
@@ -101,9 +107,15 @@ def count_records(source: str | Path) -> int | None:
 _engine: Any = None
 
 
-def _init_worker(rules: str | None) -> None:
+def _init_worker(rules: str | None, in_pool: bool = False) -> None:
     global _engine
     from .api import Engine
+
+    if in_pool:
+        # Ctrl-C reaches the whole process group: let the parent alone handle it (it ends
+        # the pool), instead of every worker printing its own KeyboardInterrupt traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with_parent()
 
     _engine = Engine.load(rules)
 
@@ -111,15 +123,9 @@ def _init_worker(rules: str | None) -> None:
 def _answer(record: Record) -> tuple[bool, str]:
     """(is_error, the output line without its newline) for one record."""
     number, kind, payload = record
-    head = f'{{"line":{number}' + (f',"file":{json.dumps(Path(payload).name, ensure_ascii=False)}' if kind == "file" else "")
+    head = f'{{"line":{number}' + (f',"file":{json.dumps(Path(str(payload)).name, ensure_ascii=False)}' if kind == "file" else "")
     try:
-        if kind == "file":
-            data = read_case(payload)
-        else:
-            try:
-                data = json.loads(payload)
-            except json.JSONDecodeError as exc:
-                raise InputError([("", f"not valid JSON ({exc.msg} at column {exc.colno})")]) from None
+        data = read_case(payload) if kind == "file" else parse_json_line(payload)  # type: ignore[arg-type]
         rec = _engine.recommend(data)
         return False, f'{head},"recommendation":{rec.to_json(indent=None)}}}'
     except WegwijzerError as exc:
@@ -131,6 +137,21 @@ def _answer(record: Record) -> tuple[bool, str]:
 
 def _answer_chunk(records: list[Record]) -> list[tuple[bool, str]]:
     return [_answer(record) for record in records]
+
+
+def _die_with_parent() -> None:
+    """Linux: end this worker when the parent dies (kill -9), rather than leave it to finish a
+    chunk and then fail with a traceback writing to a pipe nobody reads."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker ends at its next read of the closed task pipe
 
 
 # ------------------------------------------------------------------ resume
@@ -169,10 +190,10 @@ def _resume_point(out: Path) -> tuple[int, int | None]:
         raise InputError([("--out", "exists but is not the output of a batch run; use --fresh to overwrite it")], str(out)) from None
 
 
-def _trim_errors(errors: Path, last_line: int | None) -> None:
-    """Keep only the errors for records the output already holds."""
+def _trim_errors(errors: Path, last_line: int | None) -> int:
+    """Keep only the errors for records the output already holds; how many are kept."""
     if not errors.exists():
-        return
+        return 0
     kept = []
     with open(errors, "rb") as stream:
         for line in stream:
@@ -187,52 +208,126 @@ def _trim_errors(errors: Path, last_line: int | None) -> None:
     tmp = errors.with_name(errors.name + ".tmp")
     tmp.write_bytes(b"".join(kept))
     os.replace(tmp, errors)
+    return len(kept)
 
 
-# ------------------------------------------------------------------ progress
+def _meta_path(out: Path) -> Path:
+    return out.with_name(out.name + ".meta.json")
 
 
-class Progress:
-    """`  1,234/40,000   3.1%   812 cases/s   ETA 0:48` on a terminal; silent otherwise."""
+def _check_rules(out: Path, skip: int, rules_version: str) -> None:
+    """Refuse to resume an output made with other rules; record the version for a new one."""
+    meta = _meta_path(out)
+    made_with = None
+    if meta.exists():
+        try:
+            made_with = json.loads(meta.read_text(encoding="utf-8")).get("rules_version")
+        except (ValueError, AttributeError):
+            made_with = None
+    elif skip:  # an output from before the sidecar: its answers carry the version
+        made_with = _version_in_output(out)
+    if skip and made_with is not None and made_with != rules_version:
+        raise InputError([("--out", f"was made with rules {made_with}, these rules are {rules_version}; "
+                                    "resuming would mix advice from two rule sets in one file; use --fresh")], str(out))
+    if not meta.exists() or not skip:
+        meta.write_text(json.dumps({"rules_version": rules_version}) + "\n", encoding="utf-8")
 
-    def __init__(self, stream: TextIO, total: int | None, start: int, every: float = 0.2):
-        self.stream, self.total, self.start, self.every = stream, total, start, every
-        self.began = time.monotonic()
-        self.shown = 0.0
 
-    def update(self, done: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.shown < self.every:
-            return
-        self.shown = now
-        elapsed = max(now - self.began, 1e-9)
-        rate = (done - self.start) / elapsed
-        if self.total:
-            left = max(self.total - done, 0)
-            eta = left / rate if rate > 0 else 0
-            width = 24
-            filled = int(width * min(done / self.total, 1))
-            text = (f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{self.total:,} "
-                    f"{100 * done / self.total:5.1f}%  {rate:,.0f} cases/s  ETA {int(eta // 60)}:{int(eta % 60):02d} ")
-        else:
-            text = f"\r{done:,} cases  {rate:,.0f} cases/s "
-        self.stream.write(text)
-        self.stream.flush()
+def _version_in_output(out: Path) -> str | None:
+    with open(out, "rb") as stream:
+        for line in stream:
+            if b'"recommendation"' in line[:40]:
+                try:
+                    return json.loads(line)["recommendation"]["rules_version"]
+                except (ValueError, KeyError, TypeError):
+                    return None
+    return None
 
-    def close(self, done: int) -> None:
-        self.update(done, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
+
+def _is_regular(path: Path) -> bool:
+    """An ordinary file (or none yet). A device or pipe (/dev/full, /dev/stdout) is written
+    to as it is: nothing to resume, nothing to trim."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return True
+
+
+class _Sink:
+    """An output file whose every failure (full disk, read-only, gone) is one clear error."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.stream: IO[bytes] | None = None
+        if path is not None:
+            try:
+                self.stream = open(path, "ab")
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
+
+    def write(self, data: bytes) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.write(data)
+            except OSError as exc:
+                raise _cannot_write(self.path, exc) from None
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except OSError as exc:
+                raise _cannot_write(self.path, exc) from None
+
+    def close(self) -> None:
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            try:
+                stream.close()
+            except OSError:
+                pass  # the error was reported by the write or flush before
+
+
+def _cannot_write(path: Path | None, exc: OSError) -> WegwijzerError:
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileNotFoundError) and path is not None and not path.parent.is_dir():
+        reason = f"the folder {path.parent} does not exist"
+    return WegwijzerError(f"{path}: cannot write: {reason}")
 
 
 # ------------------------------------------------------------------ the run
 
 
-def _bounded(records: Iterator[Record], gate: threading.Semaphore) -> Iterator[Record]:
-    """Hold back the input so only a bounded number of records is in flight (Pool.imap reads eagerly)."""
-    for record in records:
-        gate.acquire()
-        yield record
+def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int) -> Iterator[tuple[bool, str]]:
+    """Answers in input order from a process pool, with at most `ahead` chunks in flight (the
+    input is read only as fast as it is answered). A worker that dies (a native crash, the
+    OOM killer) breaks the pool: that is an error with what to do, never a run that hangs."""
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
+    in_flight: deque[Any] = deque()
+    chunks = _chunks(records, chunksize)
+    try:
+        for chunk in chunks:
+            in_flight.append(pool.submit(_answer_chunk, chunk))
+            if len(in_flight) >= ahead:
+                yield from in_flight.popleft().result()
+        while in_flight:
+            yield from in_flight.popleft().result()
+    except BrokenProcessPool:
+        raise WegwijzerError("a worker process stopped unexpectedly; every answer before it is in the output: "
+                             "run the same command again to resume") from None
+
+
+def _stop(pool: Any) -> None:
+    """End a process pool now: pending chunks cancelled, running workers terminated."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public way to end them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -251,19 +346,35 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
               limit: int | None = None, progress: TextIO | None = None) -> BatchSummary:
     """Answer every record of `source` into `out` (see the module docstring). `limit` stops
     after that many records in this run (a stand-in for an interrupted run, for tests)."""
+    from .rulebook import load
+
     out = Path(out)
-    errors = Path(errors) if errors else out.with_name(out.name + ".errors.jsonl")
+    regular = _is_regular(out)
+    if errors:
+        errors = Path(errors)
+    else:  # beside an ordinary file; a device (/dev/full) gets none: errors are in the output too
+        errors = out.with_name(out.name + ".errors.jsonl") if regular else None
     workers = max(1, workers or os.cpu_count() or 1)
     if str(source) != "-" and not Path(source).exists():
         raise InputError([("", "input not found")], str(source))
     rules = str(rules) if rules else None
+    rules_version = load(rules).version
 
-    if fresh:
-        for path in (out, errors):
-            if path.exists():
-                path.unlink()
-    skip, last_line = _resume_point(out)
-    _trim_errors(errors, last_line)
+    skip, last_line, kept_errors = 0, None, 0
+    try:
+        if out.is_dir():
+            raise IsADirectoryError(21, "it is a folder")
+        if fresh:
+            for path in (out, errors, _meta_path(out)):
+                if path is not None and _is_regular(path) and path.exists():
+                    path.unlink()
+        if regular:
+            skip, last_line = _resume_point(out)
+            if errors is not None and _is_regular(errors):
+                kept_errors = _trim_errors(errors, last_line)
+            _check_rules(out, skip, rules_version)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from None
     summary = BatchSummary(resumed=skip)
 
     records = read_records(source)
@@ -279,23 +390,27 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
 
         records = itertools.islice(records, limit)
 
-    bar = Progress(progress, count_records(source), skip) if progress is not None else None
+    bar = None
+    if progress is not None:
+        from tqdm import tqdm  # lazily: only a terminal run draws a bar
+
+        bar = tqdm(total=count_records(source), initial=skip, file=progress, unit=" cases", mininterval=0.2,
+                   dynamic_ncols=True)
     started = time.monotonic()
-    out_stream = open(out, "ab")
-    err_stream = open(errors, "ab")
+    out_stream = _Sink(out)
+    err_stream = _Sink(errors)
     pool = None
     try:
         if workers == 1:
             _init_worker(rules)
             results: Iterator[tuple[bool, str]] = (_answer(record) for record in records)
-            gate = None
         else:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            gate = threading.Semaphore(chunksize * workers * 4)
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(rules,))
-            chunked = pool.imap(_answer_chunk, _chunks(_bounded(records, gate), chunksize))
-            results = (item for chunk in chunked for item in chunk)
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_init_worker, initargs=(rules, True))
+            results = _in_pool(pool, records, chunksize, ahead=workers * 4)
         pending: list[bytes] = []
         flushed = time.monotonic()
         for is_error, line in results:
@@ -306,8 +421,6 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
             else:
                 summary.answered += 1
             pending.append(data)
-            if gate is not None:
-                gate.release()
             now = time.monotonic()
             if len(pending) >= 256 or now - flushed > 0.5:
                 err_stream.flush()  # errors first: a resume trims errors beyond the output
@@ -315,21 +428,21 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
                 out_stream.flush()
                 pending.clear()
                 flushed = now
-            if bar:
-                bar.update(skip + summary.done)
+            if bar is not None:
+                bar.update(skip + summary.done - bar.n)
         err_stream.flush()
         out_stream.write(b"".join(pending))
         out_stream.flush()
     finally:
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            _stop(pool)
         out_stream.close()
         err_stream.close()
+        if bar is not None:
+            bar.close()
     summary.records = skip + summary.done
+    summary.errors_total = kept_errors + summary.errors
     summary.seconds = time.monotonic() - started
-    if bar:
-        bar.close(summary.records)
     return summary
 
 
@@ -358,4 +471,4 @@ def run(args: argparse.Namespace) -> int:
         resumed = f", {summary.resumed:,} from an earlier run" if summary.resumed else ""
         print(f"wegwijzer batch: {summary.answered:,} answered, {summary.errors:,} bad{resumed} "
               f"({summary.rate:,.0f} cases/s)", file=sys.stderr)
-    return 1 if summary.errors else 0
+    return 1 if summary.errors_total else 0

@@ -7,6 +7,9 @@
 `ref` names where the case came from: the file name (in a folder) or `file:line` (JSON
 Lines). A case that cannot be read is yielded as an InputError, never raised; only a
 caseload path that does not exist raises.
+
+Every way a case comes in (a file, stdin, a JSON line in `batch` or here) goes through the
+same bounded readers below, so the same bad input gets the same message everywhere.
 """
 from __future__ import annotations
 
@@ -14,14 +17,184 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-from .errors import InputError, WegwijzerError
+from .errors import InputError, RuleError, WegwijzerError
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
+
+# Limits on one input, checked before and while parsing, so that a 200 MB file, an endless
+# stream (`yes |`, /dev/zero) or a deeply nested document is refused within a bounded read
+# and bounded memory, with a message, instead of exhausting memory or the parser's stack.
+# A real case is a few kilobytes and nests five levels (a Case's assessment's domain's
+# score); 1 MiB leaves room for a long case history, 32 levels for any honest layout.
+MAX_INPUT_BYTES = 1 << 20
+MAX_DEPTH = 32
+
+_BOM = "\ufeff"
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_INPUT_BYTES:,} bytes; one case may be at most that"
+
+
+def read_capped(stream: IO[bytes], ref: str) -> str:
+    """At most MAX_INPUT_BYTES from a binary stream as text; more is refused unread."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError([("", _too_large())], ref)
+    return _decode(data, ref)
+
+
+def _decode(data: bytes, ref: str) -> str:
+    try:
+        return data.decode("utf-8").removeprefix(_BOM)  # a BOM is an encoding mark, not content
+    except UnicodeDecodeError:
+        raise InputError([("", "not UTF-8 text")], ref) from None
+
+
+class _Pairs(dict):
+    """A JSON object that remembers the keys it held twice (json keeps only the last)."""
+
+    duplicates: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = _Pairs(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.duplicates = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_shape(data: Any, ref: str | None = None) -> Any:
+    """Refuse nesting deeper than MAX_DEPTH and keys given twice (JSON), naming the field;
+    returns plain dicts and lists. Iterative, so a deep document cannot overflow it."""
+    def path_of(parts: tuple[Any, ...]) -> str:
+        out = ""
+        for part in parts:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, parts = stack.pop()
+        if isinstance(value, dict | list) and len(parts) >= MAX_DEPTH:
+            raise InputError([(path_of(parts), f"nested deeper than {MAX_DEPTH} levels")], ref)
+        if isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                raise InputError([(path_of((*parts, key)), "given twice in one object")], ref)
+            stack.extend((v, (*parts, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*parts, i)) for i, v in enumerate(value))
+    return plain(data)
+
+
+def loads_checked(text: str, ref: str | None = None) -> Any:
+    """JSON text -> data, strictly: a key given twice, NaN/Infinity, a number too long to
+    read or nesting beyond MAX_DEPTH is an InputError. A syntax error stays a
+    json.JSONDecodeError (the HTTP API answers it with its own 400)."""
+    try:
+        data = json.loads(text.removeprefix(_BOM), object_pairs_hook=_object, parse_constant=_refuse_constant)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise InputError([("", f"nested deeper than {MAX_DEPTH} levels")], ref) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer of more than 4,300 digits
+        reason = str(exc) if "JSON number" in str(exc) else "a number too long to read"
+        raise InputError([("", f"not valid JSON ({reason})")], ref) from None
+    return check_shape(data, ref)
+
+
+def parse_json(text: str, ref: str | None = None) -> Any:
+    """One case from JSON text (see loads_checked); a syntax error is an InputError too."""
+    try:
+        return loads_checked(text, ref)
+    except json.JSONDecodeError as exc:
+        raise InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref) from None
+
+
+def parse_yaml(text: str, ref: str) -> Any:
+    """One case from YAML (or JSON) text: safe, duplicate keys refused, YAML 1.2 numbers."""
+    from .yamlload import load_case_yaml
+
+    try:
+        data = load_case_yaml(text, ref)
+    except RuleError as exc:  # a key given twice
+        raise InputError([("", f"line {exc.line}: {exc.detail}" if exc.line else exc.detail)], ref) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise InputError([("", f"{where}not valid YAML or JSON ({getattr(exc, 'problem', None) or exc})")], ref) from None
+    except RecursionError:
+        raise InputError([("", f"nested deeper than {MAX_DEPTH} levels")], ref) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits, or a date like 2024-13-45
+        reason = "a number too long to read" if "digits" in str(exc) else f"a value that cannot be read: {exc}"
+        raise InputError([("", f"not valid YAML or JSON ({reason})")], ref) from None
+    return check_shape(data, ref)
+
+
+def read_case(path: str, ref: str | None = None) -> Any:
+    """One assessment from a YAML or JSON file, or stdin for '-'. Safe loading only, at most
+    MAX_INPUT_BYTES. A file that cannot be read or parsed raises InputError naming `ref`."""
+    ref = ref or path
+    try:
+        if path == "-":
+            text = read_capped(sys.stdin.buffer, ref)
+        else:
+            with open(path, "rb") as stream:
+                text = read_capped(stream, ref)
+    except OSError as exc:
+        raise InputError([("", f"cannot read: {exc.strerror}")], ref) from None
+    return parse_yaml(text, ref)
+
+
+# ------------------------------------------------------------------ JSON Lines
+
+
+class LineTooLong:
+    """A JSON Lines record longer than MAX_INPUT_BYTES; its bytes were skipped, not kept."""
+
+
+def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | LineTooLong]]:
+    """(line number, raw record) for every non-blank line of a binary stream. Lines end at
+    '\\n' only (not at U+2028 or a lone '\\r', which str.splitlines would split on); a line
+    longer than MAX_INPUT_BYTES is read past in bounded blocks and given as LineTooLong."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_INPUT_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
+            while True:  # skip the rest of the long line without holding it
+                rest = stream.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, LineTooLong()
+        elif line.strip():
+            yield number, line
+
+
+def parse_json_line(raw: bytes | LineTooLong, ref: str | None = None) -> Any:
+    """One JSON Lines record -> data, or InputError (the same text in batch and caseload)."""
+    if isinstance(raw, LineTooLong):
+        raise InputError([("", _too_large())], ref)
+    return parse_json(_decode(raw, ref or ""), ref)
 
 
 def iter_cases(path: str | Path) -> Iterator[tuple[str, Any]]:
@@ -40,24 +213,6 @@ def iter_cases(path: str | Path) -> Iterator[tuple[str, Any]]:
         raise WegwijzerError(f"{path}: caseload not found (a folder of .yaml/.json cases or a .jsonl file)")
 
 
-def read_case(path: str, ref: str | None = None) -> Any:
-    """One assessment from a YAML or JSON file, or stdin for '-'. Safe loading only. A file
-    that cannot be read or parsed raises InputError naming `ref` (default: the path)."""
-    ref = ref or path
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError([("", f"cannot read: {exc.strerror}")], ref) from None
-    except UnicodeDecodeError:
-        raise InputError([("", "not UTF-8 text")], ref) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise InputError([("", f"{where}not valid YAML or JSON ({getattr(exc, 'problem', exc)})")], ref) from None
-
-
 def _read_file(file: Path, ref: str) -> Any:
     try:
         return read_case(str(file), ref)
@@ -67,17 +222,16 @@ def _read_file(file: Path, ref: str) -> Any:
 
 def _read_lines(file: Path) -> Iterator[tuple[str, Any]]:
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WegwijzerError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        ref = f"{file.name}:{number}"
-        try:
-            yield ref, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield ref, InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref)
+        stream = open(file, "rb")
+    except OSError as exc:
+        raise WegwijzerError(f"{file}: cannot read: {exc.strerror}") from None
+    with stream:
+        for number, raw in iter_lines(stream):
+            ref = f"{file.name}:{number}"
+            try:
+                yield ref, parse_json_line(raw, ref)
+            except InputError as exc:
+                yield ref, exc
 
 
 def case_label(ref: str, data: Any) -> str:

@@ -14,17 +14,17 @@ from typing import Any, Callable
 
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "recommend": ("engine.cli", "advice for one assessment (file or - for stdin)"),
-    "schema": ("engine.cli", "print the JSON Schema of Assessment and Recommendation"),
-    "check": ("engine.workbench.check", "validate the rule files and the flowchart graph"),
-    "test": ("engine.workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
-    "explain": ("engine.workbench.explain", "the path through the flowchart for one case"),
-    "diff": ("engine.workbench.diff", "what a rule change does to a caseload"),
-    "synth": ("engine.workbench.synth", "a synthetic caseload from the report's figures"),
-    "stats": ("engine.workbench.stats", "profiles, interventions and referral load over a caseload"),
-    "graph": ("engine.workbench.graph", "the flowchart as mermaid, dot or svg"),
-    "batch": ("engine.batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
-    "serve": ("engine.web.serve", "the coach's web page and the HTTP API"),
+    "recommend": (".cli", "advice for one assessment (file or - for stdin)"),
+    "schema": (".cli", "print the JSON Schema (2020-12) of Assessment, Case and Recommendation"),
+    "check": (".workbench.check", "validate the rule files and the flowchart graph"),
+    "test": (".workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
+    "explain": (".workbench.explain", "the path through the flowchart for one case"),
+    "diff": (".workbench.diff", "what a rule change does to a caseload"),
+    "synth": (".workbench.synth", "a synthetic caseload from the report's figures"),
+    "stats": (".workbench.stats", "profiles, interventions and referral load over a caseload"),
+    "graph": (".workbench.graph", "the flowchart as mermaid, dot or svg"),
+    "batch": (".batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
+    "serve": (".web.serve", "the coach's web page and the HTTP API"),
 }
 
 
@@ -47,15 +47,39 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def add_schema(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("which", nargs="?", choices=("assessment", "recommendation", "both"), default="both")
+    parser.add_argument("which", nargs="?", choices=("all", "assessment", "case", "recommendation", "both"), default="all",
+                        help="all (default): one document, input Assessment or Case, every model in $defs")
 
 
-def schema_document(which: str = "both") -> dict[str, Any]:
-    from .model import Assessment, Recommendation
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-    docs = {"assessment": Assessment.model_json_schema(),
-            "recommendation": Recommendation.model_json_schema(by_alias=True)}
-    return docs if which == "both" else docs[which]
+
+def schema_document(which: str = "all") -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) document. 'all': one document whose $defs hold every model
+    and which accepts an Assessment or a Case (a Recommendation is in $defs, as the output);
+    'assessment', 'case', 'recommendation': that model alone. 'both' is the older pair of
+    documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema still serves."""
+    from pydantic.json_schema import models_json_schema
+
+    from .model import Assessment, Case, Recommendation
+
+    if which == "both":
+        return {"assessment": Assessment.model_json_schema(),
+                "recommendation": Recommendation.model_json_schema(by_alias=True)}
+    if which in ("assessment", "case", "recommendation"):
+        model = {"assessment": Assessment, "case": Case, "recommendation": Recommendation}[which]
+        mode = "serialization" if which == "recommendation" else "validation"
+        return {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema(by_alias=True, mode=mode)}
+    _, top = models_json_schema([(Assessment, "validation"), (Case, "validation"), (Recommendation, "serialization")],
+                                by_alias=True, ref_template="#/$defs/{model}")
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "Wegwijzer",
+        "description": "Input: an Assessment (one moment) or a Case (a client over time). "
+                       "Output: a Recommendation ($defs/Recommendation).",
+        "oneOf": [{"$ref": "#/$defs/Assessment"}, {"$ref": "#/$defs/Case"}],
+        "$defs": top["$defs"],
+    }
 
 
 def run_schema(args: argparse.Namespace) -> int:
@@ -86,10 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _import(module: str) -> Any:
+    # relative to this package: the same code runs as `wegwijzer` (installed) or `engine` (a checkout)
+    package = __package__ or "engine"
+    if module.startswith("engine."):  # the source folder's name, as a command may be listed
+        module = module[len("engine"):]
+    name = package + module if module.startswith(".") else module
     try:
-        return importlib.import_module(module)
+        return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
+        if exc.name and (exc.name == name or name.startswith(exc.name + ".")):
             return None  # command not part of this build
         raise
 
@@ -106,12 +135,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command in _LOCAL:
-            return _LOCAL[args.command][1](args)
-        mod = _import(COMMANDS[args.command][0])
-        if mod is None:
-            print(f"wegwijzer: '{args.command}' is not available in this build", file=sys.stderr)
-            return 2
-        return mod.run(args)
+            code = _LOCAL[args.command][1](args)
+        else:
+            mod = _import(COMMANDS[args.command][0])
+            if mod is None:
+                print(f"wegwijzer: '{args.command}' is not available in this build", file=sys.stderr)
+                return 2
+            code = mod.run(args)
+        sys.stdout.flush()  # a full disk shows here, not as an "Exception ignored" at exit
+        return code
     except WegwijzerError as exc:
         print(f"wegwijzer: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -119,7 +151,28 @@ def main(argv: list[str] | None = None) -> int:
         print("wegwijzer: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        # the reader stopped early (`| head -1`): no message, the exit status a shell expects
+        # of a command ended by SIGPIPE
+        _drop_stdout()
+        return 141
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"wegwijzer: {where}cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        if not exc.filename:
+            _drop_stdout()
+        return 2
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the final flush at exit cannot fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

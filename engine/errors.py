@@ -40,6 +40,7 @@ class RuleError(WegwijzerError):
         self.file = file
         self.line = line
         self.rule_id = rule_id
+        self.detail = message
         where = f"{file}:{line}" if line else file
         rule = f" [{rule_id}]" if rule_id else ""
         super().__init__(f"{where}:{rule} {message}")

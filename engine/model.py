@@ -1,4 +1,4 @@
-"""The public contract (../shared/CONTRACT.md) as pydantic models: validation at the edge.
+"""The public contract as pydantic models: validation at the edge (`wegwijzer schema` prints it).
 
 Names here are API: add fields, never rename them.
 """
@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date as Date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 Municipality = Literal["leiden", "helmond", "tilburg"]
 DomainId = Literal[
@@ -42,17 +44,46 @@ Collaboration = Literal["multidisciplinary_team", "case_management", "central_co
 InterventionId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 
 
+def _not_a_bool(value: Any) -> Any:
+    # Python's True == 1, so without this `schema_version: true` would pass as version 1
+    if isinstance(value, bool):
+        raise ValueError("must be the number 1, not true/false")
+    return value
+
+
+def _date_text(value: Any) -> Any:
+    # a date is YYYY-MM-DD text (or a date from YAML); a number is not a date (lax pydantic
+    # would read 0 as 1970-01-01)
+    if isinstance(value, str) or isinstance(value, Date):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+SchemaVersion = Annotated[Literal[1], BeforeValidator(_not_a_bool)]
+# Dates come as text in JSON: the one place input is parsed rather than taken as given.
+InputDate = Annotated[Date, Strict(False), BeforeValidator(_date_text)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # serialize_by_alias: model_dump() gives the JSON's names (`for`, `from`), not `for_`
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
 
 
-class Household(_Strict):
+class _Input(_Strict):
+    """Input models are strict: nothing is silently coerced. "3" is not a score, true is not
+    a number, 2.0 is not an integer (a float field takes an integer); NaN and infinity are
+    not numbers. Whoever has text (the web form) converts it before validating."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+
+class Household(_Input):
     single: bool | None = None
-    children_under_18: int | None = Field(None, ge=0)
+    children_under_18: int | None = Field(None, ge=0, le=30)
     member_speaks_dutch: bool | None = None
 
 
-class DomainScore(_Strict):
+class DomainScore(_Input):
     """One life domain (leefgebied): self-reliance on the Zelfredzaamheid-Matrix scale, 1 = acute."""
 
     self_reliance: int = Field(ge=1, le=5, description="1 acute problematiek .. 5 volledig zelfredzaam")
@@ -60,7 +91,7 @@ class DomainScore(_Strict):
     priority: int | None = Field(None, ge=1, le=9, description="client's order of importance, 1 = most important")
 
 
-class Circumstances(_Strict):
+class Circumstances(_Input):
     problematic_debt: bool = False
     rent_arrears: bool = False
     under_administration: bool = False
@@ -84,31 +115,33 @@ class Circumstances(_Strict):
     unaffordable_cost: bool = False  # a concrete, necessary cost the client cannot pay now
 
 
-class ExistingSupport(_Strict):
+class ExistingSupport(_Input):
     kind: SupportKind
     organisation: str | None = Field(None, max_length=120)
     trusted: bool = False
 
 
-class _AssessmentFields(_Strict):
+class _AssessmentFields(_Input):
     """What one assessment says; an Assessment adds where (municipality) and whose (case_id),
     a Case's assessment adds when (date)."""
 
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = 1
     age: int | None = Field(None, ge=16, le=120)
     household: Household | None = None
     ladder_rung: int | None = Field(None, ge=1, le=6, description="Participatieladder rung")
     years_on_benefit: float | None = Field(None, ge=0, le=105, description="years; at most a lifetime")
     wage_value_pct: int | None = Field(None, ge=0, le=100, description="Helmond screening (loonwaarde)")
-    conversations_held: int | None = Field(None, ge=0, description="left out: not known yet (treated as early)")
+    conversations_held: int | None = Field(None, ge=0, le=1000, description="left out: not known yet (treated as early)")
     open_to_support: bool = True
     consent_to_share: bool = False
-    consent_to_share_with: list[str] = Field(default_factory=list, description="social-map organisation ids")
+    consent_to_share_with: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="social-map organisation ids")
     domains: dict[DomainId, DomainScore] = Field(min_length=1)
     circumstances: Circumstances = Field(default_factory=Circumstances)
-    wishes: list[Wish] = Field(default_factory=list)
-    existing_support: list[ExistingSupport] = Field(default_factory=list)
-    current_interventions: list[InterventionId] = Field(default_factory=list)
+    # Every list has a bound, far above a real case, so that one input cannot grow without end.
+    wishes: list[Wish] = Field(default_factory=list, max_length=len(Wish.__args__))  # type: ignore[attr-defined]
+    existing_support: list[ExistingSupport] = Field(default_factory=list, max_length=20)
+    current_interventions: list[InterventionId] = Field(default_factory=list, max_length=50)
     igm: dict[IgmFactor, Annotated[int, Field(ge=1, le=10)]] | None = None
 
     @field_validator("wishes", "current_interventions", "consent_to_share_with")
@@ -153,53 +186,55 @@ ContactKind = Literal["phone", "letter", "home_visit", "meeting"]
 class CaseAssessment(_AssessmentFields):
     """One dated assessment in a Case (an Assessment without municipality and case_id)."""
 
-    date: Date
+    date: InputDate
 
 
-class InterventionLogEntry(_Strict):
+class InterventionLogEntry(_Input):
     id: InterventionId
-    started: Date
-    ended: Date | None = None
+    started: InputDate
+    ended: InputDate | None = None
     status: InterventionStatus
     result: InterventionResult | None = None
 
 
-class Goal(_Strict):
+class Goal(_Input):
     """A Goal Attainment Scaling goal (seed:L2982-2998): scored -2..2 at its review."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     domain: DomainId
-    set_on: Date
-    review_on: Date | None = None
+    set_on: InputDate
+    review_on: InputDate | None = None
     gas_score: int | None = Field(None, ge=-2, le=2)
 
 
-class Contact(_Strict):
-    date: Date
+class Contact(_Input):
+    date: InputDate
     kind: ContactKind
     reached: bool
 
 
-class ProfileRecord(_Strict):
-    date: Date
+class ProfileRecord(_Input):
+    date: InputDate
     id: ProfileId
 
 
-class Case(_Strict):
+class Case(_Input):
     """A client's case over time: dated assessments (the latest is the current state), what was
     tried and how it went, goals, contacts and profiles given. Pseudonymous."""
 
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = 1
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
     municipality: Municipality
     age: int | None = Field(None, ge=16, le=120)
     household: Household | None = None
-    assessments: list[CaseAssessment] = Field(min_length=1)
-    interventions_log: list[InterventionLogEntry] = Field(default_factory=list)
-    goals: list[Goal] = Field(default_factory=list)
-    contacts: list[Contact] = Field(default_factory=list)
-    profile_history: list[ProfileRecord] = Field(default_factory=list)
-    as_of: Date | None = None
+    # bounds far above a real trajectory (the pilots ran two years with an assessment every
+    # few months), so that one input cannot grow without end
+    assessments: list[CaseAssessment] = Field(min_length=1, max_length=100)
+    interventions_log: list[InterventionLogEntry] = Field(default_factory=list, max_length=500)
+    goals: list[Goal] = Field(default_factory=list, max_length=100)
+    contacts: list[Contact] = Field(default_factory=list, max_length=1000)
+    profile_history: list[ProfileRecord] = Field(default_factory=list, max_length=100)
+    as_of: InputDate | None = None
 
 
 # ---------------------------------------------------------------- output
@@ -243,7 +278,7 @@ class SuggestedIntervention(_Strict):
 
 
 class Referral(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # built from its JSON names only (`for`); `.for_` is the attribute, never an input name
 
     organisation: str
     name: str
@@ -270,15 +305,18 @@ class TraceStep(_Strict):
     source: str
 
 
-class Warning_(_Strict):
+class Warning(_Strict):  # noqa: A001 - the contract's name; the builtin is not used here
     code: str
     field: str | None = None
     message_nl: str
     message_en: str
 
 
+Warning_ = Warning  # the name before 0.2, kept for importers
+
+
 class FromTo(_Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(validate_by_name=True)  # FromTo(from_=...) in Python; dumped as `from`
 
     from_: float | str | None = Field(None, alias="from")
     to: float | str | None = None
@@ -320,7 +358,7 @@ class Recommendation(_Strict):
     referrals: list[Referral]
     advice: list[Advice]
     trace: list[TraceStep]
-    warnings: list[Warning_]
+    warnings: list[Warning]
     progress: Progress | None = None  # only for a Case
     due: list[DueItem] = Field(default_factory=list)
 

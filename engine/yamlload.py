@@ -51,6 +51,22 @@ for _first in "tTfF":
         0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
     )
 
+# YAML 1.2 numbers, as JSON writes them. PyYAML follows YAML 1.1, where `077` is octal 63,
+# `0x2` is 2, `1_000` is 1000, `1:10` is 70 (base 60) and `.inf` is infinity: a typo or a
+# time would silently become some number. Here only plain decimals are numbers; anything
+# else stays text, and validation then names the field that wanted a number.
+_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _NUMBER_TAGS]
+    for first, resolvers in _LineLoader.yaml_implicit_resolvers.items()
+}
+for _first in "-0123456789":
+    _LineLoader.yaml_implicit_resolvers.setdefault(_first, []).extend(
+        [("tag:yaml.org,2002:int", _INT), ("tag:yaml.org,2002:float", _FLOAT)]
+    )
+
 
 # libyaml, when present, parses the rule files about ten times faster (it is most of the
 # load time). Same constructor, same resolvers, so the same data; on any error the file is
@@ -90,6 +106,19 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
         raise RuleError(name, line, f"YAML syntax: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise RuleError(name, None, f"YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def load_case_yaml(text: str, name: str) -> Any:
+    """One case from YAML (or JSON) text with the rule files' loader: safe, duplicate keys
+    refused, YAML 1.2 numbers. Raises RuleError (with the line) or yaml.YAMLError; the
+    caller turns them into the case's InputError. Pure Python on purpose: its recursion is
+    bounded by Python's (a RecursionError), where libyaml's C stack is not."""
+    loader = _LineLoader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
     finally:
         loader.dispose()
 

@@ -113,14 +113,17 @@ def test_english_text(capsys):
     assert "Call again next month" in out and "Lead coordinator" in out
 
 
-def test_schema_command_prints_both_schemas(capsys):
+def test_schema_command_prints_one_document_with_every_model(capsys):
     from engine.cli import main
 
     assert main(["schema"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"assessment", "recommendation"}
-    assert "municipality" in doc["assessment"]["properties"]
-    assert "for" in json.dumps(doc["recommendation"])
+    assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert {"Assessment", "Case", "Recommendation"} <= set(doc["$defs"])
+    assert "municipality" in doc["$defs"]["Assessment"]["properties"]
+    assert "for" in doc["$defs"]["Referral"]["properties"]
+    assert main(["schema", "both"]) == 0  # the older pair, still served by GET /v1/schema
+    assert set(json.loads(capsys.readouterr().out)) == {"assessment", "recommendation"}
 
 
 def test_wheel_carries_the_rules(tmp_path):
@@ -134,4 +137,4 @@ def test_wheel_carries_the_rules(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for rule_file in ("interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml", "helmond_profiles.yaml",
                       "lead_coordinator.yaml", "resolution.yaml"):
-        assert f"engine/_rules/{rule_file}" in names
+        assert f"wegwijzer/_rules/{rule_file}" in names

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 
+from ..caseload import loads_checked
 from . import problems
 from .problems import Problem
 
@@ -52,7 +53,7 @@ async def read_json(request: Request, limit: int) -> Any:
         raise Problem(415, problems.UNSUPPORTED_MEDIA_TYPE, f"send the assessment as application/json, not {media}")
     raw = await read_body(request, limit)
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_checked(raw.decode("utf-8"))  # duplicate keys, NaN, depth: a 422 naming the field
     except UnicodeDecodeError:
         raise Problem(400, problems.MALFORMED_JSON, "the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
