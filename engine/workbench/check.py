@@ -248,13 +248,28 @@ class _Checker:
                 self.error(name, line, messages[0] + more)
 
     def loader(self) -> None:
-        """The loader's own verdict, for cross-checks this module does not repeat."""
+        """The loader's own verdict, for cross-checks this module does not repeat; then the
+        rules compiled into durable-rules exactly as the engine does."""
         try:
-            load(self.directory)
+            book = load(self.directory)
         except RuleError as exc:
             finding = _from_rule_error(exc)
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):
                 self.findings.append(finding)
+            return
+        self.findings.extend(compile_in_child(self.directory))
+        self.simultaneous_firings(book)
+
+    def simultaneous_firings(self, book: Any) -> None:
+        """durable-rules fails a case on which one rule set fires more than 64 times (error 303)."""
+        from ..conditions import MAX_ALTERNATIVES, alternatives, to_durable
+
+        for name, rules in (("leiden_flowchart.yaml", [n.when for n in book.flowchart.nodes.values() if n.when is not None]),
+                            ("helmond_profiles.yaml", [r.when for r in book.profile_rules]),
+                            ("lead_coordinator.yaml", [r.when for r in book.lead_rules])):
+            most = 1 + sum(alternatives(to_durable(cond)) for cond in rules)  # 1: the catch-all rule
+            if most > MAX_ALTERNATIVES:
+                self.warning(name, None, f"up to {most} rule alternatives could hold at once; the rule engine refuses a case on which more than {MAX_ALTERNATIVES} hold (split the file or sharpen its rules)")
 
     def sorted(self) -> list[Finding]:
         order = {name: i for i, name in enumerate(RULE_FILES)}
@@ -510,9 +525,44 @@ def _list(ids: list[str], most: int = 5) -> str:
 
 
 def _from_rule_error(exc: RuleError) -> Finding:
-    where = f"{exc.file}:{exc.line}" if exc.line else exc.file
-    message = exc.message[len(where) + 1:].strip() if exc.message.startswith(where + ":") else exc.message
-    return Finding("error", exc.file, exc.line, message)
+    return Finding("error", exc.file, exc.line, _without_where(exc.file, exc.line, exc.message))
+
+
+def _without_where(file: str, line: int | None, message: str) -> str:
+    where = f"{file}:{line}" if line else file
+    return message[len(where) + 1:].strip() if message.startswith(where + ":") else message
+
+
+_COMPILE = """
+import json, sys
+from engine.errors import RuleError
+from engine.matcher import _ProbeHost, compile_rulesets, install
+from engine.rulebook import load
+book = load(sys.argv[1])
+try:
+    install(_ProbeHost(), compile_rulesets(book, "check"), book)
+except RuleError as exc:
+    print(json.dumps([exc.file, exc.line, exc.message]))
+"""
+
+
+def compile_in_child(directory: Path) -> list[Finding]:
+    """Compile the rules into durable-rules as the engine does, in a child process: a native
+    fault in its C core then fails the check instead of killing it."""
+    import json
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _COMPILE, str(directory)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return [Finding("error", str(directory), None, "the rule engine (durable-rules) did not finish compiling the rules within 120 s")]
+    if done.returncode != 0:
+        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+        return [Finding("error", str(directory), None, f"the rule engine (durable-rules) crashed compiling the rules ({how})")]
+    if not done.stdout.strip():
+        return []
+    file, line, message = json.loads(done.stdout.strip().splitlines()[-1])
+    return [Finding("error", file, line, _without_where(file, line, message))]
 
 
 def check_rules(directory: Path | str | None = None) -> list[Finding]:
