@@ -25,13 +25,22 @@ def test_iter_cases_jsonl_and_folder(tmp_path):
 
 def test_stats(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)))
-    assert code == 0
+    assert code == 1  # two bad cases: listed, the rest advised, and the exit code says so
     assert "4 of 6 case(s) advised" in out
     assert "Referral load per organisation" in out and "leiden/schuldhulp_leiden" in out
     assert "Cases that could not be advised (2):" in out and "bad_municipality" in out
     code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--format", "json")
     data = json.loads(out)
     assert sum(data["profiles"].values()) == 4 and data["interventions"]["debt_counselling"] == 2
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path, bad=False)))
+    assert code == 0 and "4 of 4 case(s) advised" in out
+
+
+def test_stats_names_the_bad_case_line_and_field(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)))
+    assert code == 1
+    assert "  cases.jsonl:2: (root): not valid JSON" in out
+    assert "  bad_municipality: cases.jsonl:6: municipality: Input should be " in out
 
 
 def test_missing_caseload_is_a_clean_error(tmp_path, capsys):
@@ -41,8 +50,12 @@ def test_missing_caseload_is_a_clean_error(tmp_path, capsys):
 
 def test_diff_same_rules_no_change(tmp_path, capsys):
     rules = copy_rules(tmp_path)
-    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)), "--fail-on-change")
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path, bad=False)), "--fail-on-change")
     assert code == 0 and "0 changed" in out and "No case changes." in out
+    # bad cases are listed and the others compared; the exit code says some were bad
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)))
+    assert code == 1 and "4 of 6 case(s) compared, 0 changed" in out
+    assert "Cases that could not be advised (2):" in out and "  cases.jsonl:2: (root): not valid JSON" in out
 
 
 def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
@@ -56,7 +69,7 @@ def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
     assert "trust_building: +2 -0" in out and "k0: +practical_help, +trust_building" in out
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--format", "json")
     data = json.loads(out)
-    assert code == 0 and data["changed"] and len(data["bad_cases"]) == 2
+    assert code == 1 and data["changed"] and len(data["bad_cases"]) == 2
     assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 2
 
 

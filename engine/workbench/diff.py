@@ -182,4 +182,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render(report))
-    return 1 if args.fail_on_change and report.changed else 0
+    return 1 if (args.fail_on_change and report.changed) or report.bad_cases else 0

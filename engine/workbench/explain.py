@@ -297,7 +297,7 @@ def render(ex: Explanation) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
+    parser.add_argument("cases", nargs="+", metavar="CASE", help="assessment file(s) (YAML or JSON), or - for stdin")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--why", metavar="ID", help="an intervention, node or rule id: the path to it and what held")
     group.add_argument("--why-not", metavar="ID", help="an intervention, node or rule id: what blocked it")
@@ -312,9 +312,20 @@ def run(args: argparse.Namespace) -> int:
     from ..caseload import read_case
 
     engine = Engine.load(args.rules)
-    ex = explain_case(engine, read_case(args.case), args.case, why=args.why, why_not=args.why_not)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(ex.as_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render(ex))
-    return 0
+    target = args.why or args.why_not
+    if target:
+        _known_target(engine.book, target)  # a typo in the question is no bad case: stop at once
+    bad = 0
+    for index, path in enumerate(args.cases):
+        try:
+            ex = explain_case(engine, read_case(path), path, why=args.why, why_not=args.why_not)
+        except WegwijzerError as exc:  # a bad case (or a question it cannot answer): say which and what, go on
+            print(f"wegwijzer: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        if args.format == "json":  # one case: one document; several: one per line (JSON Lines)
+            indent = 2 if len(args.cases) == 1 else None
+            sys.stdout.write(json.dumps(ex.as_dict(), indent=indent, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(("\n" if index else "") + render(ex))
+    return 1 if bad else 0

@@ -114,4 +114,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render(stats))
-    return 0
+    return 1 if stats.bad_cases else 0  # as batch: the rest was answered, the bad ones listed

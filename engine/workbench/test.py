@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import RuleError
 from ..rulebook import default_rules_dir
 
 
@@ -21,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
 
     rules = Path(args.rules) if args.rules else default_rules_dir()
     engine = Engine.load(rules)
-    results = run_paths(args.paths or [rules], engine)
+    bad: list[RuleError] = []
+    results = run_paths(args.paths or [rules], engine, bad)
+    for error in bad:  # reported, and the other files and cases still ran
+        print(f"{error}", file=sys.stderr)
     if not results:
         print("no scenario cases found", file=sys.stderr)
         return 2
@@ -31,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
         if args.verbose or result.status in ("fail", "xpass"):
             print(result.describe())
     failed = counts.get("fail", 0) + counts.get("xpass", 0)
-    print(f"{counts.get('pass', 0)} passed, {failed} failed" + (f", {counts['xfail']} expected to fail" if counts.get("xfail") else ""))
-    code = 1 if failed else 0
+    print(f"{counts.get('pass', 0)} passed, {failed} failed" + (f", {counts['xfail']} expected to fail" if counts.get("xfail") else "")
+          + (f", {len(bad)} could not be read" if bad else ""))
+    code = 1 if failed or bad else 0
     if args.coverage:
         report = coverage(results, engine.book)
         print(report.report())
