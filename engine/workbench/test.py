@@ -14,6 +14,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="rules folder to test (default: the shipped rules)")
     parser.add_argument("--coverage", action="store_true", help="list every node, branch and rule never exercised")
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+    parser.add_argument("--mutate", action="store_true",
+                        help="change each threshold, comparison and all/any part one step and list the changes no scenario catches")
+    parser.add_argument("--min-score", type=float, default=95.0, metavar="PCT",
+                        help="with --mutate: exit 1 below this mutation score (default 95)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,5 +46,12 @@ def run(args: argparse.Namespace) -> int:
         report = coverage(results, engine.book)
         print(report.report())
         if report.missing:
+            code = code or 1
+    if args.mutate:
+        from .mutate import mutation_test, render
+
+        mutants = mutation_test(engine, [result.case for result in results])
+        sys.stdout.write(render(mutants))
+        if mutants.score < args.min_score:
             code = code or 1
     return code
