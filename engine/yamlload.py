@@ -18,9 +18,15 @@ MAX_VALUES = 200_000
 
 
 class LineDict(dict):
-    """A mapping from a rule file that knows the line it started on (`.line`)."""
+    """A mapping from a rule file that knows the line it started on (`.line`) and the line of
+    each of its keys (`.key_lines`), so a message can point at `yes:` rather than `- id:`."""
 
     line: int | None = None
+    key_lines: dict[Any, int] = {}
+
+    def key_line(self, key: Any) -> int | None:
+        """The line of `key` in this mapping, else the mapping's own line."""
+        return self.key_lines.get(key) or self.line
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -40,6 +46,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
         seen[key] = key_node.start_mark.line + 1
     mapping = LineDict(yaml.SafeLoader.construct_mapping(loader, node, deep=True))
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = seen
     return mapping
 
 

@@ -141,3 +141,35 @@ def test_duplicate_ids_name_both_lines(tmp_path, file, first, second, message):
     first_line = line_of(rules / file, first)
     found = [f"{f.file}:{f.line}: {f.message}" for f in errors(check_rules(rules))]
     assert f"{rules / file}:{second_line}: {message} (first on line {first_line})" in found
+
+
+# ------------------------------------------------------------------ issue 13 item 3: offered where suggested
+
+
+def offer_warnings(findings):
+    return [str(f) for f in findings if f.severity == "warning" and "no organisation on the social map there offers it" in f.message]
+
+
+def test_warns_where_an_action_can_be_suggested_but_nobody_offers_it():
+    found = offer_warnings(check_rules(RULES))
+    line = line_of(RULES / FLOW, "    intervention: supported_learning_place")
+    assert found == [
+        f"{RULES / FLOW}:{line}: warning: action 'a_supported_learning_place' can suggest 'supported_learning_place' in leiden and tilburg, "
+        "but no organisation on the social map there offers it; add it to an organisation's services in social_map.yaml, "
+        "or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally"
+    ]
+
+
+def test_no_offer_warning_for_what_the_pilot_professional_does_personally(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / "interventions.yaml", "  - id: supported_learning_place\n", "  - id: supported_learning_place\n    provider: pilot_professional\n")
+    assert offer_warnings(check_rules(rules)) == []
+
+
+def test_a_branch_only_one_municipality_takes_is_checked_for_that_municipality_only(tmp_path):
+    rules = copy_rules(tmp_path)
+    # the neighbourhood meeting place is reached only in Leiden (q_leiden_meeting_place): offered there, no warning
+    assert not any("a_neighbourhood_meeting_place" in f for f in offer_warnings(check_rules(rules)))
+    edit(rules / "social_map.yaml", "          - {intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false, source: \"seed:L2236-2240\"}\n", "")
+    found = [f for f in offer_warnings(check_rules(rules)) if "a_neighbourhood_meeting_place" in f]
+    assert len(found) == 1 and "'neighbourhood_meeting_place' in leiden, but" in found[0]

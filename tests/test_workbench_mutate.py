@@ -1,7 +1,6 @@
 """Issue 13 item 3: `wegwijzer test --mutate` sees one-step changes to the rules."""
 from __future__ import annotations
 
-
 from engine.api import Engine
 from engine.conditions import parse
 from engine.scenarios import find_files, load_file

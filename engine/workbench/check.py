@@ -165,6 +165,13 @@ def _mapping(data: Any, key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _key_line(data: Any, key: str) -> int | None:
+    """The line of `key` in a loaded mapping (else the mapping's line)."""
+    if hasattr(data, "key_line"):
+        return data.key_line(key)
+    return getattr(data, "line", None)
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -259,6 +266,41 @@ class _Checker:
             return
         self.findings.extend(compile_in_child(self.directory))
         self.simultaneous_firings(book)
+        self.offered_where_suggested(book)
+
+    def offered_where_suggested(self, book: Any) -> None:
+        """An intervention the flowchart can suggest in a municipality should be offered there
+        by some organisation of its social map, unless the pilot professional does it personally."""
+        name = "leiden_flowchart.yaml"
+        nodes = book.flowchart.nodes
+        missing: dict[str, list[str]] = {}  # action node -> municipalities where nobody offers it
+        for mid in MUNICIPALITIES:
+            here = Compare("municipality", "eq", mid)
+            seen: set[str] = set()
+            todo = [book.flowchart.start]
+            while todo:
+                nid = todo.pop()
+                if nid in seen or nid not in nodes:
+                    continue
+                seen.add(nid)
+                node = nodes[nid]
+                if node.type == "decision" and node.when is not None:
+                    if not cannot_hold(All((node.when, here))):
+                        todo.append(node.yes)
+                    if not cannot_hold(All((Not(node.when), here))):
+                        todo.append(node.no)
+                elif node.type == "action":
+                    todo.append(node.next)
+                    iid = node.intervention
+                    if iid and iid not in book.municipalities[mid].services and iid not in self.by_pilot:
+                        missing.setdefault(nid, []).append(mid)
+        for nid, where in missing.items():
+            raw = next((n for n in _mappings(self.raw.get(name), "nodes") if n.get("id") == nid), None)
+            iid = nodes[nid].intervention
+            places = " and ".join(where)
+            self.warning(name, _key_line(raw, "intervention") or nodes[nid].line,
+                         f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
+                         f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
 
     def simultaneous_firings(self, book: Any) -> None:
         """durable-rules fails a case on which one rule set fires more than 64 times (error 303)."""
