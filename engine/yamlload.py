@@ -164,10 +164,13 @@ def strip_lines(value: Any) -> Any:
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest mapping along `loc` (a pydantic error location) in raw loaded data."""
+    """The line of the deepest key along `loc` (a pydantic error location) in raw loaded data:
+    a bad value points at its own key's line, a missing key at its mapping's line."""
     line = getattr(data, "line", None)
     node = data
     for part in loc:
+        if isinstance(node, LineDict):
+            line = node.key_lines.get(part) or line
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):

@@ -28,8 +28,8 @@ def test_reachable_from_import_engine():
 
 def test_dangling_reference(tmp_path, capsys):
     rules = copy_rules(tmp_path)
-    edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
-    line = line_of(rules / FLOW, "- id: q_declines")
+    # the message points at the `yes:` key itself, not at the node's first line (issue 13 item 4)
+    line = edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
     code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
     assert code == 1
     assert f"{rules / FLOW}:{line}: error: 'q_declines' yes points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out

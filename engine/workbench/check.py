@@ -1,7 +1,9 @@
 """`wegwijzer check`: every problem in the rule files, not just the first.
 
-Loading (`rulebook.load`) stops at the first error. This module reads the raw files
-itself and keeps going: each file's schema errors, then the flowchart as a graph
+Loading (`rulebook.load`) stops at the first error. Both run the same cross checks
+(`rulebook.RuleChecks`: the loader raises the first, this module collects them all, each at
+the line of the offending key); this module also keeps going past schema errors and adds
+its own analyses: the flowchart as a graph
 (unreachable nodes, missing branches, loops, dangling references, dead ends), conditions
 that can never (or always) hold, unknown interventions, organisations, profiles and
 roles, and rules that can never be chosen. Errors make `check` exit 1; warnings do not.
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import typing
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,25 +23,18 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .. import flowgraph
-from ..conditions import All, Always, Any_, Compare, Cond, Not, parse
-from ..errors import RuleError, suggest
+from ..conditions import All, Always, Any_, Compare, Cond, Not
+from ..errors import RuleError
 from ..facts import FIELDS
-from ..model import SupportKind
 from ..rulebook import (
-    MUNICIPALITIES, RULE_FILES, FlowchartFile, InterventionsFile, LeadFile, Node, ProfilesFile,
-    ResolutionFile, SocialMapFile, default_rules_dir, load,
+    MUNICIPALITIES, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
+    mapping, mappings, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
-    "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
-    "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
-}
-SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 MAX_CYCLES = 20
 
 
@@ -155,35 +149,15 @@ def _contradicts(field: str, constraints: list[tuple[str, Any]]) -> bool:
 # ------------------------------------------------------------------ the checker
 
 
-def _mappings(data: Any, key: str) -> list[Any]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _mapping(data: Any, key: str) -> dict[str, Any]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _key_line(data: Any, key: str) -> int | None:
-    """The line of `key` in a loaded mapping (else the mapping's line)."""
-    if hasattr(data, "key_line"):
-        return data.key_line(key)
-    return getattr(data, "line", None)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 class _Checker:
+    """check's own analyses on top of the shared rule checks (rulebook.RuleChecks): schema
+    errors all at once, the flowchart as a graph, condition logic, first-hit order, unused
+    and unoffered interventions, then what durable-rules makes of the rules."""
+
     def __init__(self, directory: Path):
         self.directory = directory
         self.findings: list[Finding] = []
         self.raw: dict[str, Any] = {}
-        self.interventions: dict[str, int | None] = {}
-        self.by_pilot: set[str] = set()  # interventions the pilot professional does personally
-        self.roles: dict[str, Any] = {}
 
     def file(self, name: str) -> str:
         return str(self.directory / name)
@@ -194,20 +168,8 @@ class _Checker:
     def warning(self, name: str, line: int | None, message: str) -> None:
         self.findings.append(Finding("warning", self.file(name), line, message))
 
-    def first_time(self, name: str, seen: dict[str, int | None], key: str, line: int | None, duplicate: str) -> bool:
-        """Note where `key` first appears; a later appearance is an error `duplicate (first on line N)`."""
-        if key in seen:
-            self.error(name, line, f"{duplicate} (first on line {seen[key]})")
-            return False
-        seen[key] = line
-        return True
-
-    def condition(self, name: str, raw: Any, line: int | None, rule_id: str) -> Cond | None:
-        try:
-            return parse(raw, self.file(name), line, rule_id)
-        except RuleError as exc:
-            self.findings.append(_from_rule_error(exc))
-            return None
+    def rule_error(self, error: RuleError) -> None:
+        self.findings.append(_from_rule_error(error))
 
     # -------------------------------------------------------------- files and schemas
 
@@ -223,12 +185,12 @@ class _Checker:
                 self.findings.append(_from_rule_error(exc))
                 continue
             self.schema(name)
-        self.catalogue()
-        self.lead()  # first: the roles it labels are used by the social map
-        self.social_map()
+        self.checks = RuleChecks(self.directory, self.raw, self.rule_error).run()
+        self.by_pilot = self.checks.by_pilot
         self.flowchart()
         self.profiles()
-        self.resolution()
+        self.lead()
+        self.catalogue_use()
         self.loader()
         return self.sorted()
 
@@ -295,10 +257,10 @@ class _Checker:
                     if iid and iid not in book.municipalities[mid].services and iid not in self.by_pilot:
                         missing.setdefault(nid, []).append(mid)
         for nid, where in missing.items():
-            raw = next((n for n in _mappings(self.raw.get(name), "nodes") if n.get("id") == nid), None)
+            raw = next((n for n in mappings(self.raw.get(name), "nodes") if n.get("id") == nid), None)
             iid = nodes[nid].intervention
             places = " and ".join(where)
-            self.warning(name, _key_line(raw, "intervention") or nodes[nid].line,
+            self.warning(name, key_line(raw, "intervention") or nodes[nid].line,
                          f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
                          f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
 
@@ -318,55 +280,6 @@ class _Checker:
         unique = list(dict.fromkeys(self.findings))
         return sorted(unique, key=lambda f: (f.severity != "error", order.get(Path(f.file).name, 99), f.line or 0))
 
-    # -------------------------------------------------------------- catalogue and social map
-
-    def catalogue(self) -> None:
-        name = "interventions.yaml"
-        for item in _mappings(self.raw.get(name), "interventions"):
-            iid = _text(item.get("id"))
-            if iid is None:
-                continue
-            if not self.first_time(name, self.interventions, iid, item.line, f"duplicate intervention id '{iid}'"):
-                continue
-            if item.get("provider") == "pilot_professional":
-                self.by_pilot.add(iid)
-
-    def known_intervention(self, name: str, iid: Any, line: int | None, what: str) -> bool:
-        if not isinstance(iid, str) or not self.interventions:
-            return True  # the schema reports a missing id; with no catalogue, nothing to compare with
-        if iid not in self.interventions:
-            self.error(name, line, f"{what}: unknown intervention '{iid}'{suggest(iid, self.interventions)}")
-            return False
-        return True
-
-    def social_map(self) -> None:
-        name = "social_map.yaml"
-        municipalities = _mapping(self.raw.get(name), "municipalities")
-        self.offered: set[str] = set()
-        for mid in MUNICIPALITIES:
-            if name in self.raw and mid not in municipalities:
-                self.error(name, getattr(self.raw[name], "line", None), f"municipality '{mid}' missing")
-        for mid, municipality in municipalities.items():
-            if not isinstance(municipality, dict):
-                continue
-            orgs: dict[str, int | None] = {}
-            for org in _mappings(municipality, "organisations"):
-                oid = _text(org.get("id"))
-                if oid is None:
-                    continue
-                self.first_time(name, orgs, oid, org.line, f"organisation '{oid}' appears twice in {mid}")
-                for service in _mappings(org, "services"):
-                    iid = service.get("intervention")
-                    if self.known_intervention(name, iid, service.line, f"{mid}/{oid}") and isinstance(iid, str):
-                        self.offered.add(iid)
-            pilot = _mapping(municipality, "pilot")
-            organisation = pilot.get("organisation")
-            if isinstance(organisation, str) and organisation not in orgs:
-                self.error(name, pilot.line, f"pilot organisation '{organisation}' is not on the {mid} map{suggest(organisation, orgs)}")
-            role = pilot.get("role")
-            if isinstance(role, str) and self.roles and role not in self.roles:
-                self.error(name, pilot.line, f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
-
     # -------------------------------------------------------------- flowchart
 
     def flowchart(self) -> None:
@@ -379,51 +292,31 @@ class _Checker:
         first_line: dict[str, int | None] = {}
         incomplete: set[str] = set()
         self.used: set[str] = set()
-        for raw in _mappings(data, "nodes"):
-            nid = _text(raw.get("id"))
-            if nid is None:
-                continue
-            if not self.first_time(name, first_line, nid, raw.line, f"duplicate node id '{nid}'"):
-                continue
+        for raw in mappings(data, "nodes"):
+            nid = text(raw.get("id"))
+            if nid is None or nid in first_line:
+                continue  # a duplicate id: RuleChecks reports it
+            first_line[nid] = raw.line
             kind = raw.get("type")
-            when = None
+            when = self.checks.conditions.get((name, nid)) if kind == "decision" else None
             if kind == "decision":
-                for key in ("question_nl", "question_en"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"decision node '{nid}' needs '{key}'")
-                for key in ("yes", "no"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"decision node '{nid}' is missing its '{key}' branch")
-                        incomplete.add(nid)
-                if raw.get("when") is None:
-                    self.error(name, raw.line, f"decision node '{nid}' needs 'when' (its condition)")
-                else:
-                    when = self.condition(name, raw["when"], raw.line, nid)
-                    if when is not None:
-                        self.decision_logic(name, raw, nid, when)
+                incomplete.update(nid for key in ("yes", "no") if not text(raw.get(key)))
+                if when is not None:
+                    self.decision_logic(name, raw, nid, when)
             elif kind == "action":
-                iid = raw.get("intervention")
-                if not _text(iid):
-                    self.error(name, raw.line, f"action node '{nid}' has no intervention, so no label to show")
-                elif self.interventions and iid not in self.interventions:
-                    self.error(name, raw.line, f"action node '{nid}' has no label: intervention '{iid}' is not in the catalogue (interventions.yaml){suggest(iid, self.interventions)}")
-                else:
-                    self.used.add(iid)
-                for key in ("reason_nl", "reason_en"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"action node '{nid}' needs '{key}'")
-                if not _text(raw.get("next")):
-                    self.error(name, raw.line, f"action node '{nid}' needs 'next' (where the chart goes on)")
+                if not text(raw.get("next")):
                     incomplete.add(nid)
+                if text(raw.get("intervention")) in self.checks.interventions:
+                    self.used.add(raw["intervention"])
             nodes.append(Node(
                 nid, str(kind), file, raw.line or 0, str(raw.get("source") or ""),
-                question_nl=_text(raw.get("question_nl")), when=when,
-                yes=_text(raw.get("yes")), no=_text(raw.get("no")) if kind == "decision" else None,
-                intervention=_text(raw.get("intervention")), next=_text(raw.get("next")),
+                question_nl=text(raw.get("question_nl")), when=when,
+                yes=text(raw.get("yes")), no=text(raw.get("no")) if kind == "decision" else None,
+                intervention=text(raw.get("intervention")), next=text(raw.get("next")),
             ))
         if not nodes:
             return
-        graph = flowgraph.from_nodes(nodes, _text(data.get("start")))
+        graph = flowgraph.from_nodes(nodes, text(data.get("start")))
         self.graph_checks(name, data, graph, first_line, incomplete)
 
     def decision_logic(self, name: str, raw: Any, nid: str, when: Cond) -> None:
@@ -433,17 +326,15 @@ class _Checker:
             self.warning(name, raw.line, f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
 
     def graph_checks(self, name: str, data: Any, graph: nx.DiGraph, lines: dict[str, int | None], incomplete: set[str]) -> None:
-        start = _text(data.get("start"))
+        start = text(data.get("start"))
         defined = [n for n, d in graph.nodes(data=True) if not d["missing"]]
         for source, target, edge in graph.edges(data=True):
             if graph.nodes[target]["missing"]:
-                self.error(name, lines.get(source), f"'{source}' {edge['branch']} points to unknown node '{target}'{suggest(target, defined)}")
-                incomplete.add(source)
+                incomplete.add(source)  # RuleChecks reports the unknown target at its key's line
         if start is None:
             return
         if start not in lines:
-            self.error(name, getattr(data, "line", None), f"start node '{start}' not found{suggest(start, defined)}")
-            return
+            return  # RuleChecks reports the unknown start node
         reachable = nx.descendants(graph, start) | {start}
         for nid in defined:
             if nid not in reachable:
@@ -472,22 +363,21 @@ class _Checker:
 
     # -------------------------------------------------------------- profiles and lead
 
-    def first_hit_rules(self, name: str, rules: list[Any], what: str) -> list[Any]:
-        """Duplicate ids, impossible conditions and rules after an unconditional one; returns the rules that can be chosen."""
-        seen: dict[str, int | None] = {}
+    def first_hit_rules(self, name: str, what: str) -> list[Any]:
+        """Impossible conditions and rules after an unconditional one; returns the rules that can be chosen."""
+        rules = mappings(self.raw.get(name), "rules")
         unconditional: Any = None
         live = []
         for rule in rules:
-            rid = _text(rule.get("id")) or "?"
-            self.first_time(name, seen, rid, rule.line, f"duplicate rule id '{rid}'")
-            cond = self.condition(name, rule["when"], rule.line, rid) if "when" in rule else None
+            rid = text(rule.get("id")) or "?"
+            cond = self.checks.conditions.get((name, rid))
             if unconditional is not None:
                 self.warning(name, rule.line, f"{what} rule '{rid}' comes after '{unconditional.get('id')}' (line {unconditional.line}), which holds for every case: it can never be chosen")
                 continue
             if cond is None:
                 continue
             if cannot_hold(cond):
-                self.error(name, rule.line, f"the condition of {what} rule '{rid}' can never hold: it is never chosen")
+                self.error(name, key_line(rule, "when"), f"the condition of {what} rule '{rid}' can never hold: it is never chosen")
                 continue
             live.append(rule)
             if always_holds(cond):
@@ -498,66 +388,31 @@ class _Checker:
 
     def profiles(self) -> None:
         name = "helmond_profiles.yaml"
-        data = self.raw.get(name)
-        labels = _mapping(data, "profiles")
-        rules = _mappings(data, "rules")
-        live = self.first_hit_rules(name, rules, "profile")
-        for rule in rules:
-            profile = rule.get("profile")
-            if isinstance(profile, str) and labels and profile not in labels:
-                self.error(name, rule.line, f"rule '{rule.get('id')}': profile '{profile}' has no labels under 'profiles'{suggest(profile, labels)}")
+        labels = mapping(self.raw.get(name), "profiles")
+        live = self.first_hit_rules(name, "profile")
         produced = {rule.get("profile") for rule in live}
-        for profile, body in labels.items():
-            if rules and profile not in produced:
-                self.warning(name, getattr(body, "line", None), f"profile '{profile}' is never produced by a rule that can be chosen")
+        for profile in labels:
+            if mappings(self.raw.get(name), "rules") and profile not in produced:
+                self.warning(name, key_line(labels, profile), f"profile '{profile}' is never produced by a rule that can be chosen")
 
     def lead(self) -> None:
         name = "lead_coordinator.yaml"
-        data = self.raw.get(name)
-        self.roles = _mapping(data, "roles")
-        collaborations = _mapping(data, "collaborations")
-        rules = _mappings(data, "rules")
-        self.first_hit_rules(name, rules, "lead coordinator")
-        for rule in rules:
-            rid = rule.get("id")
-            lead = rule.get("lead")
-            kinds = lead.get("prefer_support") if isinstance(lead, dict) else None
-            for kind in kinds if isinstance(kinds, list) else []:
-                if self.roles and isinstance(kind, str) and kind not in self.roles:
-                    self.error(name, rule.line, f"rule '{rid}': role '{kind}' has no labels under 'roles'{suggest(kind, self.roles)}")
-            collaboration = _mapping(rule, "collaboration")
-            missing = [m for m in MUNICIPALITIES if m not in collaboration]
-            if missing and collaboration:
-                self.error(name, rule.line, f"rule '{rid}': collaboration missing for {', '.join(missing)}")
-            for form in collaboration.values():
-                if isinstance(form, str) and collaborations and form not in collaborations:
-                    self.error(name, rule.line, f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
-        if self.roles:
+        self.first_hit_rules(name, "lead coordinator")
+        roles = mapping(self.raw.get(name), "roles")
+        if roles:
             for kind in SUPPORT_KINDS:
-                if kind not in self.roles:
-                    self.warning(name, getattr(self.roles, "line", None), f"role '{kind}' has no labels: a lead of that kind would show its bare id")
+                if kind not in roles:
+                    self.warning(name, key_line(self.raw.get(name), "roles"), f"role '{kind}' has no labels: a lead of that kind would show its bare id")
 
-    # -------------------------------------------------------------- resolution and catalogue use
+    # -------------------------------------------------------------- catalogue use
 
-    def resolution(self) -> None:
-        name = "resolution.yaml"
-        data = self.raw.get(name)
-        for tier in _mappings(_mapping(data, "ranking"), "tiers"):
-            for iid in tier.get("interventions") or []:
-                self.known_intervention(name, iid, tier.line, f"tier '{tier.get('id')}'")
-        covered = _mapping(data, "already_covered_by_support")
-        for kind, iids in covered.items():
-            if kind not in SUPPORT_KINDS:
-                self.error(name, covered.line, f"already_covered_by_support: '{kind}' is not a kind of support{suggest(str(kind), SUPPORT_KINDS)}")
-            for iid in iids if isinstance(iids, list) else []:
-                self.known_intervention(name, iid, covered.line, f"already_covered_by_support.{kind}")
-        # catalogue use, now that the flowchart and the social map have been read
+    def catalogue_use(self) -> None:
         used = getattr(self, "used", None)
-        offered = getattr(self, "offered", None)
-        for iid, line in self.interventions.items():
+        offered = set().union(*self.checks.offered.values()) if self.checks.offered else set()
+        for iid, line in self.checks.interventions.items():
             if used is not None and "leiden_flowchart.yaml" in self.raw and iid not in used:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is suggested by no flowchart action")
-            if offered is not None and "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
+            if "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is offered in no municipality's social map (fine if the pilot professional does it personally)")
 
 
