@@ -112,7 +112,7 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
                 raise fail(at, f"'{field}' takes exactly one operator, got {ops}")
             op, value = ops[0], body[ops[0]]
             if op not in OPS:
-                raise fail(at, f"unknown operator '{op}' for '{field}'{suggest(op, OPS)}")
+                raise fail(at, f"unknown operator '{op}' for '{field}'{suggest(str(op), OPS)}; valid operators: {', '.join(OPS)}")
         else:
             op, value = "eq", body
         check_value(field, spec, op, value, at)

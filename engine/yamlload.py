@@ -85,6 +85,10 @@ def _check_shape(root: yaml.Node | None, name: str) -> None:
         return node.start_mark.line + 1
 
     def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        if node.__class__ is yaml.ScalarNode:  # most nodes: no children, nothing to remember
+            if depth > MAX_NESTING:
+                raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+            return 1, 1
         key = id(node)
         if key in open_nodes:
             raise RuleError(name, line(node), "an alias refers to the value that holds it (a loop)")
@@ -101,9 +105,13 @@ def _check_shape(root: yaml.Node | None, name: str) -> None:
             open_nodes.add(key)
             size, height = 1, 1
             for child in children:
+                if child.__class__ is yaml.ScalarNode:  # the common case, without a call
+                    size += 1
+                    height = height if height > 1 else 2
+                    continue
                 child_size, child_height = measure(child, depth + 1)
                 size += child_size
-                height = max(height, child_height + 1)
+                height = height if height > child_height else child_height + 1
                 if size > MAX_VALUES:
                     raise RuleError(name, line(node), f"expands to more than {MAX_VALUES:,} values through its aliases (*name); write them out or use fewer")
             open_nodes.discard(key)

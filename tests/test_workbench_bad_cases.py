@@ -26,7 +26,7 @@ def test_explain_reports_a_bad_case_and_explains_the_rest(tmp_path, capsys):
     broken.write_text("municipality: [leiden\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "explain", str(bad), str(good), str(broken), str(good))
     assert code == 1
-    assert out.count("Path through the flowchart:") == 2
+    assert out.count("Pad door het stroomschema:") == 2
     assert f"{bad}: domains.finances.self_reliance: " in err
     assert f"{broken}: (root): line 2: not valid YAML" in err
     code, out, err = run_cli(capsys, "explain", str(good), str(bad), "--format", "json")
@@ -59,5 +59,5 @@ def test_test_reports_a_bad_scenario_case_and_file_and_runs_the_rest(tmp_path, c
     assert code == 1
     assert f"{scenario}:8: [a typo in an expectation] unknown expectation 'frist' (did you mean 'first'?)" in err
     assert f"{unreadable}:2: YAML syntax" in err
-    assert f"{scenario}:11: an invalid assessment: FAIL" in out and "ladder_rung" in out
-    assert "2 passed, 1 failed, 2 could not be read" in out
+    assert f"{scenario}:11: an invalid assessment: MISLUKT" in out and "ladder_rung" in out
+    assert out.startswith("2 geslaagd, 1 mislukt, 2 niet te lezen\n")  # the answer first

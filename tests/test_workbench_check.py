@@ -16,7 +16,7 @@ def errors(findings):
 
 def test_repo_rules_have_no_errors(capsys):
     assert errors(check_rules(RULES)) == []
-    code, out, _ = run_cli(capsys, "check")
+    code, out, _ = run_cli(capsys, "check", "--lang", "en")
     assert code == 0
     assert "check ok: 0 error(s)" in out
 
@@ -30,7 +30,7 @@ def test_dangling_reference(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     # the message points at the `yes:` key itself, not at the node's first line (issue 13 item 4)
     line = edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
-    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
     assert f"{rules / FLOW}:{line}: error: 'q_declines' yes points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out
     # the node nobody points to any more is reported too
@@ -68,7 +68,7 @@ def test_bad_yaml_line_and_other_files_still_checked(tmp_path):
 def test_unknown_field_in_condition(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     line = edit(rules / FLOW, "when: {circumstances.parenting_concerns: true}", "when: {circumstances.parenting_concern: true}")
-    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
     assert f"{rules / FLOW}:{line}: error: [q_parenting] unknown field 'circumstances.parenting_concern' (did you mean 'circumstances.parenting_concerns'?)" in out
 
@@ -154,7 +154,7 @@ def test_warns_where_an_action_can_be_suggested_but_nobody_offers_it():
     found = offer_warnings(check_rules(RULES))
     line = line_of(RULES / FLOW, "    intervention: supported_learning_place")
     assert found == [
-        f"{RULES / FLOW}:{line}: warning: action 'a_supported_learning_place' can suggest 'supported_learning_place' in leiden and tilburg, "
+        f"{RULES / FLOW}:{line}: warning: action 'a_supported_learning_place' can suggest 'supported_learning_place' in leiden, tilburg, "
         "but no organisation on the social map there offers it; add it to an organisation's services in social_map.yaml, "
         "or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally"
     ]

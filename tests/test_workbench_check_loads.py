@@ -101,7 +101,7 @@ def test_alias_bomb_loop_and_deep_yaml_are_refused_with_a_line(tmp_path, capsys)
         rules = copy_rules(tmp_path, label)
         (rules / "resolution.yaml").write_text(text + (rules / "resolution.yaml").read_text(encoding="utf-8"), encoding="utf-8")
         assert check_or_load(rules) == "refused"
-        code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+        code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
         assert code == 1
         assert f"{rules / 'resolution.yaml'}:{line}: error: {message}" in out
 

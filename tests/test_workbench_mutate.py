@@ -59,13 +59,13 @@ def test_a_mutant_is_in_memory_and_advises_differently():
 def test_shipped_rules_reach_95_percent(capsys):
     report = mutation_test(ENGINE, CASES)
     assert len(report.mutants) > 200 and report.score >= 95.0, [m.change for m in report.survivors]
-    code, out, _ = run_cli(capsys, "test", "--mutate")
+    code, out, _ = run_cli(capsys, "test", "--mutate", "--lang", "en")
     assert code == 0 and f"mutation score: {report.killed}/{len(report.mutants)} mutants caught" in out
 
 
 def test_a_suite_without_boundary_cases_names_the_survivors(capsys):
     profiles = str(RULES / "helmond_profiles.test.yaml")
-    code, out, _ = run_cli(capsys, "test", profiles, "--mutate")
+    code, out, _ = run_cli(capsys, "test", profiles, "--mutate", "--lang", "en")
     assert code == 1  # below 95%
     assert "not caught by any scenario:" in out
     # the flowchart's thresholds are not exercised by the profile scenarios

@@ -6,7 +6,9 @@ the line of the offending key); this module also keeps going past schema errors 
 its own analyses: the flowchart as a graph
 (unreachable nodes, missing branches, loops, dangling references, dead ends), conditions
 that can never (or always) hold, unknown interventions, organisations, profiles and
-roles, and rules that can never be chosen. Errors make `check` exit 1; warnings do not.
+roles, rules that can never be chosen, actions suggested where nobody offers them, and
+the rules compiled into durable-rules as the engine does. Errors make `check` exit 1;
+warnings do not. The report is Dutch by default (`--lang en`), its verdict first.
 
     from engine.workbench.check import check_rules
     for finding in check_rules("rules"):
@@ -34,6 +36,7 @@ from ..rulebook import (
     mapping, mappings, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
+from .dutch import add_lang, say
 
 MAX_CYCLES = 20
 
@@ -259,7 +262,7 @@ class _Checker:
         for nid, where in missing.items():
             raw = next((n for n in mappings(self.raw.get(name), "nodes") if n.get("id") == nid), None)
             iid = nodes[nid].intervention
-            places = " and ".join(where)
+            places = ", ".join(where)
             self.warning(name, key_line(raw, "intervention") or nodes[nid].line,
                          f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
                          f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
@@ -470,18 +473,32 @@ def check_rules(directory: Path | str | None = None) -> list[Finding]:
     return _Checker(directory).run()
 
 
-def render(findings: list[Finding], directory: Path | str | None = None) -> str:
+def render(findings: list[Finding], directory: Path | str | None = None, lang: str = "nl") -> str:
+    """The report, verdict first: Dutch by default, English with lang='en'."""
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
-    lines: list[str] = []
-    if errors:
-        lines += ["Errors:", *(f"  {f}" for f in errors)]
-    if warnings:
-        lines += [""] * bool(errors) + ["Warnings:", *(f"  {f}" for f in warnings)]
     where = f" in {directory}" if directory else ""
-    verdict = "FAILED" if errors else "ok"
-    lines += ["" if lines else None, f"check {verdict}: {len(errors)} error(s), {len(warnings)} warning(s){where}"]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    if lang == "nl":
+        verdict = "AFGEKEURD" if errors else "in orde"
+        summary = f"check {verdict}: {len(errors)} fout(en), {len(warnings)} waarschuwing(en){where}"
+        titles = ("Fouten:", "Waarschuwingen:")
+        severity = {"error": "fout", "warning": "waarschuwing"}
+    else:
+        verdict = "FAILED" if errors else "ok"
+        summary = f"check {verdict}: {len(errors)} error(s), {len(warnings)} warning(s){where}"
+        titles = ("Errors:", "Warnings:")
+        severity = {"error": "error", "warning": "warning"}
+
+    def line(f: Finding) -> str:
+        at = f"{f.file}:{f.line}" if f.line else f.file
+        return f"  {at}: {severity[f.severity]}: {say(lang, f.message)}"
+
+    lines = [summary]
+    if errors:
+        lines += ["", titles[0], *(line(f) for f in errors)]
+    if warnings:
+        lines += ["", titles[1], *(line(f) for f in warnings)]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ CLI
@@ -489,10 +506,11 @@ def render(findings: list[Finding], directory: Path | str | None = None) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+    add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     directory = Path(args.rules) if args.rules else default_rules_dir()
     findings = check_rules(directory)
-    sys.stdout.write(render(findings, directory))
+    sys.stdout.write(render(findings, directory, args.lang))
     return 1 if any(f.severity == "error" for f in findings) else 0

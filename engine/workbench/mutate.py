@@ -223,9 +223,19 @@ def _fails(case: Any, engine: _Reference) -> bool:
         return True  # the mutant cannot even advise the case: caught
 
 
-def render(report: MutationReport) -> str:
-    lines = [f"mutation score: {report.killed}/{len(report.mutants)} mutants caught ({report.score:.1f}%)"]
+def render(report: MutationReport, lang: str = "en") -> str:
+    if lang == "nl":
+        lines = [f"mutatiescore: {report.killed}/{len(report.mutants)} mutanten gevangen ({report.score:.1f}%)"]
+        survivors = "door geen scenario gevangen:"
+    else:
+        lines = [f"mutation score: {report.killed}/{len(report.mutants)} mutants caught ({report.score:.1f}%)"]
+        survivors = "not caught by any scenario:"
     if report.survivors:
-        lines.append("not caught by any scenario:")
-        lines += [f"  {m.where} [{m.rule}] {m.change}" for m in report.survivors]
+        lines.append(survivors)
+        if lang == "nl":
+            from .dutch import condition_nl
+
+            lines += [f"  {m.where} [{m.rule}] {condition_nl(m.change)}" for m in report.survivors]
+        else:
+            lines += [f"  {m.where} [{m.rule}] {m.change}" for m in report.survivors]
     return "\n".join(lines) + "\n"
