@@ -324,9 +324,9 @@ class _Checker:
 
     def decision_logic(self, name: str, raw: Any, nid: str, when: Cond) -> None:
         if cannot_hold(when):
-            self.error(name, raw.line, f"the condition of '{nid}' can never hold, so its 'yes' branch (to '{raw.get('yes')}') is never taken")
+            self.error(name, key_line(raw, "when"), f"the condition of '{nid}' can never hold, so its 'yes' branch (to '{raw.get('yes')}') is never taken")
         elif always_holds(when):
-            self.warning(name, raw.line, f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
+            self.warning(name, key_line(raw, "when"), f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
 
     def graph_checks(self, name: str, data: Any, graph: nx.DiGraph, lines: dict[str, int | None], incomplete: set[str]) -> None:
         start = text(data.get("start"))
