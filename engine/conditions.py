@@ -18,6 +18,17 @@ from .errors import RuleError, suggest
 from .facts import ALWAYS, FIELDS, FieldSpec, present_key, set_key
 
 OPS = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "contains")
+
+# Limits of durable-rules 2.0.28, probed here (see DURABLE_RULES.md): a ruleset whose
+# and/or expressions nest 16 deep is refused (error 113), a rule that expands to more than
+# 64 alternatives fails its case when they all hold (error 303, over 64 firings in one
+# assertion) and takes minutes to compile at 1,000; numbers travel as JSON, whose exponent
+# form (1e-05, 1e+16) durable-rules refuses (error 204), infinity too (202), NaN compares
+# wrongly, and integers compare exactly only within int64 (2**63 >= 2**63+1 holds there),
+# within 2**53 when compared with a fraction.
+MAX_NESTING = 12
+MAX_ALTERNATIVES = 64
+MAX_EXACT_INTEGER = 2**53
 _NEGATE = {"eq": "neq", "neq": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
 _DURABLE = {"neq": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 
@@ -65,9 +76,11 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
     def fail(at: int | None, message: str) -> RuleError:
         return RuleError(file, at, message, rule_id)
 
-    def walk(node: Any, at: int | None) -> Cond:
+    def walk(node: Any, at: int | None, depth: int = 0) -> Cond:
+        if depth > MAX_NESTING:
+            raise fail(at, f"the condition nests all/any/not more than {MAX_NESTING} deep; the rule engine cannot compile it")
         if isinstance(node, list):  # a bare list means all of it
-            return All(tuple(walk(item, at) for item in node), at)
+            return All(tuple(walk(item, at, depth + 1) for item in node), at)
         if not isinstance(node, dict):
             raise fail(at, f"a condition must be a mapping, got {node!r}")
         at = getattr(node, "line", None) or at
@@ -81,10 +94,10 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
             key = combinators[0]
             body = node[key]
             if key == "not":
-                return Not(walk(body, at), at)
+                return Not(walk(body, at, depth + 1), at)
             if not isinstance(body, list) or not body:
                 raise fail(at, f"'{key}' takes a non-empty list of conditions")
-            parts = tuple(walk(item, at) for item in body)
+            parts = tuple(walk(item, at, depth + 1) for item in body)
             return All(parts, at) if key == "all" else Any_(parts, at)
         compares = tuple(compare(key, node[key], at) for key in keys)
         return compares[0] if len(compares) == 1 else All(compares, at)
@@ -99,7 +112,7 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
                 raise fail(at, f"'{field}' takes exactly one operator, got {ops}")
             op, value = ops[0], body[ops[0]]
             if op not in OPS:
-                raise fail(at, f"unknown operator '{op}' for '{field}'{suggest(op, OPS)}")
+                raise fail(at, f"unknown operator '{op}' for '{field}'{suggest(str(op), OPS)}; valid operators: {', '.join(OPS)}")
         else:
             op, value = "eq", body
         check_value(field, spec, op, value, at)
@@ -131,10 +144,43 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
             else:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise fail(at, f"'{field}' is a number, got {v!r}")
+                problem = number_problem(v)
+                if problem:
+                    raise fail(at, f"'{field}' {op} {v!r}: {problem}")
                 if never_holds(spec, op, v):
                     raise fail(at, f"'{field}' {op} {v} can never hold: the field runs from {spec.low} to {spec.high}")
 
-    return walk(raw, line)
+    cond = walk(raw, line)
+    count = alternatives(to_durable(cond))
+    if count > MAX_ALTERNATIVES:
+        raise fail(line, f"the condition expands to {count} alternatives in the rule engine, at most {MAX_ALTERNATIVES}: split the rule")
+    return cond
+
+
+def number_problem(v: int | float) -> str | None:
+    """Why durable-rules would mishandle this number in a condition, or None."""
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return "not a finite number"
+        if "e" in repr(v).lower():
+            return "too large or too small: the rule engine reads no exponent notation (write it out, e.g. 0.0001)"
+    if abs(v) > MAX_EXACT_INTEGER:
+        return f"beyond {MAX_EXACT_INTEGER:,} the rule engine does not compare exactly"
+    return None
+
+
+def alternatives(expr: Any) -> int:
+    """How many alternatives durable-rules makes of a compiled expression (its $or's multiply out)."""
+    if isinstance(expr, dict) and len(expr) == 1:
+        key, value = next(iter(expr.items()))
+        if key == "$or":
+            return sum(alternatives(part) for part in value)
+        if key == "$and":
+            count = 1
+            for part in value:
+                count *= alternatives(part)
+            return count
+    return 1
 
 
 def never_holds(spec: FieldSpec, op: str, v: float) -> bool:

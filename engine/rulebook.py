@@ -7,6 +7,8 @@ evaluating a case.
 from __future__ import annotations
 
 import hashlib
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .conditions import Cond, leaves, parse
 from .errors import RuleError, suggest
-from .model import DOMAIN_IDS
+from .model import DOMAIN_IDS, SupportKind
 from .yamlload import LINE, LineDict, line_of, load_with_lines
 
 RULE_FILES = (
@@ -23,6 +25,7 @@ RULE_FILES = (
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
 )
 MUNICIPALITIES = ("leiden", "helmond", "tilburg")
+SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 SOURCE_PATTERN = r"^(practice|seed:L\d+(-\d+)?)(, ?(practice|seed:L\d+(-\d+)?))*$"
 
 
@@ -330,140 +333,305 @@ def _validate(schema: type[BaseModel], data: Any, file: str) -> Any:
         raise RuleError(file, line_of(data, loc), f"{path}: {err['msg']}{extra}") from None
 
 
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
+    "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
+    "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
+}
+
+
+def _raise(error: RuleError) -> None:
+    raise error
+
+
 def load(directory: Path | str | None = None) -> Rulebook:
+    """The checked rulebook; the first problem found is raised as a RuleError (file and line)."""
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
         raise RuleError(str(directory), None, "rules folder not found")
     raw: dict[str, Any] = {}
     parsed: dict[str, Any] = {}
-    schemas = {
-        "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
-        "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
-        "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
-    }
-    for name, schema in schemas.items():
+    for name, schema in SCHEMAS.items():
         path = directory / name
         display = str(path)
         if not path.exists():
             raise RuleError(display, None, "rule file missing")
         raw[name] = load_with_lines(path, display)
         parsed[name] = _validate(schema, raw[name], display)
+    checks = RuleChecks(directory, raw, _raise).run()  # raises at the first problem
+    conditions = checks.conditions
 
-    def where(name: str) -> str:
-        return str(directory / name)
-
-    # interventions
-    interventions: dict[str, Intervention] = {}
-    for item in parsed["interventions.yaml"].interventions:
-        if item.id in interventions:
-            raise RuleError(where("interventions.yaml"), item.line, f"duplicate intervention id '{item.id}'")
-        interventions[item.id] = Intervention(item.id, item.label_nl, item.label_en, item.domain, item.step, item.source, item.line)
-
-    def known_intervention(iid: str, file: str, line: int, rule: str | None = None) -> None:
-        if iid not in interventions:
-            raise RuleError(where(file), line, f"unknown intervention '{iid}'{suggest(iid, interventions)}", rule)
-
-    # social map
+    interventions = {
+        item.id: Intervention(item.id, item.label_nl, item.label_en, item.domain, item.step, item.source, item.line)
+        for item in parsed["interventions.yaml"].interventions
+    }
     municipalities: dict[str, Municipality] = {}
-    smap = parsed["social_map.yaml"]
     for mid in MUNICIPALITIES:
-        if mid not in smap.municipalities:
-            raise RuleError(where("social_map.yaml"), getattr(raw["social_map.yaml"], "line", None), f"municipality '{mid}' missing")
-        m = smap.municipalities[mid]
-        orgs: dict[str, str] = {}
+        m = parsed["social_map.yaml"].municipalities[mid]
         services: dict[str, Service] = {}
         for org in m.organisations:
-            if org.id in orgs:
-                raise RuleError(where("social_map.yaml"), org.line, f"duplicate organisation '{org.id}' in {mid}")
-            orgs[org.id] = org.name
             for svc in org.services:
-                known_intervention(svc.intervention, "social_map.yaml", svc.line)
                 services.setdefault(svc.intervention, Service(org.id, org.name, svc.intervention, svc.warm_handover, svc.shares_data, svc.source))
-        if m.pilot.organisation not in orgs:
-            raise RuleError(where("social_map.yaml"), m.pilot.line, f"pilot organisation '{m.pilot.organisation}' is not on the {mid} map{suggest(m.pilot.organisation, orgs)}")
-        municipalities[mid] = Municipality(mid, m.name, m.pilot.role, m.pilot.organisation, m.pilot.source, orgs, services)
+        municipalities[mid] = Municipality(mid, m.name, m.pilot.role, m.pilot.organisation, m.pilot.source,
+                                           {org.id: org.name for org in m.organisations}, services)
 
-    # flowchart
-    fc_file = where("leiden_flowchart.yaml")
-    fc = parsed["leiden_flowchart.yaml"]
+    fc_name = "leiden_flowchart.yaml"
+    fc_file = str(directory / fc_name)
+    fc = parsed[fc_name]
     nodes: dict[str, Node] = {}
     for n in fc.nodes:
-        if n.id in nodes:
-            raise RuleError(fc_file, n.line, f"duplicate node id '{n.id}'", n.id)
-        when = None
-        if n.type == "decision":
-            for key in ("question_nl", "question_en", "yes", "no"):
-                if not getattr(n, key):
-                    raise RuleError(fc_file, n.line, f"decision node needs '{key}'", n.id)
-            if n.when is None:
-                raise RuleError(fc_file, n.line, "decision node needs 'when'", n.id)
-            when = parse(n.when, fc_file, n.line, n.id)
-        elif n.type == "action":
-            for key in ("intervention", "reason_nl", "reason_en", "next"):
-                if not getattr(n, key):
-                    raise RuleError(fc_file, n.line, f"action node needs '{key}'", n.id)
-            known_intervention(n.intervention, "leiden_flowchart.yaml", n.line, n.id)
+        when = conditions.get((fc_name, n.id)) if n.type == "decision" else None
         nodes[n.id] = Node(n.id, n.type, fc_file, n.line, n.source, n.question_nl, n.question_en, when,
                            n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, n.advice, n.next,
                            _domains_asked(when) if when is not None else frozenset())
-    for n in nodes.values():
-        for key in ("yes", "no", "next"):
-            target = getattr(n, key)
-            if target is not None and target not in nodes:
-                raise RuleError(fc_file, n.line, f"'{key}' points to unknown node '{target}'{suggest(target, nodes)}", n.id)
-    if fc.start not in nodes:
-        raise RuleError(fc_file, getattr(raw["leiden_flowchart.yaml"], "line", None), f"start node '{fc.start}' not found{suggest(fc.start, nodes)}")
     flowchart = Flowchart(fc_file, fc.start, nodes)
 
-    # profiles
-    pf_file = where("helmond_profiles.yaml")
-    pf = parsed["helmond_profiles.yaml"]
-    profile_rules = []
-    seen: set[str] = set()
-    for r in pf.rules:
-        if r.id in seen:
-            raise RuleError(pf_file, r.line, f"duplicate rule id '{r.id}'", r.id)
-        seen.add(r.id)
-        if r.profile not in pf.profiles:
-            raise RuleError(pf_file, r.line, f"profile '{r.profile}' has no labels", r.id)
-        profile_rules.append(Rule(r.id, pf_file, r.line, parse(r.when, pf_file, r.line, r.id),
-                                  r.rationale_nl, r.rationale_en, r.source, profile=r.profile))
+    pf_name = "helmond_profiles.yaml"
+    pf = parsed[pf_name]
+    profile_rules = [Rule(r.id, str(directory / pf_name), r.line, conditions[(pf_name, r.id)], r.rationale_nl, r.rationale_en,
+                          r.source, profile=r.profile) for r in pf.rules]
 
-    # lead coordinator
-    ld_file = where("lead_coordinator.yaml")
-    ld = parsed["lead_coordinator.yaml"]
+    ld_name = "lead_coordinator.yaml"
+    ld = parsed[ld_name]
     lead_rules = []
-    seen = set()
     for r in ld.rules:
-        if r.id in seen:
-            raise RuleError(ld_file, r.line, f"duplicate rule id '{r.id}'", r.id)
-        seen.add(r.id)
-        missing = [m for m in MUNICIPALITIES if m not in r.collaboration]
-        if missing:
-            raise RuleError(ld_file, r.line, f"collaboration missing for {missing}", r.id)
         lead: Any = r.lead
         if isinstance(r.lead, LeadSpec):
             lead = r.lead.prefer_support
         elif isinstance(r.lead, SocialMapLeadSpec):
-            known_intervention(r.lead.from_social_map, "lead_coordinator.yaml", r.lead.line, r.id)
-            missing = [m for m, mm in municipalities.items() if r.lead.from_social_map not in mm.services]
-            if missing:
-                raise RuleError(ld_file, r.lead.line, f"no organisation offers '{r.lead.from_social_map}' on the social map of {missing}", r.id)
             lead = {"from_social_map": r.lead.from_social_map, "role": r.lead.role}
-        for kind in (lead if isinstance(lead, list) else [lead["role"]] if isinstance(lead, dict) else []):
-            if kind not in ld.roles:
-                raise RuleError(ld_file, r.line, f"role '{kind}' has no labels under 'roles'{suggest(kind, ld.roles)}", r.id)
-        lead_rules.append(Rule(r.id, ld_file, r.line, parse(r.when, ld_file, r.line, r.id),
+        lead_rules.append(Rule(r.id, str(directory / ld_name), r.line, conditions[(ld_name, r.id)],
                                r.rationale_nl, r.rationale_en, r.source, lead=lead, collaboration=dict(r.collaboration)))
-
-    resolution: ResolutionFile = parsed["resolution.yaml"]
-    for tier in resolution.ranking.tiers:
-        for iid in tier.interventions:
-            known_intervention(iid, "resolution.yaml", tier.line)
-    for kind, iids in resolution.already_covered_by_support.items():
-        for iid in iids:
-            known_intervention(iid, "resolution.yaml", resolution.line)
 
     return Rulebook(directory, rules_version(directory), interventions, municipalities, flowchart,
                     dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
-                    resolution, raw)
+                    parsed["resolution.yaml"], raw)
+
+
+# ------------------------------------------------------------------ the one set of rule checks
+
+
+Report = Callable[[RuleError], None]
+
+
+def mappings(data: Any, key: str) -> list[Any]:
+    """The mappings in the list under `key` (anything else is the schema's to report)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def mapping(data: Any, key: str) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def key_line(data: Any, key: Any) -> int | None:
+    """The line of `key` in a loaded mapping, else the mapping's own line."""
+    if isinstance(data, LineDict):
+        return data.key_line(key)
+    return getattr(data, "line", None)
+
+
+class RuleChecks:
+    """Every cross check of the rule files, on the loaded data (with lines), shared by the
+    loader and `wegwijzer check`: the loader reports by raising (it stops at the first
+    problem), check by collecting (it shows them all). Each message points at the line of
+    the offending key (`yes:`, `next:`, `intervention:`), not at its node's first line.
+
+    Works on data the schema may have refused (check goes on after schema errors): what is
+    missing or of the wrong type is skipped here, the schema reports it."""
+
+    def __init__(self, directory: Path, raw: dict[str, Any], report: Report):
+        self.directory = directory
+        self.raw = raw
+        self._report = report
+        self.interventions: dict[str, int | None] = {}  # id -> line
+        self.by_pilot: set[str] = set()  # interventions the pilot professional does personally
+        self.roles: dict[str, Any] = {}
+        self.offered: dict[str, set[str]] = {}  # municipality -> interventions some organisation offers
+        self.conditions: dict[tuple[str, str], Cond] = {}  # (file name, rule or node id) -> parsed condition
+
+    def file(self, name: str) -> str:
+        return str(self.directory / name)
+
+    def report(self, name: str, line: int | None, message: str) -> None:
+        self._report(RuleError(self.file(name), line, message))
+
+    def run(self) -> "RuleChecks":
+        self.catalogue()
+        self.roles = mapping(self.raw.get("lead_coordinator.yaml"), "roles")
+        self.social_map()
+        self.flowchart()
+        self.profiles()
+        self.lead()
+        self.resolution()
+        return self
+
+    def first_time(self, name: str, seen: dict[str, int | None], key: str, line: int | None, duplicate: str) -> bool:
+        if key in seen:
+            self.report(name, line, f"{duplicate} (first on line {seen[key]})")
+            return False
+        seen[key] = line
+        return True
+
+    def known_intervention(self, name: str, iid: Any, line: int | None, what: str) -> bool:
+        if not isinstance(iid, str) or "interventions.yaml" not in self.raw:
+            return True  # the schema reports a missing id; with no catalogue, nothing to compare with
+        if iid not in self.interventions:
+            self.report(name, line, f"{what}: unknown intervention '{iid}'{suggest(iid, self.interventions)}")
+            return False
+        return True
+
+    def condition(self, name: str, owner: Any, rule_id: str) -> Cond | None:
+        try:
+            cond = parse(owner["when"], self.file(name), key_line(owner, "when"), rule_id)
+        except RuleError as exc:
+            self._report(exc)
+            return None
+        self.conditions[(name, rule_id)] = cond
+        return cond
+
+    def catalogue(self) -> None:
+        name = "interventions.yaml"
+        for item in mappings(self.raw.get(name), "interventions"):
+            iid = text(item.get("id"))
+            if iid is not None and self.first_time(name, self.interventions, iid, key_line(item, "id"), f"duplicate intervention id '{iid}'"):
+                if item.get("provider") == "pilot_professional":
+                    self.by_pilot.add(iid)
+
+    def social_map(self) -> None:
+        name = "social_map.yaml"
+        if name not in self.raw:
+            return
+        municipalities = mapping(self.raw[name], "municipalities")
+        for mid in MUNICIPALITIES:
+            if mid not in municipalities:
+                self.report(name, key_line(self.raw[name], "municipalities"), f"municipality '{mid}' missing")
+        for mid, municipality in municipalities.items():
+            if not isinstance(municipality, dict):
+                continue
+            orgs: dict[str, int | None] = {}
+            offered = self.offered.setdefault(mid, set())
+            for org in mappings(municipality, "organisations"):
+                oid = text(org.get("id"))
+                if oid is None:
+                    continue
+                self.first_time(name, orgs, oid, key_line(org, "id"), f"organisation '{oid}' appears twice in {mid}")
+                for service in mappings(org, "services"):
+                    iid = service.get("intervention")
+                    if self.known_intervention(name, iid, key_line(service, "intervention"), f"{mid}/{oid}") and isinstance(iid, str):
+                        offered.add(iid)
+            pilot = mapping(municipality, "pilot")
+            organisation = pilot.get("organisation")
+            if isinstance(organisation, str) and organisation not in orgs:
+                self.report(name, key_line(pilot, "organisation"), f"pilot organisation '{organisation}' is not on the {mid} map{suggest(organisation, orgs)}")
+            role = pilot.get("role")
+            if isinstance(role, str) and self.roles and role not in self.roles:
+                self.report(name, key_line(pilot, "role"), f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
+
+    def flowchart(self) -> None:
+        name = "leiden_flowchart.yaml"
+        data = self.raw.get(name)
+        if not isinstance(data, dict):
+            return
+        ids: dict[str, int | None] = {}
+        nodes = []
+        for node in mappings(data, "nodes"):
+            nid = text(node.get("id"))
+            if nid is not None and self.first_time(name, ids, nid, key_line(node, "id"), f"duplicate node id '{nid}'"):
+                nodes.append((nid, node))
+        for nid, node in nodes:
+            kind = node.get("type")
+            if kind == "decision":
+                for key in ("question_nl", "question_en"):
+                    if not text(node.get(key)):
+                        self.report(name, key_line(node, key), f"decision node '{nid}' needs '{key}'")
+                for key in ("yes", "no"):
+                    if not text(node.get(key)):
+                        self.report(name, key_line(node, key), f"decision node '{nid}' is missing its '{key}' branch")
+                if node.get("when") is None:
+                    self.report(name, key_line(node, "when"), f"decision node '{nid}' needs 'when' (its condition)")
+                else:
+                    self.condition(name, node, nid)
+            elif kind == "action":
+                iid = node.get("intervention")
+                if not text(iid):
+                    self.report(name, key_line(node, "intervention"), f"action node '{nid}' has no intervention, so no label to show")
+                elif "interventions.yaml" in self.raw and iid not in self.interventions:
+                    self.report(name, key_line(node, "intervention"), f"action node '{nid}' has no label: intervention '{iid}' is not in the catalogue (interventions.yaml){suggest(iid, self.interventions)}")
+                for key in ("reason_nl", "reason_en"):
+                    if not text(node.get(key)):
+                        self.report(name, key_line(node, key), f"action node '{nid}' needs '{key}'")
+                if not text(node.get("next")):
+                    self.report(name, key_line(node, "next"), f"action node '{nid}' needs 'next' (where the chart goes on)")
+            for key in ("yes", "no", "next"):
+                target = text(node.get(key))
+                if target is not None and target not in ids:
+                    self.report(name, key_line(node, key), f"'{nid}' {key} points to unknown node '{target}'{suggest(target, ids)}")
+        start = text(data.get("start"))
+        if start is not None and start not in ids:
+            self.report(name, key_line(data, "start"), f"start node '{start}' not found{suggest(start, ids)}")
+
+    def rules(self, name: str) -> list[Any]:
+        """The rules of a first-hit file; duplicate ids reported, conditions parsed."""
+        seen: dict[str, int | None] = {}
+        out = []
+        for rule in mappings(self.raw.get(name), "rules"):
+            rid = text(rule.get("id")) or "?"
+            self.first_time(name, seen, rid, key_line(rule, "id"), f"duplicate rule id '{rid}'")
+            if "when" in rule:
+                self.condition(name, rule, rid)
+            out.append(rule)
+        return out
+
+    def profiles(self) -> None:
+        name = "helmond_profiles.yaml"
+        labels = mapping(self.raw.get(name), "profiles")
+        for rule in self.rules(name):
+            profile = rule.get("profile")
+            if isinstance(profile, str) and labels and profile not in labels:
+                self.report(name, key_line(rule, "profile"), f"rule '{rule.get('id')}': profile '{profile}' has no labels under 'profiles'{suggest(profile, labels)}")
+
+    def lead(self) -> None:
+        name = "lead_coordinator.yaml"
+        collaborations = mapping(self.raw.get(name), "collaborations")
+        for rule in self.rules(name):
+            rid = text(rule.get("id"))
+            lead = rule.get("lead")
+            kinds = lead.get("prefer_support") if isinstance(lead, dict) else None
+            for kind in kinds if isinstance(kinds, list) else []:
+                if self.roles and isinstance(kind, str) and kind not in self.roles:
+                    self.report(name, key_line(lead, "prefer_support"), f"rule '{rid}': role '{kind}' has no labels under 'roles'{suggest(kind, self.roles)}")
+            if isinstance(lead, dict) and "from_social_map" in lead:
+                iid, role = lead.get("from_social_map"), lead.get("role")
+                line = key_line(lead, "from_social_map")
+                if self.known_intervention(name, iid, line, f"rule '{rid}': from_social_map") and isinstance(iid, str) and self.offered:
+                    missing = [m for m in MUNICIPALITIES if m in self.offered and iid not in self.offered[m]]
+                    if missing:
+                        self.report(name, line, f"rule '{rid}': no organisation offers '{iid}' on the social map of {', '.join(missing)}")
+                if isinstance(role, str) and self.roles and role not in self.roles:
+                    self.report(name, key_line(lead, "role"), f"rule '{rid}': role '{role}' has no labels under 'roles'{suggest(role, self.roles)}")
+            collaboration = mapping(rule, "collaboration")
+            missing = [m for m in MUNICIPALITIES if m not in collaboration]
+            if missing and isinstance(rule.get("collaboration"), dict):
+                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)}")
+            for mid, form in collaboration.items():
+                if isinstance(form, str) and collaborations and form not in collaborations:
+                    self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
+
+    def resolution(self) -> None:
+        name = "resolution.yaml"
+        data = self.raw.get(name)
+        for tier in mappings(mapping(data, "ranking"), "tiers"):
+            for iid in tier.get("interventions") if isinstance(tier.get("interventions"), list) else []:
+                self.known_intervention(name, iid, key_line(tier, "interventions"), f"tier '{tier.get('id')}'")
+        covered = mapping(data, "already_covered_by_support")
+        for kind, iids in covered.items():
+            if kind not in SUPPORT_KINDS:
+                self.report(name, key_line(covered, kind), f"already_covered_by_support: '{kind}' is not a kind of support{suggest(str(kind), SUPPORT_KINDS)}")
+            for iid in iids if isinstance(iids, list) else []:
+                self.known_intervention(name, iid, key_line(covered, kind), f"already_covered_by_support.{kind}")

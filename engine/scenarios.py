@@ -161,8 +161,9 @@ def _rule_index(book: "Rulebook") -> dict[str, list[RuleRef]]:
     return index
 
 
-def load_file(path: str | Path, book: "Rulebook") -> list[Case]:
-    """The cases of one scenario file, every id checked against the rulebook."""
+def load_file(path: str | Path, book: "Rulebook", errors: list[ScenarioError] | None = None) -> list[Case]:
+    """The cases of one scenario file, every id checked against the rulebook. With `errors`,
+    a bad case is added to it and the other cases are still loaded; else it is raised."""
     path = Path(path)
     file_name = str(path)
     raw = load_with_lines(path, file_name)
@@ -187,7 +188,8 @@ def load_file(path: str | Path, book: "Rulebook") -> list[Case]:
     orgs = {org for m in book.municipalities.values() for org in m.organisations}
     cases: list[Case] = []
     names: set[str] = set()
-    for item in cases_raw:
+
+    def one(item: Any) -> Case:
         line = getattr(item, "line", None) or top_line
         if not isinstance(item, dict):
             raise fail(line, "each case must be a mapping with at least 'name' and 'assessment'")
@@ -228,8 +230,16 @@ def load_file(path: str | Path, book: "Rulebook") -> list[Case]:
         expect = _check_expect(item.get("expect") or {}, book, orgs, lambda msg: fail(line, msg, case_name))
         if "error_fields" in expect and (fires or silent or len(expect) > 1):
             raise fail(line, "an invalid-input case (error_fields) takes no fires, silent or other expectations", case_name)
-        cases.append(Case(file_name, line, case_name, strip_lines(deep_merge(defaults, assessment)),
-                          fires, silent, strip_lines(expect), xfail))
+        return Case(file_name, line, case_name, strip_lines(deep_merge(defaults, assessment)),
+                    fires, silent, strip_lines(expect), xfail)
+
+    for item in cases_raw:
+        try:
+            cases.append(one(item))
+        except ScenarioError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)  # the caller reports it and goes on with the other cases
     return cases
 
 
@@ -425,11 +435,21 @@ def run_file(path: str | Path, engine: "Engine") -> list[CaseResult]:
     return [run_case(case, engine) for case in load_file(path, engine.book)]
 
 
-def run_paths(paths: Iterable[str | Path], engine: "Engine") -> list[CaseResult]:
-    """Every case of every scenario file under `paths` (files, or folders holding *.test.yaml)."""
+def run_paths(paths: Iterable[str | Path], engine: "Engine", errors: list[RuleError] | None = None) -> list[CaseResult]:
+    """Every case of every scenario file under `paths` (files, or folders holding *.test.yaml).
+
+    With `errors`, a file or case that cannot be loaded is added to it and the rest still run."""
     results: list[CaseResult] = []
     for path in find_files(paths):
-        results.extend(run_file(path, engine))
+        if errors is None:
+            results.extend(run_file(path, engine))
+            continue
+        try:
+            cases = load_file(path, engine.book, errors)
+        except RuleError as exc:
+            errors.append(exc)
+            continue
+        results.extend(run_case(case, engine) for case in cases)
     return results
 
 

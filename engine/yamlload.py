@@ -10,12 +10,23 @@ import yaml
 from .errors import RuleError
 
 LINE = "__line__"
+# A rule file nests about 8 deep and expands to a few thousand values. The caps refuse a
+# file that would exhaust the stack or memory: deep nesting, and aliases that multiply
+# (the "billion laughs": ten anchors each aliasing the previous one ten times).
+MAX_NESTING = 40
+MAX_VALUES = 200_000
 
 
 class LineDict(dict):
-    """A mapping from a rule file that knows the line it started on (`.line`)."""
+    """A mapping from a rule file that knows the line it started on (`.line`) and the line of
+    each of its keys (`.key_lines`), so a message can point at `yes:` rather than `- id:`."""
 
     line: int | None = None
+    key_lines: dict[Any, int] = {}
+
+    def key_line(self, key: Any) -> int | None:
+        """The line of `key` in this mapping, else the mapping's own line."""
+        return self.key_lines.get(key) or self.line
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -35,6 +46,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
         seen[key] = key_node.start_mark.line + 1
     mapping = LineDict(yaml.SafeLoader.construct_mapping(loader, node, deep=True))
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = seen
     return mapping
 
 
@@ -80,6 +92,60 @@ if getattr(yaml, "__with_libyaml__", False):
     _CLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
 
 
+def _check_shape(root: yaml.Node | None, name: str) -> None:
+    """Refuse nesting deeper than MAX_NESTING and aliases that expand past MAX_VALUES or loop."""
+    sizes: dict[int, tuple[int, int]] = {}  # node id -> (values it expands to, its height)
+    open_nodes: set[int] = set()
+
+    def line(node: yaml.Node) -> int:
+        return node.start_mark.line + 1
+
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        if node.__class__ is yaml.ScalarNode:  # most nodes: no children, nothing to remember
+            if depth > MAX_NESTING:
+                raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+            return 1, 1
+        key = id(node)
+        if key in open_nodes:
+            raise RuleError(name, line(node), "an alias refers to the value that holds it (a loop)")
+        if key in sizes:
+            size, height = sizes[key]
+        else:
+            if depth > MAX_NESTING:
+                raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            open_nodes.add(key)
+            size, height = 1, 1
+            for child in children:
+                if child.__class__ is yaml.ScalarNode:  # the common case, without a call
+                    size += 1
+                    height = height if height > 1 else 2
+                    continue
+                child_size, child_height = measure(child, depth + 1)
+                size += child_size
+                height = height if height > child_height else child_height + 1
+                if size > MAX_VALUES:
+                    raise RuleError(name, line(node), f"expands to more than {MAX_VALUES:,} values through its aliases (*name); write them out or use fewer")
+            open_nodes.discard(key)
+            sizes[key] = size, height
+        if depth + height - 1 > MAX_NESTING:
+            raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+        return size, height
+
+    if root is not None:
+        measure(root, 1)
+
+
+def _load(loader: Any) -> Any:
+    node = loader.get_single_node()
+    _check_shape(node, loader.name)
+    return loader.construct_document(node) if node is not None else None
+
+
 def load_with_lines(path: Path, display_name: str | None = None) -> Any:
     """Parse one YAML file safely. Mappings carry `.line`. Syntax errors become RuleError with the line."""
     name = display_name or str(path)
@@ -91,15 +157,17 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
         fast = _CLineLoader(text)
         fast.name = name
         try:
-            return fast.get_single_data()
-        except (yaml.YAMLError, RuleError):
+            return _load(fast)
+        except (yaml.YAMLError, RuleError, RecursionError):
             pass  # report it exactly as the pure-Python loader does, below
         finally:
             fast.dispose()
     loader = _LineLoader(text)
     loader.name = name
     try:
-        return loader.get_single_data()
+        return _load(loader)
+    except RecursionError:
+        raise RuleError(name, None, f"nested more than {MAX_NESTING} deep") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -133,10 +201,13 @@ def strip_lines(value: Any) -> Any:
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest mapping along `loc` (a pydantic error location) in raw loaded data."""
+    """The line of the deepest key along `loc` (a pydantic error location) in raw loaded data:
+    a bad value points at its own key's line, a missing key at its mapping's line."""
     line = getattr(data, "line", None)
     node = data
     for part in loc:
+        if isinstance(node, LineDict):
+            line = node.key_lines.get(part) or line
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):

@@ -86,8 +86,9 @@ def test_bad_rule_file_names_file_and_line(tmp_path):
     flow.write_text(text, encoding="utf-8")
     with pytest.raises(RuleError) as err:
         Engine.load(copy)
-    line = next(n for n, l in enumerate(text.splitlines(), 1) if "id: q_debts" in l)
-    assert f"leiden_flowchart.yaml:{line}:" in str(err.value)
+    # the line of the offending `yes:` key, not the node's first line (issue 13 item 4)
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "yes: a_debt_counseling" in l)
+    assert f"leiden_flowchart.yaml:{line}: 'q_debts' yes points to unknown node 'a_debt_counseling'" in str(err.value)
     assert "did you mean 'a_debt_counselling'" in str(err.value)
 
 

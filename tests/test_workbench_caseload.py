@@ -24,14 +24,23 @@ def test_iter_cases_jsonl_and_folder(tmp_path):
 
 
 def test_stats(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)))
-    assert code == 0
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--lang", "en")
+    assert code == 1  # two bad cases: listed, the rest advised, and the exit code says so
     assert "4 of 6 case(s) advised" in out
     assert "Referral load per organisation" in out and "leiden/schuldhulp_leiden" in out
     assert "Cases that could not be advised (2):" in out and "bad_municipality" in out
     code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--format", "json")
     data = json.loads(out)
     assert sum(data["profiles"].values()) == 4 and data["interventions"]["debt_counselling"] == 2
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path, bad=False)), "--lang", "en")
+    assert code == 0 and "4 of 4 case(s) advised" in out
+
+
+def test_stats_names_the_bad_case_line_and_field(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--lang", "en")
+    assert code == 1
+    assert "  cases.jsonl:2: (root): not valid JSON" in out
+    assert "  bad_municipality: cases.jsonl:6: municipality: Input should be " in out
 
 
 def test_missing_caseload_is_a_clean_error(tmp_path, capsys):
@@ -41,8 +50,12 @@ def test_missing_caseload_is_a_clean_error(tmp_path, capsys):
 
 def test_diff_same_rules_no_change(tmp_path, capsys):
     rules = copy_rules(tmp_path)
-    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)), "--fail-on-change")
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path, bad=False)), "--fail-on-change", "--lang", "en")
     assert code == 0 and "0 changed" in out and "No case changes." in out
+    # bad cases are listed and the others compared; the exit code says some were bad
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)), "--lang", "en")
+    assert code == 1 and "4 of 6 case(s) compared, 0 changed" in out
+    assert "Cases that could not be advised (2):" in out and "  cases.jsonl:2: (root): not valid JSON" in out
 
 
 def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
@@ -51,12 +64,12 @@ def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
     edit(new / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
     edit(new / "helmond_profiles.yaml", "- {lowest_self_reliance: {gte: 4}}", "- {lowest_self_reliance: {gte: 2}}")
     cases = caseload(tmp_path)
-    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change")
+    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change", "--lang", "en")
     assert code == 1
     assert "trust_building: +2 -0" in out and "k0: +practical_help, +trust_building" in out
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--format", "json")
     data = json.loads(out)
-    assert code == 0 and data["changed"] and len(data["bad_cases"]) == 2
+    assert code == 1 and data["changed"] and len(data["bad_cases"]) == 2
     assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 2
 
 
@@ -76,8 +89,19 @@ def test_diff_against_git_revision(tmp_path, capsys, monkeypatch):
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "rules"], check=True)
     edit(rules / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
     monkeypatch.chdir(repo)
-    code, out, _ = run_cli(capsys, "diff", "HEAD", "rules", "--cases", str(caseload(tmp_path, bad=False)))
+    code, out, _ = run_cli(capsys, "diff", "HEAD", "rules", "--cases", str(caseload(tmp_path, bad=False)), "--lang", "en")
     assert code == 0 and "4 of 4 case(s) compared, 2 changed" in out
     monkeypatch.chdir(tmp_path)  # not a git repository
     code, _, err = run_cli(capsys, "diff", "HEAD", str(rules), "--cases", str(caseload(tmp_path)))
     assert code == 2 and "not a git repository" in err
+
+
+def test_stats_and_diff_speak_dutch_by_default_answer_first(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)))
+    assert code == 1
+    assert out.startswith("4 van 6 casus(sen) geadviseerd, regels sha256:")
+    assert out.index("Casussen die geen advies kregen (2):") < out.index("Klantprofielen:")
+    assert "Verwijzingen per organisatie" in out and "Referral" not in out
+    rules = copy_rules(tmp_path)
+    code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path, bad=False)))
+    assert code == 0 and out.startswith("4 van 4 casus(sen) vergeleken, 0 veranderd\n") and "Geen casus verandert." in out

@@ -16,7 +16,7 @@ def errors(findings):
 
 def test_repo_rules_have_no_errors(capsys):
     assert errors(check_rules(RULES)) == []
-    code, out, _ = run_cli(capsys, "check")
+    code, out, _ = run_cli(capsys, "check", "--lang", "en")
     assert code == 0
     assert "check ok: 0 error(s)" in out
 
@@ -28,9 +28,9 @@ def test_reachable_from_import_engine():
 
 def test_dangling_reference(tmp_path, capsys):
     rules = copy_rules(tmp_path)
-    edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
-    line = line_of(rules / FLOW, "- id: q_declines")
-    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    # the message points at the `yes:` key itself, not at the node's first line (issue 13 item 4)
+    line = edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
     assert f"{rules / FLOW}:{line}: error: 'q_declines' yes points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out
     # the node nobody points to any more is reported too
@@ -68,7 +68,7 @@ def test_bad_yaml_line_and_other_files_still_checked(tmp_path):
 def test_unknown_field_in_condition(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     line = edit(rules / FLOW, "when: {circumstances.parenting_concerns: true}", "when: {circumstances.parenting_concern: true}")
-    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
     assert f"{rules / FLOW}:{line}: error: [q_parenting] unknown field 'circumstances.parenting_concern' (did you mean 'circumstances.parenting_concerns'?)" in out
 
@@ -141,3 +141,35 @@ def test_duplicate_ids_name_both_lines(tmp_path, file, first, second, message):
     first_line = line_of(rules / file, first)
     found = [f"{f.file}:{f.line}: {f.message}" for f in errors(check_rules(rules))]
     assert f"{rules / file}:{second_line}: {message} (first on line {first_line})" in found
+
+
+# ------------------------------------------------------------------ issue 13 item 3: offered where suggested
+
+
+def offer_warnings(findings):
+    return [str(f) for f in findings if f.severity == "warning" and "no organisation on the social map there offers it" in f.message]
+
+
+def test_warns_where_an_action_can_be_suggested_but_nobody_offers_it():
+    found = offer_warnings(check_rules(RULES))
+    line = line_of(RULES / FLOW, "    intervention: supported_learning_place")
+    assert found == [
+        f"{RULES / FLOW}:{line}: warning: action 'a_supported_learning_place' can suggest 'supported_learning_place' in leiden, tilburg, "
+        "but no organisation on the social map there offers it; add it to an organisation's services in social_map.yaml, "
+        "or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally"
+    ]
+
+
+def test_no_offer_warning_for_what_the_pilot_professional_does_personally(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / "interventions.yaml", "  - id: supported_learning_place\n", "  - id: supported_learning_place\n    provider: pilot_professional\n")
+    assert offer_warnings(check_rules(rules)) == []
+
+
+def test_a_branch_only_one_municipality_takes_is_checked_for_that_municipality_only(tmp_path):
+    rules = copy_rules(tmp_path)
+    # the neighbourhood meeting place is reached only in Leiden (q_leiden_meeting_place): offered there, no warning
+    assert not any("a_neighbourhood_meeting_place" in f for f in offer_warnings(check_rules(rules)))
+    edit(rules / "social_map.yaml", "          - {intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false, source: \"seed:L2236-2240\"}\n", "")
+    found = [f for f in offer_warnings(check_rules(rules)) if "a_neighbourhood_meeting_place" in f]
+    assert len(found) == 1 and "'neighbourhood_meeting_place' in leiden, but" in found[0]

@@ -1,10 +1,14 @@
 """`wegwijzer check`: every problem in the rule files, not just the first.
 
-Loading (`rulebook.load`) stops at the first error. This module reads the raw files
-itself and keeps going: each file's schema errors, then the flowchart as a graph
+Loading (`rulebook.load`) stops at the first error. Both run the same cross checks
+(`rulebook.RuleChecks`: the loader raises the first, this module collects them all, each at
+the line of the offending key); this module also keeps going past schema errors and adds
+its own analyses: the flowchart as a graph
 (unreachable nodes, missing branches, loops, dangling references, dead ends), conditions
 that can never (or always) hold, unknown interventions, organisations, profiles and
-roles, and rules that can never be chosen. Errors make `check` exit 1; warnings do not.
+roles, rules that can never be chosen, actions suggested where nobody offers them, and
+the rules compiled into durable-rules as the engine does. Errors make `check` exit 1;
+warnings do not. The report is Dutch by default (`--lang en`), its verdict first.
 
     from engine.workbench.check import check_rules
     for finding in check_rules("rules"):
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import typing
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,25 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .. import flowgraph
-from ..conditions import All, Always, Any_, Compare, Cond, Not, parse
-from ..errors import RuleError, suggest
+from ..conditions import All, Always, Any_, Compare, Cond, Not
+from ..errors import RuleError
 from ..facts import FIELDS
-from ..model import SupportKind
 from ..rulebook import (
-    MUNICIPALITIES, RULE_FILES, FlowchartFile, InterventionsFile, LeadFile, Node, ProfilesFile,
-    ResolutionFile, SocialMapFile, default_rules_dir, load,
+    MUNICIPALITIES, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
+    mapping, mappings, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
+from .dutch import add_lang, say
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
-    "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
-    "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
-}
-SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 MAX_CYCLES = 20
 
 
@@ -155,28 +152,15 @@ def _contradicts(field: str, constraints: list[tuple[str, Any]]) -> bool:
 # ------------------------------------------------------------------ the checker
 
 
-def _mappings(data: Any, key: str) -> list[Any]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _mapping(data: Any, key: str) -> dict[str, Any]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 class _Checker:
+    """check's own analyses on top of the shared rule checks (rulebook.RuleChecks): schema
+    errors all at once, the flowchart as a graph, condition logic, first-hit order, unused
+    and unoffered interventions, then what durable-rules makes of the rules."""
+
     def __init__(self, directory: Path):
         self.directory = directory
         self.findings: list[Finding] = []
         self.raw: dict[str, Any] = {}
-        self.interventions: dict[str, int | None] = {}
-        self.by_pilot: set[str] = set()  # interventions the pilot professional does personally
-        self.roles: dict[str, Any] = {}
 
     def file(self, name: str) -> str:
         return str(self.directory / name)
@@ -187,20 +171,8 @@ class _Checker:
     def warning(self, name: str, line: int | None, message: str) -> None:
         self.findings.append(Finding("warning", self.file(name), line, message))
 
-    def first_time(self, name: str, seen: dict[str, int | None], key: str, line: int | None, duplicate: str) -> bool:
-        """Note where `key` first appears; a later appearance is an error `duplicate (first on line N)`."""
-        if key in seen:
-            self.error(name, line, f"{duplicate} (first on line {seen[key]})")
-            return False
-        seen[key] = line
-        return True
-
-    def condition(self, name: str, raw: Any, line: int | None, rule_id: str) -> Cond | None:
-        try:
-            return parse(raw, self.file(name), line, rule_id)
-        except RuleError as exc:
-            self.findings.append(_from_rule_error(exc))
-            return None
+    def rule_error(self, error: RuleError) -> None:
+        self.findings.append(_from_rule_error(error))
 
     # -------------------------------------------------------------- files and schemas
 
@@ -216,12 +188,12 @@ class _Checker:
                 self.findings.append(_from_rule_error(exc))
                 continue
             self.schema(name)
-        self.catalogue()
-        self.lead()  # first: the roles it labels are used by the social map
-        self.social_map()
+        self.checks = RuleChecks(self.directory, self.raw, self.rule_error).run()
+        self.by_pilot = self.checks.by_pilot
         self.flowchart()
         self.profiles()
-        self.resolution()
+        self.lead()
+        self.catalogue_use()
         self.loader()
         return self.sorted()
 
@@ -248,67 +220,68 @@ class _Checker:
                 self.error(name, line, messages[0] + more)
 
     def loader(self) -> None:
-        """The loader's own verdict, for cross-checks this module does not repeat."""
+        """The loader's own verdict, for cross-checks this module does not repeat; then the
+        rules compiled into durable-rules exactly as the engine does."""
         try:
-            load(self.directory)
+            book = load(self.directory)
         except RuleError as exc:
             finding = _from_rule_error(exc)
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):
                 self.findings.append(finding)
+            return
+        self.findings.extend(compile_in_child(self.directory))
+        self.simultaneous_firings(book)
+        self.offered_where_suggested(book)
+
+    def offered_where_suggested(self, book: Any) -> None:
+        """An intervention the flowchart can suggest in a municipality should be offered there
+        by some organisation of its social map, unless the pilot professional does it personally."""
+        name = "leiden_flowchart.yaml"
+        nodes = book.flowchart.nodes
+        missing: dict[str, list[str]] = {}  # action node -> municipalities where nobody offers it
+        for mid in MUNICIPALITIES:
+            here = Compare("municipality", "eq", mid)
+            seen: set[str] = set()
+            todo = [book.flowchart.start]
+            while todo:
+                nid = todo.pop()
+                if nid in seen or nid not in nodes:
+                    continue
+                seen.add(nid)
+                node = nodes[nid]
+                if node.type == "decision" and node.when is not None:
+                    if not cannot_hold(All((node.when, here))):
+                        todo.append(node.yes)
+                    if not cannot_hold(All((Not(node.when), here))):
+                        todo.append(node.no)
+                elif node.type == "action":
+                    todo.append(node.next)
+                    iid = node.intervention
+                    if iid and iid not in book.municipalities[mid].services and iid not in self.by_pilot:
+                        missing.setdefault(nid, []).append(mid)
+        for nid, where in missing.items():
+            raw = next((n for n in mappings(self.raw.get(name), "nodes") if n.get("id") == nid), None)
+            iid = nodes[nid].intervention
+            places = ", ".join(where)
+            self.warning(name, key_line(raw, "intervention") or nodes[nid].line,
+                         f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
+                         f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
+
+    def simultaneous_firings(self, book: Any) -> None:
+        """durable-rules fails a case on which one rule set fires more than 64 times (error 303)."""
+        from ..conditions import MAX_ALTERNATIVES, alternatives, to_durable
+
+        for name, rules in (("leiden_flowchart.yaml", [n.when for n in book.flowchart.nodes.values() if n.when is not None]),
+                            ("helmond_profiles.yaml", [r.when for r in book.profile_rules]),
+                            ("lead_coordinator.yaml", [r.when for r in book.lead_rules])):
+            most = 1 + sum(alternatives(to_durable(cond)) for cond in rules)  # 1: the catch-all rule
+            if most > MAX_ALTERNATIVES:
+                self.warning(name, None, f"up to {most} rule alternatives could hold at once; the rule engine refuses a case on which more than {MAX_ALTERNATIVES} hold (split the file or sharpen its rules)")
 
     def sorted(self) -> list[Finding]:
         order = {name: i for i, name in enumerate(RULE_FILES)}
         unique = list(dict.fromkeys(self.findings))
         return sorted(unique, key=lambda f: (f.severity != "error", order.get(Path(f.file).name, 99), f.line or 0))
-
-    # -------------------------------------------------------------- catalogue and social map
-
-    def catalogue(self) -> None:
-        name = "interventions.yaml"
-        for item in _mappings(self.raw.get(name), "interventions"):
-            iid = _text(item.get("id"))
-            if iid is None:
-                continue
-            if not self.first_time(name, self.interventions, iid, item.line, f"duplicate intervention id '{iid}'"):
-                continue
-            if item.get("provider") == "pilot_professional":
-                self.by_pilot.add(iid)
-
-    def known_intervention(self, name: str, iid: Any, line: int | None, what: str) -> bool:
-        if not isinstance(iid, str) or not self.interventions:
-            return True  # the schema reports a missing id; with no catalogue, nothing to compare with
-        if iid not in self.interventions:
-            self.error(name, line, f"{what}: unknown intervention '{iid}'{suggest(iid, self.interventions)}")
-            return False
-        return True
-
-    def social_map(self) -> None:
-        name = "social_map.yaml"
-        municipalities = _mapping(self.raw.get(name), "municipalities")
-        self.offered: set[str] = set()
-        for mid in MUNICIPALITIES:
-            if name in self.raw and mid not in municipalities:
-                self.error(name, getattr(self.raw[name], "line", None), f"municipality '{mid}' missing")
-        for mid, municipality in municipalities.items():
-            if not isinstance(municipality, dict):
-                continue
-            orgs: dict[str, int | None] = {}
-            for org in _mappings(municipality, "organisations"):
-                oid = _text(org.get("id"))
-                if oid is None:
-                    continue
-                self.first_time(name, orgs, oid, org.line, f"organisation '{oid}' appears twice in {mid}")
-                for service in _mappings(org, "services"):
-                    iid = service.get("intervention")
-                    if self.known_intervention(name, iid, service.line, f"{mid}/{oid}") and isinstance(iid, str):
-                        self.offered.add(iid)
-            pilot = _mapping(municipality, "pilot")
-            organisation = pilot.get("organisation")
-            if isinstance(organisation, str) and organisation not in orgs:
-                self.error(name, pilot.line, f"pilot organisation '{organisation}' is not on the {mid} map{suggest(organisation, orgs)}")
-            role = pilot.get("role")
-            if isinstance(role, str) and self.roles and role not in self.roles:
-                self.error(name, pilot.line, f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
 
     # -------------------------------------------------------------- flowchart
 
@@ -322,71 +295,49 @@ class _Checker:
         first_line: dict[str, int | None] = {}
         incomplete: set[str] = set()
         self.used: set[str] = set()
-        for raw in _mappings(data, "nodes"):
-            nid = _text(raw.get("id"))
-            if nid is None:
-                continue
-            if not self.first_time(name, first_line, nid, raw.line, f"duplicate node id '{nid}'"):
-                continue
+        for raw in mappings(data, "nodes"):
+            nid = text(raw.get("id"))
+            if nid is None or nid in first_line:
+                continue  # a duplicate id: RuleChecks reports it
+            first_line[nid] = raw.line
             kind = raw.get("type")
-            when = None
+            when = self.checks.conditions.get((name, nid)) if kind == "decision" else None
             if kind == "decision":
-                for key in ("question_nl", "question_en"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"decision node '{nid}' needs '{key}'")
-                for key in ("yes", "no"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"decision node '{nid}' is missing its '{key}' branch")
-                        incomplete.add(nid)
-                if raw.get("when") is None:
-                    self.error(name, raw.line, f"decision node '{nid}' needs 'when' (its condition)")
-                else:
-                    when = self.condition(name, raw["when"], raw.line, nid)
-                    if when is not None:
-                        self.decision_logic(name, raw, nid, when)
+                incomplete.update(nid for key in ("yes", "no") if not text(raw.get(key)))
+                if when is not None:
+                    self.decision_logic(name, raw, nid, when)
             elif kind == "action":
-                iid = raw.get("intervention")
-                if not _text(iid):
-                    self.error(name, raw.line, f"action node '{nid}' has no intervention, so no label to show")
-                elif self.interventions and iid not in self.interventions:
-                    self.error(name, raw.line, f"action node '{nid}' has no label: intervention '{iid}' is not in the catalogue (interventions.yaml){suggest(iid, self.interventions)}")
-                else:
-                    self.used.add(iid)
-                for key in ("reason_nl", "reason_en"):
-                    if not _text(raw.get(key)):
-                        self.error(name, raw.line, f"action node '{nid}' needs '{key}'")
-                if not _text(raw.get("next")):
-                    self.error(name, raw.line, f"action node '{nid}' needs 'next' (where the chart goes on)")
+                if not text(raw.get("next")):
                     incomplete.add(nid)
+                if text(raw.get("intervention")) in self.checks.interventions:
+                    self.used.add(raw["intervention"])
             nodes.append(Node(
                 nid, str(kind), file, raw.line or 0, str(raw.get("source") or ""),
-                question_nl=_text(raw.get("question_nl")), when=when,
-                yes=_text(raw.get("yes")), no=_text(raw.get("no")) if kind == "decision" else None,
-                intervention=_text(raw.get("intervention")), next=_text(raw.get("next")),
+                question_nl=text(raw.get("question_nl")), when=when,
+                yes=text(raw.get("yes")), no=text(raw.get("no")) if kind == "decision" else None,
+                intervention=text(raw.get("intervention")), next=text(raw.get("next")),
             ))
         if not nodes:
             return
-        graph = flowgraph.from_nodes(nodes, _text(data.get("start")))
+        graph = flowgraph.from_nodes(nodes, text(data.get("start")))
         self.graph_checks(name, data, graph, first_line, incomplete)
 
     def decision_logic(self, name: str, raw: Any, nid: str, when: Cond) -> None:
         if cannot_hold(when):
-            self.error(name, raw.line, f"the condition of '{nid}' can never hold, so its 'yes' branch (to '{raw.get('yes')}') is never taken")
+            self.error(name, key_line(raw, "when"), f"the condition of '{nid}' can never hold, so its 'yes' branch (to '{raw.get('yes')}') is never taken")
         elif always_holds(when):
-            self.warning(name, raw.line, f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
+            self.warning(name, key_line(raw, "when"), f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
 
     def graph_checks(self, name: str, data: Any, graph: nx.DiGraph, lines: dict[str, int | None], incomplete: set[str]) -> None:
-        start = _text(data.get("start"))
+        start = text(data.get("start"))
         defined = [n for n, d in graph.nodes(data=True) if not d["missing"]]
         for source, target, edge in graph.edges(data=True):
             if graph.nodes[target]["missing"]:
-                self.error(name, lines.get(source), f"'{source}' {edge['branch']} points to unknown node '{target}'{suggest(target, defined)}")
-                incomplete.add(source)
+                incomplete.add(source)  # RuleChecks reports the unknown target at its key's line
         if start is None:
             return
         if start not in lines:
-            self.error(name, getattr(data, "line", None), f"start node '{start}' not found{suggest(start, defined)}")
-            return
+            return  # RuleChecks reports the unknown start node
         reachable = nx.descendants(graph, start) | {start}
         for nid in defined:
             if nid not in reachable:
@@ -415,22 +366,21 @@ class _Checker:
 
     # -------------------------------------------------------------- profiles and lead
 
-    def first_hit_rules(self, name: str, rules: list[Any], what: str) -> list[Any]:
-        """Duplicate ids, impossible conditions and rules after an unconditional one; returns the rules that can be chosen."""
-        seen: dict[str, int | None] = {}
+    def first_hit_rules(self, name: str, what: str) -> list[Any]:
+        """Impossible conditions and rules after an unconditional one; returns the rules that can be chosen."""
+        rules = mappings(self.raw.get(name), "rules")
         unconditional: Any = None
         live = []
         for rule in rules:
-            rid = _text(rule.get("id")) or "?"
-            self.first_time(name, seen, rid, rule.line, f"duplicate rule id '{rid}'")
-            cond = self.condition(name, rule["when"], rule.line, rid) if "when" in rule else None
+            rid = text(rule.get("id")) or "?"
+            cond = self.checks.conditions.get((name, rid))
             if unconditional is not None:
                 self.warning(name, rule.line, f"{what} rule '{rid}' comes after '{unconditional.get('id')}' (line {unconditional.line}), which holds for every case: it can never be chosen")
                 continue
             if cond is None:
                 continue
             if cannot_hold(cond):
-                self.error(name, rule.line, f"the condition of {what} rule '{rid}' can never hold: it is never chosen")
+                self.error(name, key_line(rule, "when"), f"the condition of {what} rule '{rid}' can never hold: it is never chosen")
                 continue
             live.append(rule)
             if always_holds(cond):
@@ -441,66 +391,31 @@ class _Checker:
 
     def profiles(self) -> None:
         name = "helmond_profiles.yaml"
-        data = self.raw.get(name)
-        labels = _mapping(data, "profiles")
-        rules = _mappings(data, "rules")
-        live = self.first_hit_rules(name, rules, "profile")
-        for rule in rules:
-            profile = rule.get("profile")
-            if isinstance(profile, str) and labels and profile not in labels:
-                self.error(name, rule.line, f"rule '{rule.get('id')}': profile '{profile}' has no labels under 'profiles'{suggest(profile, labels)}")
+        labels = mapping(self.raw.get(name), "profiles")
+        live = self.first_hit_rules(name, "profile")
         produced = {rule.get("profile") for rule in live}
-        for profile, body in labels.items():
-            if rules and profile not in produced:
-                self.warning(name, getattr(body, "line", None), f"profile '{profile}' is never produced by a rule that can be chosen")
+        for profile in labels:
+            if mappings(self.raw.get(name), "rules") and profile not in produced:
+                self.warning(name, key_line(labels, profile), f"profile '{profile}' is never produced by a rule that can be chosen")
 
     def lead(self) -> None:
         name = "lead_coordinator.yaml"
-        data = self.raw.get(name)
-        self.roles = _mapping(data, "roles")
-        collaborations = _mapping(data, "collaborations")
-        rules = _mappings(data, "rules")
-        self.first_hit_rules(name, rules, "lead coordinator")
-        for rule in rules:
-            rid = rule.get("id")
-            lead = rule.get("lead")
-            kinds = lead.get("prefer_support") if isinstance(lead, dict) else None
-            for kind in kinds if isinstance(kinds, list) else []:
-                if self.roles and isinstance(kind, str) and kind not in self.roles:
-                    self.error(name, rule.line, f"rule '{rid}': role '{kind}' has no labels under 'roles'{suggest(kind, self.roles)}")
-            collaboration = _mapping(rule, "collaboration")
-            missing = [m for m in MUNICIPALITIES if m not in collaboration]
-            if missing and collaboration:
-                self.error(name, rule.line, f"rule '{rid}': collaboration missing for {', '.join(missing)}")
-            for form in collaboration.values():
-                if isinstance(form, str) and collaborations and form not in collaborations:
-                    self.error(name, rule.line, f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
-        if self.roles:
+        self.first_hit_rules(name, "lead coordinator")
+        roles = mapping(self.raw.get(name), "roles")
+        if roles:
             for kind in SUPPORT_KINDS:
-                if kind not in self.roles:
-                    self.warning(name, getattr(self.roles, "line", None), f"role '{kind}' has no labels: a lead of that kind would show its bare id")
+                if kind not in roles:
+                    self.warning(name, key_line(self.raw.get(name), "roles"), f"role '{kind}' has no labels: a lead of that kind would show its bare id")
 
-    # -------------------------------------------------------------- resolution and catalogue use
+    # -------------------------------------------------------------- catalogue use
 
-    def resolution(self) -> None:
-        name = "resolution.yaml"
-        data = self.raw.get(name)
-        for tier in _mappings(_mapping(data, "ranking"), "tiers"):
-            for iid in tier.get("interventions") or []:
-                self.known_intervention(name, iid, tier.line, f"tier '{tier.get('id')}'")
-        covered = _mapping(data, "already_covered_by_support")
-        for kind, iids in covered.items():
-            if kind not in SUPPORT_KINDS:
-                self.error(name, covered.line, f"already_covered_by_support: '{kind}' is not a kind of support{suggest(str(kind), SUPPORT_KINDS)}")
-            for iid in iids if isinstance(iids, list) else []:
-                self.known_intervention(name, iid, covered.line, f"already_covered_by_support.{kind}")
-        # catalogue use, now that the flowchart and the social map have been read
+    def catalogue_use(self) -> None:
         used = getattr(self, "used", None)
-        offered = getattr(self, "offered", None)
-        for iid, line in self.interventions.items():
+        offered = set().union(*self.checks.offered.values()) if self.checks.offered else set()
+        for iid, line in self.checks.interventions.items():
             if used is not None and "leiden_flowchart.yaml" in self.raw and iid not in used:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is suggested by no flowchart action")
-            if offered is not None and "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
+            if "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is offered in no municipality's social map (fine if the pilot professional does it personally)")
 
 
@@ -510,9 +425,44 @@ def _list(ids: list[str], most: int = 5) -> str:
 
 
 def _from_rule_error(exc: RuleError) -> Finding:
-    where = f"{exc.file}:{exc.line}" if exc.line else exc.file
-    message = exc.message[len(where) + 1:].strip() if exc.message.startswith(where + ":") else exc.message
-    return Finding("error", exc.file, exc.line, message)
+    return Finding("error", exc.file, exc.line, _without_where(exc.file, exc.line, exc.message))
+
+
+def _without_where(file: str, line: int | None, message: str) -> str:
+    where = f"{file}:{line}" if line else file
+    return message[len(where) + 1:].strip() if message.startswith(where + ":") else message
+
+
+_COMPILE = """
+import json, sys
+from engine.errors import RuleError
+from engine.matcher import _ProbeHost, compile_rulesets, install
+from engine.rulebook import load
+book = load(sys.argv[1])
+try:
+    install(_ProbeHost(), compile_rulesets(book, "check"), book)
+except RuleError as exc:
+    print(json.dumps([exc.file, exc.line, exc.message]))
+"""
+
+
+def compile_in_child(directory: Path) -> list[Finding]:
+    """Compile the rules into durable-rules as the engine does, in a child process: a native
+    fault in its C core then fails the check instead of killing it."""
+    import json
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _COMPILE, str(directory)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return [Finding("error", str(directory), None, "the rule engine (durable-rules) did not finish compiling the rules within 120 s")]
+    if done.returncode != 0:
+        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+        return [Finding("error", str(directory), None, f"the rule engine (durable-rules) crashed compiling the rules ({how})")]
+    if not done.stdout.strip():
+        return []
+    file, line, message = json.loads(done.stdout.strip().splitlines()[-1])
+    return [Finding("error", file, line, _without_where(file, line, message))]
 
 
 def check_rules(directory: Path | str | None = None) -> list[Finding]:
@@ -523,18 +473,32 @@ def check_rules(directory: Path | str | None = None) -> list[Finding]:
     return _Checker(directory).run()
 
 
-def render(findings: list[Finding], directory: Path | str | None = None) -> str:
+def render(findings: list[Finding], directory: Path | str | None = None, lang: str = "nl") -> str:
+    """The report, verdict first: Dutch by default, English with lang='en'."""
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
-    lines: list[str] = []
-    if errors:
-        lines += ["Errors:", *(f"  {f}" for f in errors)]
-    if warnings:
-        lines += [""] * bool(errors) + ["Warnings:", *(f"  {f}" for f in warnings)]
     where = f" in {directory}" if directory else ""
-    verdict = "FAILED" if errors else "ok"
-    lines += ["" if lines else None, f"check {verdict}: {len(errors)} error(s), {len(warnings)} warning(s){where}"]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    if lang == "nl":
+        verdict = "AFGEKEURD" if errors else "in orde"
+        summary = f"check {verdict}: {len(errors)} fout(en), {len(warnings)} waarschuwing(en){where}"
+        titles = ("Fouten:", "Waarschuwingen:")
+        severity = {"error": "fout", "warning": "waarschuwing"}
+    else:
+        verdict = "FAILED" if errors else "ok"
+        summary = f"check {verdict}: {len(errors)} error(s), {len(warnings)} warning(s){where}"
+        titles = ("Errors:", "Warnings:")
+        severity = {"error": "error", "warning": "warning"}
+
+    def line(f: Finding) -> str:
+        at = f"{f.file}:{f.line}" if f.line else f.file
+        return f"  {at}: {severity[f.severity]}: {say(lang, f.message)}"
+
+    lines = [summary]
+    if errors:
+        lines += ["", titles[0], *(line(f) for f in errors)]
+    if warnings:
+        lines += ["", titles[1], *(line(f) for f in warnings)]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ CLI
@@ -542,10 +506,11 @@ def render(findings: list[Finding], directory: Path | str | None = None) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+    add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     directory = Path(args.rules) if args.rules else default_rules_dir()
     findings = check_rules(directory)
-    sys.stdout.write(render(findings, directory))
+    sys.stdout.write(render(findings, directory, args.lang))
     return 1 if any(f.severity == "error" for f in findings) else 0

@@ -24,6 +24,7 @@ from typing import Any
 from ..caseload import case_label, iter_cases
 from ..errors import WegwijzerError
 from ..rulebook import RULE_FILES
+from .dutch import add_lang
 
 
 @dataclass
@@ -136,34 +137,51 @@ def diff_rules(old: str | Path, new: str | Path, cases: str | Path) -> DiffRepor
     return report
 
 
-def render(report: DiffReport, show: int = 10) -> str:
-    out = [f"{report.old} ({report.old_version}) -> {report.new} ({report.new_version})",
-           f"{report.compared} of {report.cases} case(s) compared, {len(report.affected)} changed"]
+_WORDS = {
+    "nl": {
+        "compared": "{c} van {n} casus(sen) vergeleken, {k} veranderd", "interventions": "Interventies (casussen erbij / eraf):",
+        "profiles": "Klantprofielen (rijen: oud, kolommen: nieuw):", "leads": "Verschuivingen van regievoerder:",
+        "changed": "Veranderde casussen:", "more": "  ... en nog {n} (--format json toont ze allemaal)",
+        "none": "Geen casus verandert.", "bad": "Casussen die geen advies kregen ({n}):",
+    },
+    "en": {
+        "compared": "{c} of {n} case(s) compared, {k} changed", "interventions": "Interventions (cases gaining / losing):",
+        "profiles": "Profiles (rows: old, columns: new):", "leads": "Lead coordinator shifts:",
+        "changed": "Changed cases:", "more": "  ... and {n} more (--format json lists them all)",
+        "none": "No case changes.", "bad": "Cases that could not be advised ({n}):",
+    },
+}
+
+
+def render(report: DiffReport, show: int = 10, lang: str = "nl") -> str:
+    words = _WORDS[lang]
+    out = [words["compared"].format(c=report.compared, n=report.cases, k=len(report.affected)),
+           f"{report.old} ({report.old_version}) -> {report.new} ({report.new_version})"]
     if report.interventions:
-        out += ["", "Interventions (cases gaining / losing):"]
+        out += ["", words["interventions"]]
         for change in report.interventions:
             out.append(f"  {change.intervention}: +{len(change.gained)} -{len(change.lost)}")
     profiles = sorted(set(report.profiles) | {p for row in report.profiles.values() for p in row})
     if profiles:
         width = max(len(p) for p in profiles)
-        out += ["", "Profiles (rows: old, columns: new):", "  " + " " * width + "".join(f"  {p:>{width}}" for p in profiles)]
+        out += ["", words["profiles"], "  " + " " * width + "".join(f"  {p:>{width}}" for p in profiles)]
         for p0 in profiles:
             row = report.profiles.get(p0, {})
             out.append(f"  {p0:<{width}}" + "".join(f"  {row.get(p1, 0):>{width}}" for p1 in profiles))
     if report.lead_shifts:
-        out += ["", "Lead coordinator shifts:"]
+        out += ["", words["leads"]]
         out += [f"  {n:5d}  {shift}" for shift, n in report.lead_shifts.items()]
     if report.affected:
-        out += ["", "Changed cases:"]
+        out += ["", words["changed"]]
         items = list(report.affected.items())
         out += [f"  {label}: {', '.join(changes)}" for label, changes in items[:show]]
         if len(items) > show:
-            out.append(f"  ... and {len(items) - show} more (--format json lists them all)")
+            out.append(words["more"].format(n=len(items) - show))
     else:
-        out += ["", "No case changes."]
+        out += ["", words["none"]]
     if report.bad_cases:
         from .stats import bad_case_line
-        out += ["", f"Cases that could not be advised ({len(report.bad_cases)}):"]
+        out += ["", words["bad"].format(n=len(report.bad_cases))]
         out += [bad_case_line(label, msg) for label, msg in report.bad_cases]
     return "\n".join(out) + "\n"
 
@@ -174,6 +192,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", required=True, help="a folder of case files (.yaml/.json) or a JSON Lines file")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--fail-on-change", action="store_true", help="exit 1 when any case changes")
+    add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,5 +200,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render(report))
-    return 1 if args.fail_on_change and report.changed else 0
+        sys.stdout.write(render(report, lang=args.lang))
+    return 1 if (args.fail_on_change and report.changed) or report.bad_cases else 0

@@ -11,6 +11,7 @@ conditions that held or failed are shown with the reference evaluator
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..conditions import Compare, Cond, Not, describe, first_failure, holds, lea
 from ..errors import WegwijzerError, suggest
 from ..resolve import resolve, walk
 from ..rulebook import Node, Rule
+from .dutch import add_lang, condition_nl
 
 
 @dataclass
@@ -264,32 +266,105 @@ def _blocked(book: Any, graph: Any, ex: Explanation, fact: dict[str, Any], targe
 # ------------------------------------------------------------------ text
 
 
-def render(ex: Explanation) -> str:
-    out = [f"Case {ex.case_id or '(no id)'} ({ex.municipality}), rules {ex.rules_version}", "", "Path through the flowchart:"]
+_OUTCOMES_NL = {
+    "yes": "JA", "no": "NEE", "suggested": "voorgesteld", "already_running": "loopt al",
+    "duplicate": "al voorgesteld", "end": "einde",
+}
+
+# the English verdicts and details of explain_case's data, in Dutch (the JSON keeps English)
+_NL = [
+    (r"reached, outcome (?P<o>.*)", lambda m: f"bereikt, uitkomst {_outcome_nl(m['o'])}"),
+    (r"reached and suggested", "bereikt en voorgesteld"),
+    (r"reached, but already running", "bereikt, maar loopt al"),
+    (r"reached, but already suggested by an earlier node", "bereikt, maar al voorgesteld door een eerdere knoop"),
+    (r"reached, but covered by existing support \((?P<k>.*)\)", r"bereikt, maar gedekt door bestaande ondersteuning (\g<k>)"),
+    (r"reached: (?P<o>.*)", lambda m: f"bereikt: {_outcome_nl(m['o'])}"),
+    (r"chosen: (?P<c>.*)", lambda m: f"gekozen: {_detail_nl(m['c'])}"),
+    (r"its condition holds, but an earlier rule came first: (?P<r>.*)", r"de voorwaarde geldt, maar een eerdere regel ging voor: \g<r>"),
+    (r"its condition does not hold", "de voorwaarde geldt niet"),
+    (r"no flowchart action suggests it", "geen actie in het stroomschema stelt het voor"),
+    (r"not reached: decision '(?P<n>[^']*)' \((?P<w>[^)]*)\) went (?P<o>yes|no)", lambda m: f"niet bereikt: beslissing '{m['n']}' ({m['w']}) ging {_outcome_nl(m['o'])}"),
+    (r"not reachable from start \(run wegwijzer check\)", "niet bereikbaar vanaf de start (draai wegwijzer check)"),
+    (r"failed: (?P<c>.*)", lambda m: f"niet voldaan: {_detail_nl(m['c'])}"),
+    (r"held: (?P<c>.*)", lambda m: f"voldaan: {_detail_nl(m['c'])}"),
+    (r"earlier rule '(?P<r>[^']*)' did not hold: (?P<c>.*)", lambda m: f"eerdere regel '{m['r']}' gold niet: {_detail_nl(m['c'])}"),
+    (r"condition: (?P<c>.*)", lambda m: f"voorwaarde: {_detail_nl(m['c'])}"),
+    (r"source: (?P<c>.*)", r"bron: \g<c>"),
+]
+_NL_COMPILED = [(re.compile(p, re.S), t) for p, t in _NL]
+
+
+def _outcome_nl(outcome: str) -> str:
+    if outcome.startswith("covered_by_support:"):
+        return f"gedekt door bestaande ondersteuning ({outcome.split(':', 1)[1]})"
+    return _OUTCOMES_NL.get(outcome, outcome)
+
+
+def _detail_nl(text: str) -> str:
+    return condition_nl(text.replace(" (not in the case)", " (niet in de casus)").replace("(it holds)", "(geldt)"))
+
+
+def _in(lang: str, text: str) -> str:
+    if lang != "nl":
+        return text
+    for pattern, template in _NL_COMPILED:
+        match = pattern.fullmatch(text)
+        if match:
+            return template(match) if callable(template) else match.expand(template)
+    return _detail_nl(text)
+
+
+def answer(ex: Explanation, lang: str = "nl") -> str | None:
+    """The one-line answer to --why / --why-not (None when no question was asked)."""
+    if not ex.question:
+        return None
+    negative, _, target = ex.question.partition(" not ")
+    target = target or ex.question.removeprefix("why ")
+    question = (f"Waarom niet {target}?" if ex.question.startswith("why not ") else f"Waarom {target}?") if lang == "nl" else ex.question.capitalize() + "?"
+    verdicts = "; ".join(f"{r.target}: {_in(lang, r.verdict)}" for r in ex.reasons)
+    return f"{question} {verdicts}"
+
+
+def render(ex: Explanation, lang: str = "nl") -> str:
+    """The explanation as text: with --why/--why-not the one-line answer first, then the path."""
+    nl = lang == "nl"
+    out = []
+    first = answer(ex, lang)
+    if first:
+        out += [first, ""]
+    out += [f"Casus {ex.case_id or '(geen id)'} ({ex.municipality}), regels {ex.rules_version}" if nl
+            else f"Case {ex.case_id or '(no id)'} ({ex.municipality}), rules {ex.rules_version}",
+            "", "Pad door het stroomschema:" if nl else "Path through the flowchart:"]
+    when, source = ("als", "bron") if nl else ("when", "source")
     for step in ex.steps:
         where = _where(step.file, step.line)
         if step.kind == "decision":
-            out.append(f"  {step.node}: {step.question}  -> {step.outcome.upper()}")
-            out.append(f"      when {step.condition}")
-            out += [f"      {b}" for b in step.because]
-            out.append(f"      {where}; source {step.source}")
+            outcome = _outcome_nl(step.outcome) if nl else step.outcome.upper()
+            out.append(f"  {step.node}: {step.question}  -> {outcome}")
+            out.append(f"      {when} {_detail_nl(step.condition or '') if nl else step.condition}")
+            out += [f"      {_in(lang, b)}" for b in step.because]
+            out.append(f"      {where}; {source} {step.source}")
         elif step.kind == "action":
-            out.append(f"  {step.node}: {step.label} [{step.intervention}] -> {step.outcome}")
-            out.append(f"      {where}; source {step.source}")
+            out.append(f"  {step.node}: {step.label} [{step.intervention}] -> {_outcome_nl(step.outcome) if nl else step.outcome}")
+            out.append(f"      {where}; {source} {step.source}")
         else:
             out.append(f"  {step.node} ({where})")
-    for choice, title in ((ex.profile, "Profile"), (ex.lead, "Lead coordinator (regievoerder)")):
-        out += ["", f"{title}: {choice.result}, by rule '{choice.rule}' ({_where(choice.file, choice.line)}; source {choice.source})",
-                f"  when {choice.condition}"]
-        out += [f"  held: {b}" for b in choice.because]
-        out += [f"  skipped '{rid}' (line {line}): {why}" for rid, line, why in choice.skipped]
-    out += ["", "Suggested: " + (", ".join(ex.interventions) or "nothing")]
+    titles = (("Klantprofiel", "Regievoerder") if nl else ("Profile", "Lead coordinator (regievoerder)"))
+    for choice, title in ((ex.profile, titles[0]), (ex.lead, titles[1])):
+        by = f"door regel '{choice.rule}' ({_where(choice.file, choice.line)}; bron {choice.source})" if nl \
+            else f"by rule '{choice.rule}' ({_where(choice.file, choice.line)}; source {choice.source})"
+        out += ["", f"{title}: {choice.result}, {by}", f"  {when} {_detail_nl(choice.condition) if nl else choice.condition}"]
+        out += [f"  {'voldaan' if nl else 'held'}: {_detail_nl(b) if nl else b}" for b in choice.because]
+        out += [(f"  overgeslagen '{rid}' (regel {line}): {_detail_nl(why)}" if nl else f"  skipped '{rid}' (line {line}): {why}")
+                for rid, line, why in choice.skipped]
+    nothing = "niets" if nl else "nothing"
+    out += ["", ("Voorgesteld: " if nl else "Suggested: ") + (", ".join(ex.interventions) or nothing)]
     if ex.question:
-        out += ["", ex.question.capitalize() + "?"]
+        out += ["", (first.split("?")[0] + "?") if first else ex.question]
         for reason in ex.reasons:
             where = _where(reason.file, reason.line) if reason.line else Path(reason.file).name
-            out.append(f"  {reason.target} ({where}): {reason.verdict}")
-            out += [f"      {d}" for d in reason.details]
+            out.append(f"  {reason.target} ({where}): {_in(lang, reason.verdict)}")
+            out += [f"      {_in(lang, d)}" for d in reason.details]
     return "\n".join(out) + "\n"
 
 
@@ -297,12 +372,13 @@ def render(ex: Explanation) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
+    parser.add_argument("cases", nargs="+", metavar="CASE", help="assessment file(s) (YAML or JSON), or - for stdin")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--why", metavar="ID", help="an intervention, node or rule id: the path to it and what held")
     group.add_argument("--why-not", metavar="ID", help="an intervention, node or rule id: what blocked it")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+    add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -312,9 +388,20 @@ def run(args: argparse.Namespace) -> int:
     from ..caseload import read_case
 
     engine = Engine.load(args.rules)
-    ex = explain_case(engine, read_case(args.case), args.case, why=args.why, why_not=args.why_not)
-    if args.format == "json":
-        sys.stdout.write(json.dumps(ex.as_dict(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(render(ex))
-    return 0
+    target = args.why or args.why_not
+    if target:
+        _known_target(engine.book, target)  # a typo in the question is no bad case: stop at once
+    bad = 0
+    for index, path in enumerate(args.cases):
+        try:
+            ex = explain_case(engine, read_case(path), path, why=args.why, why_not=args.why_not)
+        except WegwijzerError as exc:  # a bad case (or a question it cannot answer): say which and what, go on
+            print(f"wegwijzer: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        if args.format == "json":  # one case: one document; several: one per line (JSON Lines)
+            indent = 2 if len(args.cases) == 1 else None
+            sys.stdout.write(json.dumps(ex.as_dict(), indent=indent, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(("\n" if index else "") + render(ex, args.lang))
+    return 1 if bad else 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..caseload import recommend_each
 from ..errors import WegwijzerError
+from .dutch import add_lang
 
 
 @dataclass
@@ -77,20 +78,37 @@ def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:5.1f}%" if total else "    -"
 
 
-def render(stats: Stats, top: int = 15) -> str:
-    out = [f"{stats.advised} of {stats.cases} case(s) advised, rules {stats.rules_version}"]
-    out += ["", "Profiles:"]
+_WORDS = {
+    "nl": {
+        "advised": "{a} van {c} casus(sen) geadviseerd, regels {v}", "profiles": "Klantprofielen:",
+        "leads": "Regievoerders:", "top": "Meest voorgestelde interventies (top {n}):",
+        "load": "Verwijzingen per organisatie (verwijzingen, waarvan toestemming nodig, waarvan toestemming ontbreekt):",
+        "bad": "Casussen die geen advies kregen ({n}):",
+    },
+    "en": {
+        "advised": "{a} of {c} case(s) advised, rules {v}", "profiles": "Profiles:", "leads": "Lead coordinators:",
+        "top": "Most suggested interventions (top {n}):",
+        "load": "Referral load per organisation (referrals, of which need consent, of which consent missing):",
+        "bad": "Cases that could not be advised ({n}):",
+    },
+}
+
+
+def render(stats: Stats, top: int = 15, lang: str = "nl") -> str:
+    words = _WORDS[lang]
+    out = [words["advised"].format(a=stats.advised, c=stats.cases, v=stats.rules_version)]
+    if stats.bad_cases:  # the answer first: say at once that some cases were bad
+        out += ["", words["bad"].format(n=len(stats.bad_cases))]
+        out += [bad_case_line(label, msg) for label, msg in stats.bad_cases]
+    out += ["", words["profiles"]]
     out += [f"  {n:5d} {_pct(n, stats.advised)}  {p}" for p, n in stats.profiles.items()]
-    out += ["", "Lead coordinators:"]
+    out += ["", words["leads"]]
     out += [f"  {n:5d} {_pct(n, stats.advised)}  {r}" for r, n in stats.lead_roles.items()]
-    out += ["", f"Most suggested interventions (top {top}):"]
+    out += ["", words["top"].format(n=top)]
     out += [f"  {n:5d} {_pct(n, stats.advised)}  {i}" for i, n in list(stats.interventions.items())[:top]]
-    out += ["", "Referral load per organisation (referrals, of which need consent, of which consent missing):"]
+    out += ["", words["load"]]
     out += [f"  {o.referrals:5d} {o.consent_required:5d} {o.consent_missing:5d}  {o.municipality}/{o.organisation} ({o.name})"
             for o in stats.organisations]
-    if stats.bad_cases:
-        out += ["", f"Cases that could not be advised ({len(stats.bad_cases)}):"]
-        out += [bad_case_line(label, msg) for label, msg in stats.bad_cases]
     return "\n".join(out) + "\n"
 
 
@@ -104,6 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("cases", help="a folder of case files (.yaml/.json) or a JSON Lines file")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+    add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,5 +132,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render(stats))
-    return 0
+        sys.stdout.write(render(stats, lang=args.lang))
+    return 1 if stats.bad_cases else 0  # as batch: the rest was answered, the bad ones listed

@@ -5,7 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import Any
+
+from ..errors import RuleError
 from ..rulebook import default_rules_dir
+from .dutch import add_lang
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,6 +17,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="rules folder to test (default: the shipped rules)")
     parser.add_argument("--coverage", action="store_true", help="list every node, branch and rule never exercised")
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
+    parser.add_argument("--mutate", action="store_true",
+                        help="change each threshold, comparison and all/any part one step and list the changes no scenario catches")
+    parser.add_argument("--min-score", type=float, default=95.0, metavar="PCT",
+                        help="with --mutate: exit 1 below this mutation score (default 95)")
+    add_lang(parser)
+
+
+_STATUS_NL = {"pass": "GESLAAGD", "fail": "MISLUKT", "xfail": "VERWACHT MISLUKT", "xpass": "ONVERWACHT GESLAAGD"}
+
+
+def describe_nl(result: Any) -> str:
+    """A scenario result in Dutch: where, name, verdict, then each expectation beside what came out."""
+    head = f"{result.case.where}: {result.case.name}: {_STATUS_NL[result.status]}"
+    if result.case.xfail:
+        head += f" (xfail: {result.case.xfail})"
+    return "\n".join([head, *(f"  - {m.what}: verwacht {m.expected!r}, kreeg {m.got!r}" for m in result.mismatches)])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,21 +41,41 @@ def run(args: argparse.Namespace) -> int:
 
     rules = Path(args.rules) if args.rules else default_rules_dir()
     engine = Engine.load(rules)
-    results = run_paths(args.paths or [rules], engine)
+    bad: list[RuleError] = []
+    results = run_paths(args.paths or [rules], engine, bad)
+    for error in bad:  # reported, and the other files and cases still ran
+        print(f"{error}", file=sys.stderr)
     if not results:
-        print("no scenario cases found", file=sys.stderr)
+        print("geen scenario's gevonden" if args.lang == "nl" else "no scenario cases found", file=sys.stderr)
         return 2
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
-        if args.verbose or result.status in ("fail", "xpass"):
-            print(result.describe())
     failed = counts.get("fail", 0) + counts.get("xpass", 0)
-    print(f"{counts.get('pass', 0)} passed, {failed} failed" + (f", {counts['xfail']} expected to fail" if counts.get("xfail") else ""))
-    code = 1 if failed else 0
+    nl = args.lang == "nl"
+    if nl:  # the answer first: the tally, then what failed
+        print(f"{counts.get('pass', 0)} geslaagd, {failed} mislukt" + (f", {counts['xfail']} verwacht mislukt" if counts.get("xfail") else "")
+              + (f", {len(bad)} niet te lezen" if bad else ""))
+    else:
+        print(f"{counts.get('pass', 0)} passed, {failed} failed" + (f", {counts['xfail']} expected to fail" if counts.get("xfail") else "")
+              + (f", {len(bad)} could not be read" if bad else ""))
+    for result in results:
+        if args.verbose or result.status in ("fail", "xpass"):
+            print(describe_nl(result) if nl else result.describe())
+    code = 1 if failed or bad else 0
     if args.coverage:
         report = coverage(results, engine.book)
-        print(report.report())
+        text = report.report()
+        if nl:
+            text = text.replace("coverage: ", "dekking: ", 1).replace("  never exercised: ", "  nooit geraakt: ")
+        print(text)
         if report.missing:
+            code = code or 1
+    if args.mutate:
+        from .mutate import mutation_test, render
+
+        mutants = mutation_test(engine, [result.case for result in results])
+        sys.stdout.write(render(mutants, args.lang))
+        if mutants.score < args.min_score:
             code = code or 1
     return code

@@ -1,0 +1,77 @@
+"""Issue 13 item 4: one set of rule checks (rulebook.RuleChecks) for the loader and `check`;
+the loader stops at the first problem, check shows them all, and every message points at
+the line of the offending key."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import RuleError
+from engine.rulebook import load
+from engine.workbench.check import check_rules
+from workbench_helpers import copy_rules, edit
+
+FLOW = "leiden_flowchart.yaml"
+
+BREAKAGES = {
+    "yes": (FLOW, "yes: a_debt_counselling", "yes: a_debt_counseling",
+            "'q_debts' yes points to unknown node 'a_debt_counseling' (did you mean 'a_debt_counselling'?)"),
+    "next": (FLOW, "    next: q_needs_administration\n", "    next: q_needs_administraton\n",
+             "'a_debt_counselling' next points to unknown node 'q_needs_administraton' (did you mean 'q_needs_administration'?)"),
+    "intervention": (FLOW, "intervention: debt_counselling", "intervention: debt_counseling",
+                     "action node 'a_debt_counselling' has no label: intervention 'debt_counseling' is not in the catalogue (interventions.yaml) (did you mean 'debt_counselling'?)"),
+    "profile (schema)": ("helmond_profiles.yaml", "    profile: work_activation\n", "    profile: work_activaton\n", None),
+    "pilot organisation": ("social_map.yaml", "organisation: libertas", "organisation: libertsa",
+                           "pilot organisation 'libertsa' is not on the leiden map (did you mean 'libertas'?)"),
+    "schema value": ("interventions.yaml", "    step: 2\n", "    step: 7\n", None),
+}
+
+
+@pytest.mark.parametrize("label", sorted(BREAKAGES))
+def test_loader_and_check_say_the_same_at_the_key_line(tmp_path, label):
+    file, old, new, message = BREAKAGES[label]
+    rules = copy_rules(tmp_path)
+    text = (rules / file).read_text(encoding="utf-8")
+    if old not in text:
+        pytest.fail(f"the shipped rules changed: '{old}' not in {file}")
+    line = edit(rules / file, old, new) + old[: len(old) - len(old.lstrip("\n"))].count("\n")
+    with pytest.raises(RuleError) as raised:
+        load(rules)
+    assert (raised.value.file, raised.value.line) == (str(rules / file), line)
+    if message:
+        assert str(raised.value) == f"{rules / file}:{line}: {message}"
+    errors = [f for f in check_rules(rules) if f.severity == "error"]
+    assert f"{rules / file}:{line}: error: {str(raised.value).split(f':{line}: ', 1)[1]}" in [str(f) for f in errors]
+
+
+def test_check_shows_every_problem_the_loader_stops_at_the_first(tmp_path):
+    rules = copy_rules(tmp_path)
+    for file, old, new, _ in BREAKAGES.values():
+        edit(rules / file, old, new)
+    with pytest.raises(RuleError):
+        load(rules)
+    errors = [f for f in check_rules(rules) if f.severity == "error"]
+    for file, old, new, message in BREAKAGES.values():
+        line = next(n for n, text in enumerate((rules / file).read_text(encoding="utf-8").splitlines(), 1) if new.strip() in text)
+        assert any(f.file == str(rules / file) and f.line == line for f in errors), (file, new)
+        if message:
+            assert any(f.message == message for f in errors), message
+
+
+def test_a_missing_branch_points_at_the_node_and_a_duplicate_at_the_second_id(tmp_path):
+    rules = copy_rules(tmp_path)
+    line = edit(rules / FLOW, "    no: q_needs_administration\n", "")
+    node_line = next(n for n, t in enumerate((rules / FLOW).read_text(encoding="utf-8").splitlines(), 1) if t == "  - id: q_debts")
+    with pytest.raises(RuleError) as raised:
+        load(rules)
+    assert raised.value.line == node_line and "decision node 'q_debts' is missing its 'no' branch" in str(raised.value)
+    assert line > node_line
+
+
+def test_a_condition_that_can_never_hold_points_at_its_when_key(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "- {conversations_held: {lt: 3}}", "- {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
+    lines = (rules / FLOW).read_text(encoding="utf-8").splitlines()
+    node = lines.index("  - id: q_few_conversations")
+    when = next(n for n in range(node, len(lines)) if lines[n] == "    when:") + 1
+    found = [f for f in check_rules(rules) if "the condition of 'q_few_conversations' can never hold" in f.message]
+    assert [f.line for f in found] == [when]
