@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .conditions import Cond, leaves, parse
 from .errors import RuleError, suggest
-from .model import DOMAIN_IDS
+from .model import DOMAIN_IDS, Wish
 from .yamlload import LINE, LineDict, line_of, load_with_lines
 
 RULE_FILES = (
@@ -147,6 +147,10 @@ class LeadSpec(_Schema):
     prefer_support: list[str] = Field(min_length=1)
 
 
+class TrustedLeadSpec(_Schema):
+    prefer_trusted: list[str] = Field(min_length=1)
+
+
 class SocialMapLeadSpec(_Schema):
     from_social_map: str
     role: str
@@ -155,7 +159,7 @@ class SocialMapLeadSpec(_Schema):
 class LeadRuleIn(_Schema):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
     when: Any
-    lead: Literal["pilot", "first_trusted"] | LeadSpec | SocialMapLeadSpec
+    lead: Literal["pilot", "first_trusted"] | LeadSpec | TrustedLeadSpec | SocialMapLeadSpec
     collaboration: dict[Literal["leiden", "helmond", "tilburg"],
                         Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
     rationale_nl: str
@@ -174,11 +178,42 @@ class TierIn(_Schema):
     id: str
     domain_self_reliance_at_most: int | None = Field(None, ge=1, le=5)
     interventions: list[str] = Field(default_factory=list)
+    when_domain_acute: list[str] = Field(default_factory=list)  # take the threshold into account for these only
     source: str = Source
 
 
 class RankingIn(_Schema):
     tiers: list[TierIn] = Field(min_length=1)
+    order: list[str] = Field(default_factory=list)
+    order_source: str = Field("practice", pattern=SOURCE_PATTERN)
+    wishes: dict[Wish, list[str]] = Field(default_factory=dict)
+    wishes_source: str = Field("practice", pattern=SOURCE_PATTERN)
+
+
+class StepPlanIn(_Schema):
+    """The step plan's policy (resolution.yaml `step_plan`): read by engine.resolve."""
+
+    urgent_tiers: list[str] = Field(min_length=1)
+    groundwork_tiers: list[str]
+    now_at_most: int = Field(ge=1)
+    now_at_most_source: str = Source
+    conversations_for_trust: int = Field(ge=1)
+    conversations_for_trust_source: str = Source
+    needs_trust: list[str]
+    needs_trust_source: str = Source
+    one_at_a_time: list[str]
+    one_at_a_time_source: str = Source
+    never_now: list[str]
+    never_now_source: str = Source
+    after: dict[str, list[str]]
+    after_source: str = Source
+
+
+class VariantIn(_Schema):
+    label_nl: str
+    label_en: str
+    focus: list[str]
+    source: str = Source
 
 
 class ConsentIn(_Schema):
@@ -197,6 +232,9 @@ class NothingNeededIn(_Schema):
 
 class ResolutionFile(_Schema):
     ranking: RankingIn
+    step_plan: StepPlanIn
+    variants: dict[str, VariantIn] = Field(min_length=1)
+    variant_of_municipality: dict[str, str]
     already_covered_by_support: dict[str, list[str]]
     consent: ConsentIn
     all_running: NothingNeededIn
@@ -444,13 +482,16 @@ def load(directory: Path | str | None = None) -> Rulebook:
         lead: Any = r.lead
         if isinstance(r.lead, LeadSpec):
             lead = r.lead.prefer_support
+        elif isinstance(r.lead, TrustedLeadSpec):
+            lead = {"prefer_trusted": r.lead.prefer_trusted}
         elif isinstance(r.lead, SocialMapLeadSpec):
             known_intervention(r.lead.from_social_map, "lead_coordinator.yaml", r.lead.line, r.id)
             missing = [m for m, mm in municipalities.items() if r.lead.from_social_map not in mm.services]
             if missing:
                 raise RuleError(ld_file, r.lead.line, f"no organisation offers '{r.lead.from_social_map}' on the social map of {missing}", r.id)
             lead = {"from_social_map": r.lead.from_social_map, "role": r.lead.role}
-        for kind in (lead if isinstance(lead, list) else [lead["role"]] if isinstance(lead, dict) else []):
+        kinds = lead if isinstance(lead, list) else lead.get("prefer_trusted") or [lead["role"]] if isinstance(lead, dict) else []
+        for kind in kinds:
             if kind not in ld.roles:
                 raise RuleError(ld_file, r.line, f"role '{kind}' has no labels under 'roles'{suggest(kind, ld.roles)}", r.id)
         lead_rules.append(Rule(r.id, ld_file, r.line, parse(r.when, ld_file, r.line, r.id),
@@ -458,8 +499,24 @@ def load(directory: Path | str | None = None) -> Rulebook:
 
     resolution: ResolutionFile = parsed["resolution.yaml"]
     for tier in resolution.ranking.tiers:
-        for iid in tier.interventions:
+        for iid in [*tier.interventions, *tier.when_domain_acute]:
             known_intervention(iid, "resolution.yaml", tier.line)
+    plan = resolution.step_plan
+    for iid in [*resolution.ranking.order, *(i for ids in resolution.ranking.wishes.values() for i in ids),
+                *plan.needs_trust, *plan.one_at_a_time, *plan.never_now,
+                *plan.after, *(i for ids in plan.after.values() for i in ids),
+                *(i for v in resolution.variants.values() for i in v.focus)]:
+        known_intervention(iid, "resolution.yaml", plan.line)
+    tier_ids = [tier.id for tier in resolution.ranking.tiers]
+    for tier_id in [*plan.urgent_tiers, *plan.groundwork_tiers]:
+        if tier_id not in tier_ids[:-1]:
+            raise RuleError(where("resolution.yaml"), plan.line,
+                            f"step_plan: '{tier_id}' is not a ranking tier before the last{suggest(tier_id, tier_ids)}")
+    for mid in MUNICIPALITIES:
+        variant = resolution.variant_of_municipality.get(mid)
+        if variant not in resolution.variants:
+            raise RuleError(where("resolution.yaml"), resolution.line,
+                            f"variant_of_municipality: '{mid}' needs one of {sorted(resolution.variants)}, got {variant!r}")
     for kind, iids in resolution.already_covered_by_support.items():
         for iid in iids:
             known_intervention(iid, "resolution.yaml", resolution.line)
