@@ -41,7 +41,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
     lines.append("")
     lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")
     lines.append(f"{bullet}{_pick(lang, p.rationale, p.rationale_en)} [{w['rule']}: {p.rule}]")
-    org = f" ({lead.organisation_name or lead.organisation})" if lead.organisation else ""
+    org = f", {lead.organisation_name or lead.organisation}" if lead.organisation else ""
     lines.append(f"{w['lead']}: {_pick(lang, lead.label_nl, lead.label_en)}{org}; {w['collab']}: {lead.collaboration_nl if lang == 'nl' else lead.collaboration.replace('_', ' ')}")
     lines.append(f"{bullet}{_pick(lang, lead.rationale, lead.rationale_en)} [{w['rule']}: {lead.rule}]")
 
@@ -64,7 +64,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
         lines.append(f"   {w['why']}: {_pick(lang, item.rationale, item.rationale_en)}")
         if item.referral_to:
             lines.append(f"   {w['refer']}: {names.get(item.referral_to, item.referral_to)}")
-        lines.append(f"   {w['rule']}: {item.rule} ({w['source']}: {item.source})")
+        lines.append(f"   {w['source']}: {item.source_label or item.source} [{w['rule']}: {item.rule}; {item.source}]")
 
     if rec.referrals:
         lines.append("")

@@ -29,14 +29,42 @@ def _name(file: str) -> str:
     return Path(file).name
 
 
-def rule_ref(file: str, rule_id: str) -> str:
-    return f"{_stem(file)}/{rule_id}"
+def rule_ref(file: str, rule_id: str, book: Rulebook | None = None) -> str:
+    """`<rule set>/<rule id>`: the rule set as resolution.yaml names it (default: the file's stem)."""
+    stem = _stem(file)
+    if book is not None:
+        stem = book.resolution.rule_set_names.get(stem, stem)
+    return f"{stem}/{rule_id}"
+
+
+def source_label(book: Rulebook, source: str) -> str:
+    """`seed:L1519-1525, practice` as a coach reads it: the report's title with the section each
+    cited line falls in, and 'praktijk' for what the report does not say (resolution.yaml `report`)."""
+    def build() -> str:
+        report = book.resolution.report
+        sections: dict[str, list[str]] = {}
+        practice = False
+        for part in (p.strip() for p in source.split(",")):
+            if part == "practice":
+                practice = True
+                continue
+            lines = part.removeprefix("seed:L")
+            first = int(lines.split("-")[0])
+            title = next((s.title for s in reversed(report.sections) if s.from_ <= first), report.sections[0].title)
+            sections.setdefault(title, []).append(lines)
+        parts = [f"‘{title}’ (r. {', '.join(lines)})" for title, lines in sections.items()]
+        label = f"{report.title_nl}: {'; '.join(parts)}" if parts else ""
+        if practice:
+            label = f"{label}; praktijk (niet uit het rapport)" if label else "praktijk (niet uit het rapport)"
+        return label
+
+    return _cached(book, ("source_label", source), build)
 
 
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
     return _cached(book, ("step", node.file, node.id, outcome), lambda: TraceStep(
-        rule=rule_ref(node.file, node.id), file=_name(node.file), line=node.line,
+        rule=rule_ref(node.file, node.id, book), file=_name(node.file), line=node.line,
         kind=kind or node.type, outcome=outcome, source=node.source))
 
 
@@ -105,7 +133,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(_cached(book, ("advice", node.id), lambda: Advice(
                         id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
-                        rule=rule_ref(node.file, node.id), source=node.source)))
+                        rule=rule_ref(node.file, node.id, book), source=node.source)))
         trace.append(_node_step(book, node, outcome))
 
     interventions = rank(book, a, findings)
@@ -131,7 +159,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
         id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
         rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
-        rule=rule_ref(profile_rule.file, profile_rule.id)))
+        rule=rule_ref(profile_rule.file, profile_rule.id, book)))
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
@@ -329,9 +357,9 @@ def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, pha
         return SuggestedIntervention(
             id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
             rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
-            rule=rule_ref(node.file, node.id), source=node.source,
+            rule=rule_ref(node.file, node.id, book), source=node.source,
             referral_to=service.organisation if service else None, urgent=urgent,
-            phase=phase, waits_for=list(waits),
+            phase=phase, waits_for=list(waits), source_label=source_label(book, node.source),
         )
 
     return _cached(book, ("suggestion", node.id, municipality, urgent, phase, waits), build)
@@ -416,7 +444,7 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         return LeadCoordinator(
             role=role, organisation=organisation, organisation_name=organisation_name,
             label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
-            rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
+            rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id, book),
             collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
         )
 
@@ -466,6 +494,6 @@ def _domain_warning(domain: str, self_reliance: int) -> Warning_:
     label = DOMAIN_LABELS_NL[domain]
     return Warning_(
         code="domain_without_intervention", field=f"domains.{domain}",
-        message_nl=f"Leefgebied {label} staat op {self_reliance} maar geen regel stelt er iets voor voor; bespreek zelf wat nodig is.",
+        message_nl=f"Leefgebied {label} staat op {self_reliance}, maar het advies bevat daarvoor geen stap; bespreek zelf met de deelnemer wat nodig is.",
         message_en=f"Life domain {domain} is at {self_reliance} but no rule suggests anything for it; discuss yourself what is needed.",
     )

@@ -230,11 +230,24 @@ class NothingNeededIn(_Schema):
     source: str = Source
 
 
+class SectionIn(_Schema):
+    from_: int = Field(alias="from", ge=1)
+    title: str = Field(min_length=1)
+
+
+class ReportIn(_Schema):
+    title_nl: str = Field(min_length=1)
+    title_source: str = Source
+    sections: list[SectionIn] = Field(min_length=1)
+
+
 class ResolutionFile(_Schema):
     ranking: RankingIn
     step_plan: StepPlanIn
     variants: dict[str, VariantIn] = Field(min_length=1)
     variant_of_municipality: dict[str, str]
+    rule_set_names: dict[str, str] = Field(default_factory=dict)
+    report: ReportIn
     already_covered_by_support: dict[str, list[str]]
     consent: ConsentIn
     all_running: NothingNeededIn
@@ -507,6 +520,9 @@ def load(directory: Path | str | None = None) -> Rulebook:
                 *plan.after, *(i for ids in plan.after.values() for i in ids),
                 *(i for v in resolution.variants.values() for i in v.focus)]:
         known_intervention(iid, "resolution.yaml", plan.line)
+    starts = [section.from_ for section in resolution.report.sections]
+    if starts != sorted(set(starts)):
+        raise RuleError(where("resolution.yaml"), resolution.report.line, "report.sections: 'from' lines must rise, each used once")
     tier_ids = [tier.id for tier in resolution.ranking.tiers]
     for tier_id in [*plan.urgent_tiers, *plan.groundwork_tiers]:
         if tier_id not in tier_ids[:-1]:
