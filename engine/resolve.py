@@ -466,8 +466,8 @@ def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
     if not any(s.priority is not None for s in a.domains.values()):
         warnings.append(_cached(book, ("no_priorities",), lambda: Warning_(
             code="no_priorities", field="domains",
-            message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de rangorde volgt alleen urgentie en stapgrootte.",
-            message_en="The client gave no order of importance; the ranking follows urgency and step size only.",
+            message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de volgorde volgt urgentie, de wensen, de werkwijze van de gemeente en de stapgrootte. Vraag wat de deelnemer zelf het belangrijkst vindt.",
+            message_en="The client gave no order of importance; the order follows urgency, the wishes, the municipality's way of working and step size. Ask what the client finds most important.",
         )))
     if len(a.domains) < len(DOMAIN_IDS):
         missing = tuple(d for d in DOMAIN_IDS if d not in a.domains)
