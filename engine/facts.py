@@ -59,6 +59,8 @@ def _build_fields() -> dict[str, FieldSpec]:
         "lowest_satisfaction": FieldSpec("number", True, low=1, high=5),
         "existing_support_count": FieldSpec("number", low=0, high=None),
         "trusted_support_count": FieldSpec("number", low=0, high=None),
+        # self-reliance of the life domain the client ranked 1 (absent when none is ranked 1)
+        "top_priority_self_reliance": FieldSpec("number", True, low=1, high=5),
     }
     for domain in DOMAIN_IDS:
         fields[f"domains.{domain}.self_reliance"] = FieldSpec("number", True, low=1, high=5)
@@ -137,6 +139,8 @@ def _field_reader(field: str) -> Callable[[Assessment], Any]:
             (s.satisfaction for s in a.domains.values() if s.satisfaction is not None), default=None),
         "existing_support_count": lambda a: len(a.existing_support),
         "trusted_support_count": lambda a: sum(1 for s in a.existing_support if s.trusted),
+        "top_priority_self_reliance": lambda a: next(
+            (s.self_reliance for s in a.domains.values() if s.priority == 1), None),
     }
     if field in derived:
         return derived[field]

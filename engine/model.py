@@ -275,6 +275,7 @@ class SuggestedIntervention(_Strict):
     urgent: bool = False
     phase: Literal["now", "next", "later"] = "now"
     waits_for: list[str] = Field(default_factory=list, description="'trust' or intervention ids")
+    source_label: str = Field("", description="the source as a coach reads it: the report's title and section, or 'praktijk'")
 
 
 class Referral(_Strict):

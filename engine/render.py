@@ -6,7 +6,8 @@ from .model import Recommendation
 _WORDS = {
     "nl": {
         "title": "Advies", "case": "Casus", "municipality": "Gemeente", "profile": "Klantprofiel",
-        "lead": "Regievoerder", "collab": "Samenwerking", "interventions": "Wat nu? (eerst bovenaan)",
+        "lead": "Regievoerder", "collab": "Samenwerking", "interventions": "Stappenplan (eerst bovenaan)",
+        "now": "Nu", "next": "Daarna", "later": "Later", "waits": "wacht op", "trust": "eerst vertrouwen (meer gesprekken)",
         "none": "Geen nieuwe interventie.", "why": "waarom", "refer": "verwijzen naar", "urgent": "urgent",
         "referrals": "Verwijzingen", "warm": "warme overdracht", "consent_needed": "LET OP: toestemming nodig, nog niet gegeven",
         "consent_ok": "toestemming gegeven", "no_consent": "geen gegevens gedeeld", "advice": "Procesadvies",
@@ -14,7 +15,8 @@ _WORDS = {
     },
     "en": {
         "title": "Advice", "case": "Case", "municipality": "Municipality", "profile": "Client profile",
-        "lead": "Lead coordinator", "collab": "Collaboration", "interventions": "What next? (first on top)",
+        "lead": "Lead coordinator", "collab": "Collaboration", "interventions": "Step plan (first on top)",
+        "now": "Now", "next": "Next", "later": "Later", "waits": "waits for", "trust": "trust first (more conversations)",
         "none": "No new intervention.", "why": "why", "refer": "refer to", "urgent": "urgent",
         "referrals": "Referrals", "warm": "warm handover", "consent_needed": "NOTE: consent needed, not given yet",
         "consent_ok": "consent given", "no_consent": "no data shared", "advice": "Process advice",
@@ -39,7 +41,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
     lines.append("")
     lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")
     lines.append(f"{bullet}{_pick(lang, p.rationale, p.rationale_en)} [{w['rule']}: {p.rule}]")
-    org = f" ({lead.organisation_name or lead.organisation})" if lead.organisation else ""
+    org = f", {lead.organisation_name or lead.organisation}" if lead.organisation else ""
     lines.append(f"{w['lead']}: {_pick(lang, lead.label_nl, lead.label_en)}{org}; {w['collab']}: {lead.collaboration_nl if lang == 'nl' else lead.collaboration.replace('_', ' ')}")
     lines.append(f"{bullet}{_pick(lang, lead.rationale, lead.rationale_en)} [{w['rule']}: {lead.rule}]")
 
@@ -49,13 +51,20 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
         lines.append(f"{bullet}{w['none']}")
     names = {r.organisation: r.name for r in rec.referrals}
     labels = {i.id: _pick(lang, i.label_nl, i.label_en) for i in rec.interventions}
+    phase = None
     for number, item in enumerate(rec.interventions, 1):
+        if item.phase != phase:
+            phase = item.phase
+            lines.append(f"### {w[phase]}" if markdown else f"{w[phase]}:")
         urgent = f" [{w['urgent']}]" if item.urgent else ""
         lines.append(f"{number}. {_pick(lang, item.label_nl, item.label_en)}{urgent}")
+        if item.waits_for:
+            waits = ", ".join(w["trust"] if wait == "trust" else labels.get(wait, wait) for wait in item.waits_for)
+            lines.append(f"   {w['waits']}: {waits}")
         lines.append(f"   {w['why']}: {_pick(lang, item.rationale, item.rationale_en)}")
         if item.referral_to:
             lines.append(f"   {w['refer']}: {names.get(item.referral_to, item.referral_to)}")
-        lines.append(f"   {w['rule']}: {item.rule} ({w['source']}: {item.source})")
+        lines.append(f"   {w['source']}: {item.source_label or item.source} [{w['rule']}: {item.rule}; {item.source}]")
 
     if rec.referrals:
         lines.append("")

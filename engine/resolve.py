@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import EvaluationError
+from .errors import EvaluationError, suggest
 from .model import (
     DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
     SuggestedIntervention, TraceStep, Warning_,
@@ -29,14 +29,42 @@ def _name(file: str) -> str:
     return Path(file).name
 
 
-def rule_ref(file: str, rule_id: str) -> str:
-    return f"{_stem(file)}/{rule_id}"
+def rule_ref(file: str, rule_id: str, book: Rulebook | None = None) -> str:
+    """`<rule set>/<rule id>`: the rule set as resolution.yaml names it (default: the file's stem)."""
+    stem = _stem(file)
+    if book is not None:
+        stem = book.resolution.rule_set_names.get(stem, stem)
+    return f"{stem}/{rule_id}"
+
+
+def source_label(book: Rulebook, source: str) -> str:
+    """`seed:L1519-1525, practice` as a coach reads it: the report's title with the section each
+    cited line falls in, and 'praktijk' for what the report does not say (resolution.yaml `report`)."""
+    def build() -> str:
+        report = book.resolution.report
+        sections: dict[str, list[str]] = {}
+        practice = False
+        for part in (p.strip() for p in source.split(",")):
+            if part == "practice":
+                practice = True
+                continue
+            lines = part.removeprefix("seed:L")
+            first = int(lines.split("-")[0])
+            title = next((s.title for s in reversed(report.sections) if s.from_ <= first), report.sections[0].title)
+            sections.setdefault(title, []).append(lines)
+        parts = [f"‘{title}’ (r. {', '.join(lines)})" for title, lines in sections.items()]
+        label = f"{report.title_nl}: {'; '.join(parts)}" if parts else ""
+        if practice:
+            label = f"{label}; praktijk (niet uit het rapport)" if label else "praktijk (niet uit het rapport)"
+        return label
+
+    return _cached(book, ("source_label", source), build)
 
 
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
     return _cached(book, ("step", node.file, node.id, outcome), lambda: TraceStep(
-        rule=rule_ref(node.file, node.id), file=_name(node.file), line=node.line,
+        rule=rule_ref(node.file, node.id, book), file=_name(node.file), line=node.line,
         kind=kind or node.type, outcome=outcome, source=node.source))
 
 
@@ -105,7 +133,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 if node.advice:
                     advice.append(_cached(book, ("advice", node.id), lambda: Advice(
                         id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
-                        rule=rule_ref(node.file, node.id), source=node.source)))
+                        rule=rule_ref(node.file, node.id, book), source=node.source)))
         trace.append(_node_step(book, node, outcome))
 
     interventions = rank(book, a, findings)
@@ -131,13 +159,20 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
         id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
         rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
-        rule=rule_ref(profile_rule.file, profile_rule.id)))
+        rule=rule_ref(profile_rule.file, profile_rule.id, book)))
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
         trace.append(_node_step(book, rule, "chosen", "profile" if rule.profile else "lead_coordinator"))
 
     warnings = input_warnings(book, a) + unanswered_domains(book, a, addressed) + warnings
+    overflow = [item for item in interventions if item.urgent and item.phase != "now"]
+    if overflow:
+        warnings.append(_cached(book, ("urgent_overflow", tuple(i.id for i in overflow)), lambda: Warning_(
+            code="urgent_overflow", field=None,
+            message_nl=f"Meer urgente zaken dan in één keer passen; daarna meteen: {', '.join(i.label_nl for i in overflow)}.",
+            message_en=f"More urgent matters than fit at once; straight after: {', '.join(i.label_en for i in overflow)}.",
+        )))
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
@@ -146,36 +181,151 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
 
 
 def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedIntervention]:
-    """Order the findings by tier, the client's priority, the tier lists' order, step size and
-    flowchart position (resolution.yaml)."""
+    """The step plan: findings ordered "do first, first" and given a phase (resolution.yaml).
+
+    Order: safety, acute and groundwork tiers first (in their lists' order); then the client
+    leads: what serves the domain ranked 1, then what answers a wish, then the municipality's
+    variant focus, the client's further priorities, the money order, the smaller step and
+    flowchart order. Phases follow in `plan_phases`."""
     placing = _cached(book, ("placing",), lambda: _placing(book))
+    focus = _cached(book, ("focus", a.municipality), lambda: _focus(book, a.municipality))
+    wished = _wished(book, a)
+    rest_tier = placing_rest(book)
+    never_now = _cached(book, ("never_now",), lambda: frozenset(book.resolution.step_plan.never_now))
     keyed = []
     for position, node in enumerate(findings):
-        checks, tier, order, step, domain = placing[node.intervention]
+        iid = node.intervention
+        acute_checks, tier, order, step, domain = placing[iid]
         score = a.domains.get(domain) if domain else None
         if score is not None:
-            for index, at_most in checks:  # an acute tier takes a domain at or below its threshold
+            for index, at_most in acute_checks:  # an acute tier takes a listed domain at or below its threshold
                 if score.self_reliance <= at_most:
                     tier = index
                     break
         priority = score.priority if score is not None and score.priority is not None else NO_PRIORITY
-        keyed.append(((tier, priority, order, step, position), node, tier))
+        if tier < rest_tier:
+            key: tuple = (tier, order, priority, step, position)
+        else:
+            band = 0 if priority == 1 else 1 if iid in wished else 2
+            # what is never a first step (a regular group) comes after the rest of the plan
+            key = (tier, iid in never_now, band, focus.get(iid, len(focus)), priority, order, step, position)
+        keyed.append((key, node, tier))
     keyed.sort(key=lambda entry: entry[0])
-    acute = _cached(book, ("acute_tiers",), lambda: frozenset(
-        index for index, tier in enumerate(book.resolution.ranking.tiers) if tier.domain_self_reliance_at_most is not None))
-    return [_suggestion(book, node, a.municipality, tier in acute) for _, node, tier in keyed]
+    ordered = _after_what_it_waits_for(book, [(node, tier) for _, node, tier in keyed])
+    phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered])
+    urgent_tiers, _ = _tier_kinds(book)
+    items = [(_PHASE_ORDER[phase], index, node, tier, phase, waits)
+             for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))]
+    items.sort(key=lambda entry: entry[:2])  # now, then next, then later; rank within each
+    return [_suggestion(book, node, a.municipality, tier in urgent_tiers, phase, waits)
+            for _, _, node, tier, phase, waits in items]
+
+
+_PHASE_ORDER = {"now": 0, "next": 1, "later": 2}
+
+
+def _after_what_it_waits_for(book: Rulebook, ordered: list[tuple[Node, int]]) -> list[tuple[Node, int]]:
+    """The ranked list with every step moved behind the steps it waits for (step_plan.after),
+    otherwise in rank order, so that the first group or course is one that can start."""
+    after = book.resolution.step_plan.after
+    present = {node.intervention for node, _ in ordered}
+    if not any(iid in after for iid in present):
+        return ordered
+    placed: set[str] = set()
+    out: list[tuple[Node, int]] = []
+    waiting = list(ordered)
+    while waiting:
+        for index, (node, tier) in enumerate(waiting):
+            deps = [d for d in after.get(node.intervention, ()) if d in present and d not in placed]
+            if not deps:
+                break
+        else:  # a cycle in `after` (the rule file's fault): keep rank order for the rest
+            index = 0
+        node, tier = waiting.pop(index)
+        placed.add(node.intervention)
+        out.append((node, tier))
+    return out
+
+
+def placing_rest(book: Rulebook) -> int:
+    """Index of the last tier, the catch-all: where the client leads."""
+    return _cached(book, ("rest_tier",), lambda: len(book.resolution.ranking.tiers) - 1)
+
+
+def _tier_kinds(book: Rulebook) -> tuple[frozenset[int], frozenset[int]]:
+    """Indexes of the urgent (safety, acute) tiers and of the groundwork tiers (resolution.yaml)."""
+    def build() -> tuple[frozenset[int], frozenset[int]]:
+        plan = book.resolution.step_plan
+        index = {tier.id: i for i, tier in enumerate(book.resolution.ranking.tiers)}
+        return frozenset(index[t] for t in plan.urgent_tiers), frozenset(index[t] for t in plan.groundwork_tiers)
+
+    return _cached(book, ("tier_kinds",), build)
+
+
+def is_early(book: Rulebook, a: Assessment) -> bool:
+    """Trust first: too few conversations, their number not known, or the client declines for now."""
+    needed = book.resolution.step_plan.conversations_for_trust
+    return not a.open_to_support or a.conversations_held is None or a.conversations_held < needed
+
+
+def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(phase, waits_for) per ranked intervention, by the step_plan policy of resolution.yaml."""
+    plan = book.resolution.step_plan
+    sets = _cached(book, ("plan_sets",), lambda: (
+        frozenset(plan.needs_trust), frozenset(plan.one_at_a_time), frozenset(plan.never_now)))
+    needs_trust, one_at_a_time, never_now = sets
+    urgent_tiers, groundwork_tiers = _tier_kinds(book)
+    early = is_early(book, a)
+    in_plan = {iid for iid, _ in ordered}
+    now_count = 0
+    first_group: str | None = None
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for iid, tier in ordered:
+        urgent = tier in urgent_tiers
+        waits: tuple[str, ...] = tuple(dep for dep in plan.after.get(iid, ()) if dep in in_plan)
+        if urgent:
+            phase = "now" if now_count < plan.now_at_most else "next"
+        elif early and iid in needs_trust:
+            group = (first_group,) if iid in one_at_a_time and first_group is not None else ()
+            phase, waits = "later", ("trust", *group, *(w for w in waits if w not in group))
+        elif iid in one_at_a_time and first_group is not None:
+            phase, waits = "later", (first_group, *(w for w in waits if w != first_group))
+        elif waits:
+            phase = "later"
+        elif (tier in groundwork_tiers or not early) and iid not in never_now and now_count < plan.now_at_most:
+            phase = "now"
+        else:
+            phase = "next"
+        if iid in one_at_a_time and first_group is None:
+            first_group = iid  # the first group or course by rank; the others wait for it
+        if phase == "now":
+            now_count += 1
+        out.append((phase, waits if phase == "later" else ()))
+    return out
+
+
+def _focus(book: Rulebook, municipality: str) -> dict[str, int]:
+    variant = book.resolution.variants[book.resolution.variant_of_municipality[municipality]]
+    return {iid: index for index, iid in enumerate(variant.focus)}
+
+
+def _wished(book: Rulebook, a: Assessment) -> frozenset[str]:
+    wishes = book.resolution.ranking.wishes
+    return frozenset(iid for wish in a.wishes for iid in wishes.get(wish, ()))
 
 
 def _placing(book: Rulebook) -> dict[str, tuple[tuple[tuple[int, int], ...], int, int, int, str | None]]:
     """Per intervention: (acute tiers to try first as (index, threshold), the tier it falls in
-    otherwise, its place in the tier lists, its step, its domain). An intervention falls in
-    the first tier that lists it, takes its domain at or below the tier's threshold, or is
-    the catch-all."""
+    otherwise, its place in the tier lists and the money order, its step, its domain). An
+    intervention falls in the first tier that lists it, in an acute tier that names it under
+    `when_domain_acute` while its domain is at or below the threshold, or in the catch-all."""
     tiers = book.resolution.ranking.tiers
     listed: dict[str, int] = {}
     for tier in tiers:
         for iid in tier.interventions:
             listed.setdefault(iid, len(listed))
+    for iid in book.resolution.ranking.order:
+        listed.setdefault(iid, len(listed))
     placing = {}
     for item in book.interventions.values():
         checks: list[tuple[int, int]] = []
@@ -184,7 +334,7 @@ def _placing(book: Rulebook) -> dict[str, tuple[tuple[tuple[int, int], ...], int
             if item.id in tier.interventions or (not tier.interventions and tier.domain_self_reliance_at_most is None):
                 fallback = index
                 break
-            if tier.domain_self_reliance_at_most is not None:
+            if tier.domain_self_reliance_at_most is not None and item.id in tier.when_domain_acute:
                 checks.append((index, tier.domain_self_reliance_at_most))
         placing[item.id] = (tuple(checks), fallback, listed.get(item.id, len(listed)), item.step, item.domain)
     return placing
@@ -198,19 +348,21 @@ def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
     return value
 
 
-def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool) -> SuggestedIntervention:
-    """One per action node, municipality and urgency: depends only on the rules."""
+def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, phase: str,
+                waits: tuple[str, ...]) -> SuggestedIntervention:
+    """One per action node, municipality, urgency and place in the plan: depends only on the rules."""
     def build() -> SuggestedIntervention:
         item = book.interventions[node.intervention]
         service = book.municipalities[municipality].services.get(item.id)
         return SuggestedIntervention(
             id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
             rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
-            rule=rule_ref(node.file, node.id), source=node.source,
+            rule=rule_ref(node.file, node.id, book), source=node.source,
             referral_to=service.organisation if service else None, urgent=urgent,
+            phase=phase, waits_for=list(waits), source_label=source_label(book, node.source),
         )
 
-    return _cached(book, ("suggestion", node.id, municipality, urgent), build)
+    return _cached(book, ("suggestion", node.id, municipality, urgent, phase, waits), build)
 
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
@@ -231,14 +383,23 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
             continue
         grouped.setdefault(service.organisation, []).append(item.id)
     # built per case, not cached: a Referral holds a list, which a caller could change
-    referrals = [_referral(municipality, organisation, iids, a.consent_to_share) for organisation, iids in grouped.items()]
+    referrals = [_referral(municipality, organisation, iids, a.consent_to_share or organisation in a.consent_to_share_with)
+                 for organisation, iids in grouped.items()]
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
             warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
                 code="consent_missing", field="consent_to_share",
-                message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven.",
-                message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent.",
+                message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven voor deze organisatie.",
+                message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent for this organisation.",
             )))
+    for index, organisation in enumerate(a.consent_to_share_with):
+        if organisation not in municipality.organisations:
+            known = municipality.organisations
+            warnings.append(Warning_(
+                code="consent_unknown_organisation", field=f"consent_to_share_with[{index}]",
+                message_nl=f"'{organisation}' staat niet op de sociale kaart van {municipality.name}; deze toestemming geldt voor geen enkele verwijzing.{suggest(organisation, known)}",
+                message_en=f"'{organisation}' is not on the {municipality.name} social map; this consent covers no referral.{suggest(organisation, known)}",
+            ))
     return referrals, warnings
 
 
@@ -259,6 +420,10 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
     if rule.lead == "pilot":
         role, organisation = municipality.pilot_role, municipality.pilot_organisation
         organisation_name = municipality.organisations[organisation]
+    elif isinstance(rule.lead, dict) and "prefer_trusted" in rule.lead:
+        # only a professional who can keep the overview and answer for the whole leads
+        support = next((s for kind in rule.lead["prefer_trusted"] for s in a.existing_support
+                        if s.kind == kind and s.trusted), None)
     elif isinstance(rule.lead, dict):
         service = municipality.services[rule.lead["from_social_map"]]
         role, organisation, organisation_name = rule.lead["role"], service.organisation, service.name
@@ -266,7 +431,7 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         support = next((s for s in a.existing_support if s.trusted), None)
     else:
         support = next((s for kind in rule.lead for s in a.existing_support if s.kind == kind), None)
-    if rule.lead != "pilot" and not isinstance(rule.lead, dict):
+    if rule.lead != "pilot" and not (isinstance(rule.lead, dict) and "from_social_map" in rule.lead):
         if support is None:
             raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose a lead that the case does not have")
         role, organisation = support.kind, support.organisation
@@ -279,7 +444,7 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         return LeadCoordinator(
             role=role, organisation=organisation, organisation_name=organisation_name,
             label_nl=labels.label_nl if labels else role, label_en=labels.label_en if labels else role,
-            rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id),
+            rationale=rule.rationale_nl, rationale_en=rule.rationale_en, rule=rule_ref(rule.file, rule.id, book),
             collaboration=collaboration, collaboration_nl=collab_labels.label_nl if collab_labels else collaboration,
         )
 
@@ -291,11 +456,18 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
 def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
     """What the professional should know about the input itself."""
     warnings = []
+    if a.conversations_held is None:
+        plan = book.resolution.step_plan
+        warnings.append(_cached(book, ("conversations_unknown",), lambda: Warning_(
+            code="conversations_unknown", field="conversations_held",
+            message_nl=f"Het aantal gevoerde gesprekken is (nog) niet bekend; het advies gaat uit van een begin: eerst vertrouwen (minder dan {plan.conversations_for_trust} gesprekken).",
+            message_en=f"The number of conversations held is not known (yet); the advice assumes an early stage: trust first (fewer than {plan.conversations_for_trust} conversations).",
+        )))
     if not any(s.priority is not None for s in a.domains.values()):
         warnings.append(_cached(book, ("no_priorities",), lambda: Warning_(
             code="no_priorities", field="domains",
-            message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de rangorde volgt alleen urgentie en stapgrootte.",
-            message_en="The client gave no order of importance; the ranking follows urgency and step size only.",
+            message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de volgorde volgt urgentie, de wensen, de werkwijze van de gemeente en de stapgrootte. Vraag wat de deelnemer zelf het belangrijkst vindt.",
+            message_en="The client gave no order of importance; the order follows urgency, the wishes, the municipality's way of working and step size. Ask what the client finds most important.",
         )))
     if len(a.domains) < len(DOMAIN_IDS):
         missing = tuple(d for d in DOMAIN_IDS if d not in a.domains)
@@ -322,6 +494,6 @@ def _domain_warning(domain: str, self_reliance: int) -> Warning_:
     label = DOMAIN_LABELS_NL[domain]
     return Warning_(
         code="domain_without_intervention", field=f"domains.{domain}",
-        message_nl=f"Leefgebied {label} staat op {self_reliance} maar geen regel stelt er iets voor voor; bespreek zelf wat nodig is.",
+        message_nl=f"Leefgebied {label} staat op {self_reliance}, maar het advies bevat daarvoor geen stap; bespreek zelf met de deelnemer wat nodig is.",
         message_en=f"Life domain {domain} is at {self_reliance} but no rule suggests anything for it; discuss yourself what is needed.",
     )

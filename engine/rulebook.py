@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .conditions import Cond, leaves, parse
 from .errors import RuleError, suggest
-from .model import DOMAIN_IDS, SupportKind
+from .model import DOMAIN_IDS, SupportKind, Wish
 from .yamlload import LINE, LineDict, line_of, load_with_lines
 
 RULE_FILES = (
@@ -150,6 +150,10 @@ class LeadSpec(_Schema):
     prefer_support: list[str] = Field(min_length=1)
 
 
+class TrustedLeadSpec(_Schema):
+    prefer_trusted: list[str] = Field(min_length=1)
+
+
 class SocialMapLeadSpec(_Schema):
     from_social_map: str
     role: str
@@ -158,7 +162,7 @@ class SocialMapLeadSpec(_Schema):
 class LeadRuleIn(_Schema):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
     when: Any
-    lead: Literal["pilot", "first_trusted"] | LeadSpec | SocialMapLeadSpec
+    lead: Literal["pilot", "first_trusted"] | LeadSpec | TrustedLeadSpec | SocialMapLeadSpec
     collaboration: dict[Literal["leiden", "helmond", "tilburg"],
                         Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
     rationale_nl: str
@@ -177,11 +181,42 @@ class TierIn(_Schema):
     id: str
     domain_self_reliance_at_most: int | None = Field(None, ge=1, le=5)
     interventions: list[str] = Field(default_factory=list)
+    when_domain_acute: list[str] = Field(default_factory=list)  # take the threshold into account for these only
     source: str = Source
 
 
 class RankingIn(_Schema):
     tiers: list[TierIn] = Field(min_length=1)
+    order: list[str] = Field(default_factory=list)
+    order_source: str = Field("practice", pattern=SOURCE_PATTERN)
+    wishes: dict[Wish, list[str]] = Field(default_factory=dict)
+    wishes_source: str = Field("practice", pattern=SOURCE_PATTERN)
+
+
+class StepPlanIn(_Schema):
+    """The step plan's policy (resolution.yaml `step_plan`): read by engine.resolve."""
+
+    urgent_tiers: list[str] = Field(min_length=1)
+    groundwork_tiers: list[str]
+    now_at_most: int = Field(ge=1)
+    now_at_most_source: str = Source
+    conversations_for_trust: int = Field(ge=1)
+    conversations_for_trust_source: str = Source
+    needs_trust: list[str]
+    needs_trust_source: str = Source
+    one_at_a_time: list[str]
+    one_at_a_time_source: str = Source
+    never_now: list[str]
+    never_now_source: str = Source
+    after: dict[str, list[str]]
+    after_source: str = Source
+
+
+class VariantIn(_Schema):
+    label_nl: str
+    label_en: str
+    focus: list[str]
+    source: str = Source
 
 
 class ConsentIn(_Schema):
@@ -198,8 +233,24 @@ class NothingNeededIn(_Schema):
     source: str = Source
 
 
+class SectionIn(_Schema):
+    from_: int = Field(alias="from", ge=1)
+    title: str = Field(min_length=1)
+
+
+class ReportIn(_Schema):
+    title_nl: str = Field(min_length=1)
+    title_source: str = Source
+    sections: list[SectionIn] = Field(min_length=1)
+
+
 class ResolutionFile(_Schema):
     ranking: RankingIn
+    step_plan: StepPlanIn
+    variants: dict[str, VariantIn] = Field(min_length=1)
+    variant_of_municipality: dict[str, str]
+    rule_set_names: dict[str, str] = Field(default_factory=dict)
+    report: ReportIn
     already_covered_by_support: dict[str, list[str]]
     consent: ConsentIn
     all_running: NothingNeededIn
@@ -398,6 +449,8 @@ def load(directory: Path | str | None = None) -> Rulebook:
         lead: Any = r.lead
         if isinstance(r.lead, LeadSpec):
             lead = r.lead.prefer_support
+        elif isinstance(r.lead, TrustedLeadSpec):
+            lead = {"prefer_trusted": r.lead.prefer_trusted}
         elif isinstance(r.lead, SocialMapLeadSpec):
             lead = {"from_social_map": r.lead.from_social_map, "role": r.lead.role}
         lead_rules.append(Rule(r.id, str(directory / ld_name), r.line, conditions[(ld_name, r.id)],
@@ -602,10 +655,11 @@ class RuleChecks:
         for rule in self.rules(name):
             rid = text(rule.get("id"))
             lead = rule.get("lead")
-            kinds = lead.get("prefer_support") if isinstance(lead, dict) else None
-            for kind in kinds if isinstance(kinds, list) else []:
-                if self.roles and isinstance(kind, str) and kind not in self.roles:
-                    self.report(name, key_line(lead, "prefer_support"), f"rule '{rid}': role '{kind}' has no labels under 'roles'{suggest(kind, self.roles)}")
+            for key in ("prefer_support", "prefer_trusted"):
+                kinds = lead.get(key) if isinstance(lead, dict) else None
+                for kind in kinds if isinstance(kinds, list) else []:
+                    if self.roles and isinstance(kind, str) and kind not in self.roles:
+                        self.report(name, key_line(lead, key), f"rule '{rid}': role '{kind}' has no labels under 'roles'{suggest(kind, self.roles)}")
             if isinstance(lead, dict) and "from_social_map" in lead:
                 iid, role = lead.get("from_social_map"), lead.get("role")
                 line = key_line(lead, "from_social_map")
@@ -626,9 +680,46 @@ class RuleChecks:
     def resolution(self) -> None:
         name = "resolution.yaml"
         data = self.raw.get(name)
-        for tier in mappings(mapping(data, "ranking"), "tiers"):
-            for iid in tier.get("interventions") if isinstance(tier.get("interventions"), list) else []:
-                self.known_intervention(name, iid, key_line(tier, "interventions"), f"tier '{tier.get('id')}'")
+        ranking = mapping(data, "ranking")
+        tiers = mappings(ranking, "tiers")
+        for tier in tiers:
+            for key in ("interventions", "when_domain_acute"):
+                for iid in tier.get(key) if isinstance(tier.get(key), list) else []:
+                    self.known_intervention(name, iid, key_line(tier, key), f"tier '{tier.get('id')}'")
+        for iid in ranking.get("order") if isinstance(ranking.get("order"), list) else []:
+            self.known_intervention(name, iid, key_line(ranking, "order"), "ranking.order")
+        wishes = mapping(ranking, "wishes")
+        for wish, iids in wishes.items():
+            for iid in iids if isinstance(iids, list) else []:
+                self.known_intervention(name, iid, key_line(wishes, wish), f"ranking.wishes.{wish}")
+        plan = mapping(data, "step_plan")
+        for key in ("needs_trust", "one_at_a_time", "never_now"):
+            for iid in plan.get(key) if isinstance(plan.get(key), list) else []:
+                self.known_intervention(name, iid, key_line(plan, key), f"step_plan.{key}")
+        after = mapping(plan, "after")
+        for iid, firsts in after.items():
+            for each in [iid, *(firsts if isinstance(firsts, list) else [])]:
+                self.known_intervention(name, each, key_line(after, iid), "step_plan.after")
+        tier_ids = [tier.get("id") for tier in tiers]
+        for key in ("urgent_tiers", "groundwork_tiers"):
+            for tier_id in plan.get(key) if isinstance(plan.get(key), list) else []:
+                if tier_ids and tier_id not in tier_ids[:-1]:
+                    self.report(name, key_line(plan, key), f"step_plan: '{tier_id}' is not a ranking tier before the last{suggest(str(tier_id), [str(t) for t in tier_ids])}")
+        variants = mapping(data, "variants")
+        for vid, variant in variants.items():
+            focus = variant.get("focus") if isinstance(variant, dict) else None
+            for iid in focus if isinstance(focus, list) else []:
+                self.known_intervention(name, iid, key_line(variant, "focus"), f"variant '{vid}'")
+        chosen = mapping(data, "variant_of_municipality")
+        if variants and isinstance(data, dict) and "variant_of_municipality" in data:
+            for mid in MUNICIPALITIES:
+                if chosen.get(mid) not in variants:
+                    self.report(name, key_line(data, "variant_of_municipality"),
+                                f"variant_of_municipality: '{mid}' needs one of {sorted(variants)}, got {chosen.get(mid)!r}")
+        report = mapping(data, "report")
+        starts = [section.get("from") for section in mappings(report, "sections")]
+        if all(isinstance(start, int) for start in starts) and starts != sorted(set(starts)):
+            self.report(name, key_line(report, "sections"), "report.sections: 'from' lines must rise, each used once")
         covered = mapping(data, "already_covered_by_support")
         for kind, iids in covered.items():
             if kind not in SUPPORT_KINDS:

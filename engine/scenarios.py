@@ -22,8 +22,10 @@ A scenario file (`rules/<rules>.test.yaml`) is data:
 
 `expect` keys (all optional): interventions, not_interventions, only_interventions (the
 exact set, [] for none), order, first, profile, lead_role, collaboration, referrals,
-consent_required, advice, not_advice, warnings, not_warnings, error_fields (the case must
-be rejected with an InputError naming these field paths).
+consent_required, consent_given, advice, not_advice, warnings, not_warnings, error_fields
+(the case must be rejected with an InputError naming these field paths); for the step
+plan: now, next, later (exactly these ids in that phase, in this order), not_now, and
+waiting_for_trust (these ids are `later`, waiting for trust).
 
 The loader checks every id against the rulebook when the file is loaded, so a typo is an
 error naming file:line (with a suggestion), not a silently passing case. `run_file`,
@@ -49,6 +51,7 @@ CASE_KEYS = ("name", "assessment", "fires", "silent", "expect", "xfail")
 LIST_EXPECTS = (
     "interventions", "not_interventions", "only_interventions", "order", "referrals",
     "consent_required", "advice", "not_advice", "warnings", "not_warnings", "error_fields",
+    "now", "next", "later", "not_now", "waiting_for_trust", "consent_given",
 )
 SCALAR_EXPECTS = ("first", "profile", "lead_role", "collaboration")
 EXPECT_KEYS = LIST_EXPECTS + SCALAR_EXPECTS
@@ -258,9 +261,10 @@ def _check_expect(expect: Any, book: "Rulebook", orgs: set[str], fail) -> dict[s
                 raise fail(f"expect.{key} must be one id")
             values = [value]
         known: Iterable[str] | None = None
-        if key in ("interventions", "not_interventions", "only_interventions", "order", "first"):
+        if key in ("interventions", "not_interventions", "only_interventions", "order", "first",
+                   "now", "next", "later", "not_now", "waiting_for_trust"):
             known = book.interventions
-        elif key in ("referrals", "consent_required"):
+        elif key in ("referrals", "consent_required", "consent_given"):
             known = orgs
         elif key == "profile":
             known = PROFILE_IDS
@@ -422,8 +426,15 @@ def check_expectations(expect: dict[str, Any], rec: "Recommendation") -> list[Mi
     for key, got in scalars.items():
         if key in expect and expect[key] != got:
             out.append(Mismatch(key, expect[key], got))
+    for phase in ("now", "next", "later"):
+        got = [i.id for i in rec.interventions if i.phase == phase]
+        if phase in expect and expect[phase] != got:
+            out.append(Mismatch(phase, expect[phase], got))
+    absent("not_now", [i.id for i in rec.interventions if i.phase == "now"])
+    present("waiting_for_trust", [i.id for i in rec.interventions if i.phase == "later" and "trust" in i.waits_for])
     present("referrals", referrals)
     present("consent_required", consent)
+    present("consent_given", [r.organisation for r in rec.referrals if r.consent_given])
     present("advice", advice)
     absent("not_advice", advice)
     present("warnings", warnings)

@@ -9,10 +9,13 @@ Where each figure comes from (seed = ../shared/seed/000_2e71180cadf15536.txt):
 Tilburg target group, seed:L946-961
     58% aged 50+ (the pilot is for 27+); 63% single with or without children; 42% ten
     years or more on benefit; 74% on ladder rung 1-3 (2% directly placeable, 10% self-
-    reliant on the labour market: rung 5-6 here); 24% low literacy (-> `illiterate`);
+    reliant on the labour market: rung 5-6 here); 24% laaggeletterd, low literacy, which
+    is not illiterate (the report keeps 'analfabeet' for that, seed:L1689); the schema has
+    only `illiterate`, so drawing it at 24% over-reads the figure (kept: citations only);
     62% non-western migration background (only shapes the language level below).
 Leiden target group, seed:L973-987
-    44% aged 50+ (27+); 53% migration background; 62% language level below B1; rung 2 58%,
+    44% aged 50+ (27+); 53% migration background; 62% at language level B1 or lower ("minder
+    dan A1 tot en met B1", seed:L977-978; drawn below B1 here, which over-reads it); rung 2 58%,
     rung 1 38% (the rest 'bijvangst': rung 3 here); 1.5+ years on benefit, with a few
     'bijvangst' cases under 1.5 years; 37% a health limitation, 52% unknown (-> absent);
     mental health 'poor' 27%, physical health 'poor' 28% (where registered).
@@ -96,7 +99,7 @@ def _years_on_benefit(rng: random.Random, municipality: str, age: int) -> float:
 
 def _language_level(rng: random.Random, municipality: str) -> str | None:
     below_b1 = ("below_a1", "a1", "a2")
-    if municipality == "leiden":  # 62% below B1 (seed:L977-978)
+    if municipality == "leiden":  # 62% at B1 or lower (seed:L977-978), drawn below B1: an over-reading
         return rng.choice(below_b1) if _chance(rng, 0.62) else rng.choice(("b1", "b2_or_higher"))
     if municipality == "tilburg":  # 62% non-western migration background (seed:L949-950); practice: about half of them below B1
         if _chance(rng, 0.62):
@@ -157,13 +160,13 @@ def _assessment(rng: random.Random, municipality: str, index: int) -> dict[str, 
         psychological = rng.choice(("moderate", "severe"))
     else:
         psychological = rng.choices(("none", "mild", None), weights=(50, 30, 20))[0]  # practice
-    debt = not capacity and _chance(rng, 0.35)  # practice: debts are common (seed:L2140-2143 'debts first')
+    debt = not capacity and _chance(rng, 0.35)  # practice: debts are common (seed:L1093-1095)
     informal_carer = _chance(rng, 0.12)
     circumstances: dict[str, Any] = {
         "problematic_debt": debt,
         "rent_arrears": debt and _chance(rng, 0.3),
         "under_administration": _chance(rng, 0.08),
-        "illiterate": municipality == "tilburg" and _chance(rng, 0.24),  # low literacy 24% (seed:L960-961)
+        "illiterate": municipality == "tilburg" and _chance(rng, 0.24),  # 24% laaggeletterd (seed:L960-961), not illiterate: an over-reading
         "low_digital_skills": _chance(rng, 0.3),
         "addiction": _chance(rng, 0.06),
         "unmet_care_need": _chance(rng, 0.1),

@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from engine.model import DOMAIN_IDS, Circumstances, IgmFactor, SupportKind, Wish
 from engine.rulebook import MUNICIPALITIES, load
 
-INTERVENTION_IDS = sorted(load().interventions)
+_BOOK = load()
+INTERVENTION_IDS = sorted(_BOOK.interventions)
+# every organisation on any municipality's map, so consent may name one of another map too
+_ORGANISATIONS = sorted({org for m in _BOOK.municipalities.values() for org in m.organisations})
 
 
 def _choices(annotation) -> list[str]:
@@ -45,6 +48,7 @@ _OPTIONAL = st.fixed_dictionaries({}, optional={
     "conversations_held": st.integers(0, 10),
     "open_to_support": st.booleans(),
     "consent_to_share": st.booleans(),
+    "consent_to_share_with": st.lists(st.sampled_from(_ORGANISATIONS), unique=True, max_size=3),
     "circumstances": _circumstances(),
     "wishes": st.lists(st.sampled_from(_choices(Wish)), unique=True),
     "existing_support": st.lists(_SUPPORT, max_size=3),

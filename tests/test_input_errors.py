@@ -155,7 +155,7 @@ def test_cli_file_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_cli_valid_case_still_works(tmp_path: Path, capsys) -> None:
-    path = write(tmp_path, with_(circumstances={"problematic_debt": True}))
+    path = write(tmp_path, with_(circumstances={"problematic_debt": True}, conversations_held=3))
     assert main(["recommend", str(path), "--format", "json"]) == 0
     advice = json.loads(capsys.readouterr().out)
     assert advice["interventions"][0]["id"] == "debt_counselling"

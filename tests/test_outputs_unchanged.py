@@ -103,6 +103,7 @@ def _fact_plainly(assessment) -> dict:
         "lowest_satisfaction": min((s["satisfaction"] for s in domains.values() if s["satisfaction"] is not None), default=None),
         "existing_support_count": len(d["existing_support"]),
         "trusted_support_count": sum(1 for s in d["existing_support"] if s["trusted"]),
+        "top_priority_self_reliance": next((s["self_reliance"] for s in domains.values() if s["priority"] == 1), None),
     }
 
     def value(field):

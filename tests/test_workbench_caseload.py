@@ -61,7 +61,7 @@ def test_diff_same_rules_no_change(tmp_path, capsys):
 def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
     old = copy_rules(tmp_path, "old")
     new = copy_rules(tmp_path, "new")
-    edit(new / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
+    edit(new / "leiden_flowchart.yaml", "- not: {conversations_held: {gte: 3}}", "- not: {conversations_held: {gte: 6}}")
     edit(new / "helmond_profiles.yaml", "- {lowest_self_reliance: {gte: 4}}", "- {lowest_self_reliance: {gte: 2}}")
     cases = caseload(tmp_path)
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change", "--lang", "en")
@@ -87,7 +87,7 @@ def test_diff_against_git_revision(tmp_path, capsys, monkeypatch):
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "rules"], check=True)
-    edit(rules / "leiden_flowchart.yaml", "- {conversations_held: {lt: 3}}", "- {conversations_held: {lt: 6}}")
+    edit(rules / "leiden_flowchart.yaml", "- not: {conversations_held: {gte: 3}}", "- not: {conversations_held: {gte: 6}}")
     monkeypatch.chdir(repo)
     code, out, _ = run_cli(capsys, "diff", "HEAD", "rules", "--cases", str(caseload(tmp_path, bad=False)), "--lang", "en")
     assert code == 0 and "4 of 4 case(s) compared, 2 changed" in out

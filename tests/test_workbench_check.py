@@ -82,7 +82,7 @@ def test_rung_above_six(tmp_path):
 
 def test_contradiction_and_missing_branch_and_unknown_intervention(tmp_path):
     rules = copy_rules(tmp_path)
-    edit(rules / FLOW, "- {conversations_held: {lt: 3}}", "- {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
+    edit(rules / FLOW, "- not: {conversations_held: {gte: 3}}", "- {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
     edit(rules / FLOW, "intervention: parenting_support", "intervention: parenting_suport")
     found = [str(f) for f in errors(check_rules(rules))]
     assert any("the condition of 'q_few_conversations' can never hold" in f for f in found)

@@ -21,6 +21,7 @@ def test_failure_shows_expected_beside_got(tmp_path, capsys):
         "  - name: debts wrongly expected to lead to the sociaal wijkteam\n"
         "    assessment:\n"
         "      municipality: tilburg\n"
+        "      conversations_held: 3\n"
         "      domains: {finances: {self_reliance: 2}}\n"
         "      circumstances: {problematic_debt: true}\n"
         "    expect: {first: social_work_team}\n",
