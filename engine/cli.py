@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "recommend": ("engine.cli", "advice for one assessment (file or - for stdin)"),
-    "schema": ("engine.cli", "print the JSON Schema of Assessment and Recommendation"),
+    "recommend": ("engine.cli", "advice for one assessment or case (file or - for stdin)"),
+    "schema": ("engine.cli", "print the JSON Schema of Assessment, Case and Recommendation"),
     "check": ("engine.workbench.check", "validate the rule files and the flowchart graph"),
     "test": ("engine.workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
     "explain": ("engine.workbench.explain", "the path through the flowchart for one case"),
@@ -25,11 +25,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("engine.workbench.graph", "the flowchart as mermaid, dot or svg"),
     "batch": ("engine.batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
     "serve": ("engine.web.serve", "the coach's web page and the HTTP API"),
+    "report": ("engine.report.cli", "the progress report (voortgangsrapportage) of one case, HTML or Markdown"),
 }
 
 
 def add_recommend(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
+    parser.add_argument("case", help="assessment or case file (YAML or JSON), or - for stdin")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--lang", choices=("nl", "en"), default="nl")
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
@@ -47,13 +48,13 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def add_schema(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("which", nargs="?", choices=("assessment", "recommendation", "both"), default="both")
+    parser.add_argument("which", nargs="?", choices=("assessment", "case", "recommendation", "both"), default="both")
 
 
 def schema_document(which: str = "both") -> dict[str, Any]:
-    from .model import Assessment, Recommendation
+    from .model import Assessment, Case, Recommendation
 
-    docs = {"assessment": Assessment.model_json_schema(),
+    docs = {"assessment": Assessment.model_json_schema(), "case": Case.model_json_schema(),
             "recommendation": Recommendation.model_json_schema(by_alias=True)}
     return docs if which == "both" else docs[which]
 

@@ -280,8 +280,9 @@ class Warning_(_Strict):
 class FromTo(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    from_: float | str | None = Field(None, alias="from")
-    to: float | str | None = None
+    # int first: a score or rung stays 3, not 3.0
+    from_: int | float | str | None = Field(None, alias="from")
+    to: int | float | str | None = None
 
 
 class GoalCounts(_Strict):
@@ -308,6 +309,7 @@ class DueItem(_Strict):
     reason_en: str
     rule: str
     source: str
+    due_on: Date | None = None  # the date it fell due (relative to the case's as_of, never the clock)
 
 
 class Recommendation(_Strict):

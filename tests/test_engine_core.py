@@ -118,8 +118,9 @@ def test_schema_command_prints_both_schemas(capsys):
 
     assert main(["schema"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(doc) == {"assessment", "recommendation"}
+    assert set(doc) == {"assessment", "case", "recommendation"}  # the Case since the trajectory (issue 11)
     assert "municipality" in doc["assessment"]["properties"]
+    assert {"assessments", "interventions_log", "goals", "contacts", "profile_history", "as_of"} <= set(doc["case"]["properties"])
     assert "for" in json.dumps(doc["recommendation"])
 
 

@@ -28,6 +28,7 @@ from .. import flowgraph
 from ..conditions import All, Always, Any_, Compare, Cond, Not, parse
 from ..errors import RuleError, suggest
 from ..facts import FIELDS
+from ..history import TrajectoryFile, load_trajectory
 from ..model import SupportKind
 from ..rulebook import (
     MUNICIPALITIES, RULE_FILES, FlowchartFile, InterventionsFile, LeadFile, Node, ProfilesFile,
@@ -39,6 +40,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
     "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
     "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
+    "trajectory.yaml": TrajectoryFile,
 }
 SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 MAX_CYCLES = 20
@@ -250,7 +252,7 @@ class _Checker:
     def loader(self) -> None:
         """The loader's own verdict, for cross-checks this module does not repeat."""
         try:
-            load(self.directory)
+            load_trajectory(load(self.directory))  # the history rules' cross-checks need the rulebook
         except RuleError as exc:
             finding = _from_rule_error(exc)
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):
