@@ -217,8 +217,9 @@ class _Plan:
             id=iid, label_nl=label.label_nl, label_en=label.label_en, domain=label.domain,
             rationale=rationale_nl, rationale_en=rationale_en, rule=f"trajectory/{rule.id}", source=rule.source,
             referral_to=service.organisation if service else None, phase=phase, waits_for=[])
-        if first:
-            self.items.insert(0, item)
+        if first:  # before everything but the urgent steps (safety and acute matters stay first)
+            at = next((i for i, it in enumerate(self.items) if not it.urgent), len(self.items))
+            self.items.insert(at, item)
         elif phase == "now":
             at = max((i + 1 for i, it in enumerate(self.items) if it.phase == "now"), default=0)
             self.items.insert(at, item)
@@ -256,9 +257,9 @@ def _running_not_again(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple
             continue
         index = plan.index(entry.id)
         if index is not None:
-            del plan.items[index]
+            del plan.items[index]  # the plan suggested it after all (a rule that does not look at what runs)
             plan.added_or_dropped = plan.changed = True
-            plan.fire(rule, f"{entry.status}:not_suggested_again:{entry.id}")
+            plan.fire(rule, f"{entry.status}:dropped:{entry.id}")
         elif entry.id in reached:
             plan.fire(rule, f"{entry.status}:not_suggested_again:{entry.id}")
 
@@ -389,7 +390,7 @@ def _warm_handover(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int
     if plan.index("warm_handover") is not None or (held is not None and held[1].status in CURRENT_STATUSES):
         return
     values = {"level": level, "ladder_from": rungs[0], "ladder_to": rungs[-1]}
-    plan.add(rule, "warm_handover", _fmt(rule.text_nl, **values), _fmt(rule.text_en, **values))
+    plan.add(rule, "warm_handover", _fmt(rule.text_nl, **values), _fmt(rule.text_en, **values), first=True)
     plan.advice.append(Advice(id="closing", text_nl=rule.advice_nl, text_en=rule.advice_en,
                               rule=f"trajectory/{rule.id}", source=rule.source))
     plan.fire(rule, "added:warm_handover")
