@@ -152,33 +152,21 @@ def current_assessment(case: Case) -> Assessment:
     household from the case (else from the assessment), and every intervention whose latest
     log entry is running or on a waiting list among the current interventions."""
     latest: CaseAssessment = case.assessments[-1]
-    fields = {name: getattr(latest, name) for name in latest.model_fields_set if name != "date"}
+    fields = latest.model_dump(exclude_unset=True, exclude={"date"})
     fields["municipality"] = case.municipality
-    fields["case_id"] = case.case_id
-    for name in ("age", "household"):
-        value = getattr(case, name)
-        if value is not None:
-            fields[name] = value
+    if case.case_id is not None:
+        fields["case_id"] = case.case_id
+    if case.age is not None:
+        fields["age"] = case.age
+    if case.household is not None:
+        fields["household"] = case.household.model_dump(exclude_unset=True)
     current = list(latest.current_interventions)
     for _, entry in sorted(latest_log(case).values(), key=lambda pair: pair[0]):
         if entry.status in CURRENT_STATUSES and entry.id not in current:
             current.append(entry.id)
     if current:
         fields["current_interventions"] = current
-    if case.case_id is None:
-        fields.pop("case_id")
-    return Assessment.model_validate({k: _plain(v) for k, v in fields.items()})
-
-
-def _plain(value: Any) -> Any:
-    """A validated sub-model back to data, so the Assessment validates it once more as its own."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(exclude_unset=True)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return Assessment.model_validate(fields)
 
 
 def single_assessment_case(assessment: Assessment, on: Date) -> Case:

@@ -202,8 +202,12 @@ class _Plan:
         return next((i for i, item in enumerate(self.items) if item.id == iid), None)
 
     def fire(self, rule: HistoryRuleIn, outcome: str) -> None:
-        self.trace.append(TraceStep(rule=f"trajectory/{rule.id}", file=FILE, line=rule.line, kind="history",
-                                    outcome=outcome, source=rule.source))
+        key = ("history_step", rule.id, outcome)  # frozen and few: built once per rulebook (hot path)
+        step = self.book.cache.get(key)
+        if step is None:
+            step = self.book.cache[key] = TraceStep(rule=f"trajectory/{rule.id}", file=FILE, line=rule.line,
+                                                    kind="history", outcome=outcome, source=rule.source)
+        self.trace.append(step)
 
     def now_count(self) -> int:
         return sum(1 for item in self.items if item.phase == "now")

@@ -16,11 +16,20 @@ from typing import Any
 from .model import DOMAIN_IDS, Case, FromTo, GoalCounts, IgmFactor, Progress
 
 
+_PAIRS: dict[tuple[Any, Any], FromTo] = {}  # frozen, and few (scores 1-10, profile ids): built once each
+
+
+def _pair(first: Any, last: Any) -> FromTo:
+    found = _PAIRS.get((first, last))
+    if found is None:
+        # values from a validated Case (ints, or profile ids): no second validation
+        found = _PAIRS[(first, last)] = FromTo.model_construct(from_=first, to=last)
+    return found
+
+
 def _from_to(values: list[Any]) -> FromTo | None:
     known = [v for v in values if v is not None]
-    if not known:
-        return None
-    return FromTo.model_validate({"from": known[0], "to": known[-1]})
+    return _pair(known[0], known[-1]) if known else None
 
 
 def progress(case: Case, current_profile: str | None = None) -> Progress:
@@ -41,11 +50,11 @@ def progress(case: Case, current_profile: str | None = None) -> Progress:
     if case.profile_history:
         first = min(enumerate(case.profile_history), key=lambda pair: (pair[1].date, pair[0]))[1]
         last = max(enumerate(case.profile_history), key=lambda pair: (pair[1].date, pair[0]))[1]
-        profile = FromTo.model_validate({"from": first.id, "to": current_profile or last.id})
-    return Progress(
+        profile = _pair(first.id, current_profile or last.id)
+    return Progress.model_construct(  # every value comes from the validated Case: built, not re-validated
         since=assessments[0].date, until=assessments[-1].date, domains=domains,
         ladder=_from_to([a.ladder_rung for a in assessments]), igm=igm,
-        goals=GoalCounts(total=len(case.goals), reviewed=len(reviewed),
-                         achieved=sum(1 for g in reviewed if g.gas_score >= 0)),
+        goals=GoalCounts.model_construct(total=len(case.goals), reviewed=len(reviewed),
+                                         achieved=sum(1 for g in reviewed if g.gas_score >= 0)),
         profile=profile,
     )

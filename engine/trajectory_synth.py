@@ -149,3 +149,43 @@ def generate_cases(municipality: str, n: int, seed: int = 0, engine: Any = None)
     rng = random.Random(seed)
     for index in range(1, n + 1):
         yield _case(engine, rng, municipality, index)
+
+
+def long_case(municipality: str = "tilburg", seed: int = 0, assessments: int = 10, entries: int = 40,
+              engine: Any = None) -> dict[str, Any]:
+    """One long case for the benchmark: `assessments` assessments 60 days apart and `entries` log
+    entries over the catalogue, every status and result among them; deterministic per seed."""
+    if engine is None:
+        from .api import Engine
+
+        engine = Engine.load()
+    rng = random.Random(seed)
+    first = _assessment(rng, municipality, 1)
+    first["open_to_support"] = True
+    first["current_interventions"] = []
+    top = {key: first.pop(key) for key in ("schema_version", "case_id", "municipality", "age", "household") if key in first}
+    day = EPOCH
+    rows, current = [], first
+    for step in range(assessments):
+        current["date"] = day.isoformat()
+        rows.append(current)
+        current = _follow_up(rng, current, "steady", municipality, step + 1)
+        day += timedelta(days=60)
+    last = Date.fromisoformat(rows[-1]["date"])
+    ids = sorted(engine.book.interventions)
+    statuses = ("completed", "completed", "stopped", "declined", "completed", "running", "waiting_list")
+    log = []
+    for n in range(entries):
+        started = EPOCH + timedelta(days=(n * (last - EPOCH).days) // entries)
+        status = statuses[n % len(statuses)]
+        entry: dict[str, Any] = {"id": ids[(n * 7) % len(ids)], "started": started.isoformat(), "status": status}
+        if status in ("completed", "stopped"):
+            entry["ended"] = min(last, started + timedelta(days=rng.randint(20, 90))).isoformat()
+            entry["result"] = rng.choice(("improved", "no_change", "worse"))
+        log.append(entry)
+    goals = [{"id": f"doel-{k}", "domain": next(iter(rows[0]["domains"])), "set_on": rows[k]["date"]} for k in range(0, assessments, 3)]
+    contacts = [{"date": rows[k]["date"], "kind": "meeting", "reached": True} for k in range(assessments)]
+    contacts += [{"date": (last + timedelta(days=d)).isoformat(), "kind": "phone", "reached": False} for d in (7, 14, 21)]
+    profiles = [{"date": rows[k]["date"], "id": "social_activation"} for k in range(0, assessments, 4)]
+    return {**top, "assessments": rows, "interventions_log": log, "goals": goals, "contacts": contacts,
+            "profile_history": profiles, "as_of": (last + timedelta(days=30)).isoformat()}
