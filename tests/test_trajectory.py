@@ -326,3 +326,34 @@ def test_every_parameter_and_rule_cites_its_source():
         assert parameter["source"] and parameter["description"] and isinstance(parameter["value"], int), name
     for rule in raw["rules"]:
         assert rule["source"], rule["id"]
+
+
+def test_check_names_a_broken_history_rule(tmp_path, capsys):
+    from engine.cli import main
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("*.test.yaml"))
+    path = rules / "trajectory.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    value: 30\n", "    value: thirty\n"), encoding="utf-8")
+    line = text[: text.index("    value: 30\n")].count("\n") + 1
+    assert main(["check", "--rules", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert f"trajectory.yaml:{line}" in out and "Traceback" not in out
+
+
+def test_http_recommend_takes_a_case_and_names_bad_history():
+    from fastapi.testclient import TestClient
+
+    from engine.web.app import create_app
+
+    client = TestClient(create_app(ENGINE, token=""))
+    data = example(CASES[0].name)
+    response = client.post("/v1/recommend", content=json.dumps(data, default=str), headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == json.loads(ENGINE.recommend(data).to_json())
+    bad = a_case()
+    bad["assessments"].reverse()
+    response = client.post("/v1/recommend", json=bad)
+    assert response.status_code == 422 and "assessments[1].date" in response.text
