@@ -48,7 +48,8 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def add_schema(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("which", nargs="?", choices=("assessment", "case", "recommendation", "both"), default="both")
+    # both: Assessment and Recommendation (what /v1/schema serves); all: with the Case as well
+    parser.add_argument("which", nargs="?", choices=("assessment", "case", "recommendation", "both", "all"), default="all")
 
 
 def schema_document(which: str = "both") -> dict[str, Any]:
@@ -56,7 +57,11 @@ def schema_document(which: str = "both") -> dict[str, Any]:
 
     docs = {"assessment": Assessment.model_json_schema(), "case": Case.model_json_schema(),
             "recommendation": Recommendation.model_json_schema(by_alias=True)}
-    return docs if which == "both" else docs[which]
+    if which == "all":
+        return docs
+    if which == "both":
+        return {"assessment": docs["assessment"], "recommendation": docs["recommendation"]}
+    return docs[which]
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -341,11 +341,11 @@ def _home_visit(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, I
     plan.fire(rule, "added:home_visit")
 
 
-def _due(plan: _Plan, rule: HistoryRuleIn, due_on: Date, **values: Any) -> bool:
+def _due(plan: _Plan, rule: HistoryRuleIn, due_on: Date, values: dict[str, Any], values_en: dict[str, Any] | None = None) -> bool:
     if plan.today < due_on:
         return False
     plan.due.append(DueItem(id=rule.due, reason_nl=_fmt(rule.text_nl, due_on=due_on, **values),
-                            reason_en=_fmt(rule.text_en, due_on=due_on, **values),
+                            reason_en=_fmt(rule.text_en, due_on=due_on, **{**values, **(values_en or {})}),
                             rule=f"trajectory/{rule.id}", source=rule.source, due_on=due_on))
     plan.fire(rule, f"due:{rule.due}")
     return True
@@ -360,7 +360,7 @@ def _reapproach(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, I
         due_on = declined + days
         if any(c.reached and c.date >= due_on for c in plan.case.contacts):
             continue  # the client was reached again after the month: the reapproach happened
-        _due(plan, rule, due_on, label=_label(plan, entry.id), declined=declined)
+        _due(plan, rule, due_on, {"label": _label(plan, entry.id), "declined": declined}, {"label": _label_en(plan, entry.id)})
 
 
 def _recalibrate(plan: _Plan, rule: HistoryRuleIn) -> None:
@@ -368,7 +368,9 @@ def _recalibrate(plan: _Plan, rule: HistoryRuleIn) -> None:
         return
     record = max(enumerate(plan.case.profile_history), key=lambda pair: (pair[1].date, pair[0]))[1]
     days = timedelta(days=plan.rules.parameters[rule.parameter])
-    _due(plan, rule, record.date + days, profile=record.id, given=record.date)
+    labels = plan.book.profile_labels.get(record.id)
+    _due(plan, rule, record.date + days, {"profile": labels.label_nl if labels else record.id, "given": record.date},
+         {"profile": labels.label_en if labels else record.id})
 
 
 def _review_goals(plan: _Plan, rule: HistoryRuleIn) -> None:
@@ -376,7 +378,7 @@ def _review_goals(plan: _Plan, rule: HistoryRuleIn) -> None:
     open_goals = [(goal.review_on or goal.set_on + days, goal) for goal in plan.case.goals if goal.gas_score is None]
     late = [(due_on, goal) for due_on, goal in open_goals if due_on <= plan.today]
     if late:
-        _due(plan, rule, min(d for d, _ in late), count=len(late), set_on=min(g.set_on for _, g in late))
+        _due(plan, rule, min(d for d, _ in late), {"count": len(late), "set_on": min(g.set_on for _, g in late)})
 
 
 def _warm_handover(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:

@@ -357,3 +357,14 @@ def test_http_recommend_takes_a_case_and_names_bad_history():
     bad["assessments"].reverse()
     response = client.post("/v1/recommend", json=bad)
     assert response.status_code == 422 and "assessments[1].date" in response.text
+
+
+def test_the_text_advice_says_what_is_due(capsys):
+    from engine.cli import main
+
+    path = next(p for p in CASES if "helmond" in p.name)
+    assert main(["recommend", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Wat staat er open" in out and "herijk" in out
+    assert main(["recommend", str(path), "--lang", "en"]) == 0
+    assert "What is due" in capsys.readouterr().out
