@@ -283,8 +283,8 @@ def _not_now(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, Inte
             continue
         if item.phase == "later":
             continue
-        waits = [rule.instead] if rule.kind == "not_now_after_no_result" else ["trust"]
-        plan.rephase(index, "later", waits)
+        wait = rule.instead if rule.kind == "not_now_after_no_result" else "trust"
+        plan.rephase(index, "later", list(dict.fromkeys([*item.waits_for, wait])))  # keep what it already waited for
         demoted.append(entry.id)
         plan.fire(rule, f"later:{entry.id}")
     if demoted and rule.kind == "not_now_after_no_result":

@@ -368,3 +368,37 @@ def test_the_text_advice_says_what_is_due(capsys):
     assert "Wat staat er open" in out and "herijk" in out
     assert main(["recommend", str(path), "--lang", "en"]) == 0
     assert "What is due" in capsys.readouterr().out
+
+
+def test_the_stage_works_on_whatever_phases_come_in():
+    """Resolution assigns phases (the method helper's step plan); the stage keeps what a step
+    already waited for, adds its own reason, and keeps `now` to three."""
+    from engine.history import adjust
+    from engine.model import SuggestedIntervention
+
+    case = parse_case(a_case(
+        interventions_log=[{"id": "sports_activity", "started": "2025-09-01", "ended": "2025-10-01", "status": "stopped"},
+                           {"id": "volunteering", "started": "2025-11-01", "ended": "2025-11-01", "status": "declined"}],
+        contacts=[{"date": d, "kind": "phone", "reached": False} for d in ("2025-12-02", "2025-12-05", "2025-12-09")]))
+    assessment = current_assessment(case)
+    base = ENGINE.recommend(assessment.model_dump(exclude_unset=True))
+
+    def item(iid: str, phase: str, waits: list[str]) -> SuggestedIntervention:
+        return SuggestedIntervention(id=iid, label_nl=iid, label_en=iid, domain=None, rationale="", rule="x/y",
+                                     source="practice", phase=phase, waits_for=waits)
+
+    incoming = base.model_copy(update={"interventions": [
+        item("community_activity", "now", []), item("neighbourhood_gym", "now", []), item("computer_course", "now", []),
+        item("volunteering", "next", []), item("sports_activity", "later", ["trust"])]})
+    out = adjust(BOOK, case, assessment, incoming)
+    phases = {i.id: (i.phase, i.waits_for) for i in out.interventions}
+    assert phases["sports_activity"] == ("later", ["trust"])  # already later: left as it was
+    assert phases["volunteering"] == ("later", ["trust"])
+    assert phases["home_visit"] == ("now", [])
+    assert out.interventions[0].id == "home_visit"
+    assert [i.phase for i in out.interventions] == sorted((i.phase for i in out.interventions), key=("now", "next", "later").index)
+    assert sum(1 for i in out.interventions if i.phase == "now") == 3  # home visit in, the last `now` step moved to next
+    assert phases["computer_course"] == ("next", [])
+    incoming = incoming.model_copy(update={"interventions": [item("sports_activity", "next", ["community_activity"])]})
+    out = adjust(BOOK, case, assessment, incoming)
+    assert {i.id: i.waits_for for i in out.interventions}["sports_activity"] == ["community_activity", "small_goal"]
