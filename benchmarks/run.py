@@ -15,7 +15,10 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
 - RSS growth (VmRSS from /proc/self/status) over --rss-n recommend calls (default
   100,000; the caseload is cycled), after a warm-up;
 - rules load + compile time (Engine.load, warm imports);
-- cold start of `wegwijzer recommend CASE --format json` as a subprocess.
+- cold start of `wegwijzer recommend CASE --format json` as a subprocess;
+- trajectory: `Engine.recommend(case)` for one case with history (engine.trajectory_synth.long_case:
+  10 assessments, 40 intervention log entries, goals, contacts, profiles), p50 / p99 over
+  --trajectory-n calls per repeat, each repeat interleaved with the engine's own runs.
 Timings are medians over --repeats runs; within a run the three take turns on chunks of
 --chunk cases (250), so that the drift of a shared machine hits all three alike, and
 engine/floor is the median of each run's own ratio. Nothing here asserts a
@@ -47,8 +50,10 @@ from engine.conditions import holds  # noqa: E402
 from engine.facts import build_fact  # noqa: E402
 from engine.matcher import Matcher, SyncHost  # noqa: E402
 from engine.synth import MUNICIPALITIES, generate  # noqa: E402
+from engine.trajectory_synth import long_case  # noqa: E402
 
-TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0}
+TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0,
+           "trajectory_p50_ms": 2.0}
 
 
 def caseload(n: int, seed: int) -> list[dict[str, Any]]:
@@ -133,6 +138,18 @@ def reference_conditions(engine: Engine) -> list[Any]:
     return conds
 
 
+def time_trajectory(engine: Engine, case: dict[str, Any], n: int) -> list[float]:
+    """Per-call latencies (ms) of advising one case with history, n times."""
+    latencies = []
+    clock = time.perf_counter_ns
+    recommend = engine.recommend
+    for _ in range(n):
+        t0 = clock()
+        recommend(case)
+        latencies.append((clock() - t0) / 1e6)
+    return latencies
+
+
 def time_reference(conds: list[Any], facts: list[dict[str, Any]]) -> float:
     start = time.perf_counter()
     for fact in facts:
@@ -207,7 +224,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     time_engine(engine, cases[:200])
     floor.run(prepared[:200])
     time_reference(conds, facts[:200])
+    trajectory = long_case("tilburg", args.seed, assessments=10, entries=40, engine=engine)
+    time_trajectory(engine, trajectory, 50)
     engine_runs, floor_runs, reference_runs, ratios, p50s, p99s = [], [], [], [], [], []
+    trajectory_p50s, trajectory_p99s = [], []
     for _ in range(args.repeats):
         gc.collect()
         engine_s = floor_s = reference_s = 0.0
@@ -226,6 +246,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         ratios.append(engine_s / floor_s)
         p50s.append(percentile(latencies, 0.50))
         p99s.append(percentile(latencies, 0.99))
+        gc.collect()
+        trajectory_latencies = time_trajectory(engine, trajectory, args.trajectory_n)
+        trajectory_p50s.append(percentile(trajectory_latencies, 0.50))
+        trajectory_p99s.append(percentile(trajectory_latencies, 0.99))
 
     result: dict[str, Any] = {
         "n": len(cases),
@@ -240,6 +264,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     # the median of each repeat's own ratio: both halves of a ratio measured side by side
     result["engine_over_floor"] = round(statistics.median(ratios), 3)
     result["engine_over_reference"] = round(result["reference_cases_per_s"] / result["cases_per_s"], 3)
+    result["trajectory_assessments"] = len(trajectory["assessments"])
+    result["trajectory_log_entries"] = len(trajectory["interventions_log"])
+    result["trajectory_p50_ms"] = round(statistics.median(trajectory_p50s), 4)
+    result["trajectory_p99_ms"] = round(statistics.median(trajectory_p99s), 4)
     rss_n = args.rss_n if args.rss_n is not None else args.n if args.n < 2000 else 100_000
     result["rss_n"] = rss_n
     result["rss_growth_mb"] = round(rss_growth_mb(engine, cases, rss_n), 2)
@@ -264,6 +292,9 @@ def table(result: dict[str, Any]) -> str:
     lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs "
              f"({turns}), {result['cpus']} CPUs, Python {result['python']}", ""]
     lines += [f"{a:<30}{b:<22}{c}" for a, b, c in rows]
+    shape = f"{result['trajectory_assessments']} assess., {result['trajectory_log_entries']} log"
+    lines.append(f"{'trajectory  one case':<30}{shape:<22}"
+                 f"p50 {result['trajectory_p50_ms']:.3f} ms   p99 {result['trajectory_p99_ms']:.3f} ms  (target p50 <= {TARGETS['trajectory_p50_ms']} ms)")
     lines += [
         "",
         f"RSS growth over {result['rss_n']:,} cases   {result['rss_growth_mb']:.2f} MB   (target < {TARGETS['rss_growth_mb']:.0f} MB)",
@@ -285,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="cases per turn as engine, floor and reference alternate (default 250; "
                              "0: each runs the whole caseload in turn)")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the subprocess cold-start timing")
+    parser.add_argument("--trajectory-n", type=int, default=500,
+                        help="calls per repeat for the trajectory timing (default 500)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeats < 1 or args.chunk < 0:

@@ -6,10 +6,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .case import check_case_ids, current_assessment, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import Assessment, Recommendation
+from .history import adjust
+from .model import Assessment, Case, Recommendation
+from .progress import progress
 from .resolve import resolve
 from .rulebook import Rulebook, load
 
@@ -121,7 +124,18 @@ class Engine:
         return assessment, fact, self._matcher.match(fact)
 
     def recommend(self, data: Any, source: str | None = None) -> Recommendation:
+        """Advice for an Assessment, or for a Case (a document with `assessments`)."""
+        if is_case(data):
+            return self.recommend_case(parse_case(data, source), source)
         assessment = parse_assessment(data, source)
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
         return resolve(self.book, assessment, self._matcher.match_assessment(assessment))
+
+    def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
+        """The current assessment's advice, adjusted for what the history says, with progress and due."""
+        check_case_ids(self.book, case, source)
+        assessment = current_assessment(case)
+        rec = resolve(self.book, assessment, self._matcher.match_assessment(assessment))
+        rec = adjust(self.book, case, assessment, rec)
+        return rec.model_copy(update={"progress": progress(case, rec.client_profile.id)})

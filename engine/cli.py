@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "recommend": (".cli", "advice for one assessment (file or - for stdin)"),
+    "recommend": (".cli", "advice for one assessment or case (file or - for stdin)"),
     "schema": (".cli", "print the JSON Schema (2020-12) of Assessment, Case and Recommendation"),
     "check": (".workbench.check", "validate the rule files and the flowchart graph"),
     "test": (".workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
@@ -25,11 +25,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": (".workbench.graph", "the flowchart as mermaid, dot or svg"),
     "batch": (".batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
     "serve": (".web.serve", "the coach's web page and the HTTP API"),
+    "report": (".report.cli", "the progress report (voortgangsrapportage) of one case, HTML or Markdown"),
 }
 
 
 def add_recommend(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("case", help="assessment file (YAML or JSON), or - for stdin")
+    parser.add_argument("case", help="assessment or case file (YAML or JSON), or - for stdin")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     parser.add_argument("--lang", choices=("nl", "en"), default="nl")
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")

@@ -319,8 +319,9 @@ Warning_ = Warning  # the name before 0.2, kept for importers
 class FromTo(_Strict):
     model_config = ConfigDict(validate_by_name=True)  # FromTo(from_=...) in Python; dumped as `from`
 
-    from_: float | str | None = Field(None, alias="from")
-    to: float | str | None = None
+    # int first: a score or rung stays 3, not 3.0
+    from_: int | float | str | None = Field(None, alias="from")
+    to: int | float | str | None = None
 
 
 class GoalCounts(_Strict):
@@ -347,6 +348,7 @@ class DueItem(_Strict):
     reason_en: str
     rule: str
     source: str
+    due_on: Date | None = None  # the date it fell due (relative to the case's as_of, never the clock)
 
 
 class Recommendation(_Strict):

@@ -12,6 +12,7 @@ _WORDS = {
         "referrals": "Verwijzingen", "warm": "warme overdracht", "consent_needed": "LET OP: toestemming nodig, nog niet gegeven",
         "consent_ok": "toestemming gegeven", "no_consent": "geen gegevens gedeeld", "advice": "Procesadvies",
         "warnings": "Aandachtspunten", "rules": "Regels", "source": "bron", "rule": "regel",
+        "due": "Wat staat er open",
     },
     "en": {
         "title": "Advice", "case": "Case", "municipality": "Municipality", "profile": "Client profile",
@@ -21,6 +22,7 @@ _WORDS = {
         "referrals": "Referrals", "warm": "warm handover", "consent_needed": "NOTE: consent needed, not given yet",
         "consent_ok": "consent given", "no_consent": "no data shared", "advice": "Process advice",
         "warnings": "Points of attention", "rules": "Rules", "source": "source", "rule": "rule",
+        "due": "What is due",
     },
 }
 
@@ -90,6 +92,12 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
         lines.append(f"{h2}{w['warnings']}")
         for warning in rec.warnings:
             lines.append(f"{bullet}{_pick(lang, warning.message_nl, warning.message_en)}")
+
+    if rec.due:  # a Case: what the calendar asks (engine.history)
+        lines.append("")
+        lines.append(f"{h2}{w['due']}")
+        for item in rec.due:
+            lines.append(f"{bullet}{_pick(lang, item.reason_nl, item.reason_en)}")
 
     lines.append("")
     lines.append(f"{w['rules']}: {rec.rules_version}")

@@ -23,6 +23,7 @@ from .yamlload import LINE, LineDict, line_of, load_with_lines
 RULE_FILES = (
     "interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml",
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
+    "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
 )
 MUNICIPALITIES = ("leiden", "helmond", "tilburg")
 SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)

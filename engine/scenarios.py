@@ -7,6 +7,7 @@ A scenario file (`rules/<rules>.test.yaml`) is data:
     cases:
       - name: debts lead to debt counselling first
         assessment: {...}          # merged over defaults (mappings merge, lists replace)
+        # or, for a client's file over time: case: {assessments: [...], interventions_log: [...], ...}
         fires: [q_debts, a_debt_counselling]
         silent: [q_rent_arrears, a_eviction_prevention]
         expect: {first: debt_counselling, ...}
@@ -16,16 +17,19 @@ A scenario file (`rules/<rules>.test.yaml`) is data:
 `<file stem>/<id>` when an id is ambiguous):
 
     decision node   fires: reached and took `yes`      silent: reached and took `no`
+    history rule    fires: it changed the plan or made  silent: it did not
+                    something due (a trace step)        (trajectory.yaml, for a `case`)
     action node     fires: suggested                    silent: not suggested (not reached,
                                                         already running, covered, duplicate)
     profile / lead  fires: the rule chosen              silent: not chosen
 
 `expect` keys (all optional): interventions, not_interventions, only_interventions (the
 exact set, [] for none), order, first, profile, lead_role, collaboration, referrals,
-consent_required, consent_given, advice, not_advice, warnings, not_warnings, error_fields
-(the case must be rejected with an InputError naming these field paths); for the step
-plan: now, next, later (exactly these ids in that phase, in this order), not_now, and
-waiting_for_trust (these ids are `later`, waiting for trust).
+consent_required, consent_given, advice, not_advice, warnings, not_warnings, due, not_due
+(ids in `due`), error_fields (the case must be rejected with an InputError naming these
+field paths); for the step plan: now, next, later (exactly these ids in that phase, in
+this order), not_now, waiting_for_trust (these ids are `later`, waiting for trust), and
+phases (intervention id -> now | next | later).
 
 The loader checks every id against the rulebook when the file is loaded, so a typo is an
 error naming file:line (with a suggestion), not a silently passing case. `run_file`,
@@ -47,14 +51,15 @@ if TYPE_CHECKING:
     from .rulebook import Rulebook
 
 SUFFIX = ".test.yaml"
-CASE_KEYS = ("name", "assessment", "fires", "silent", "expect", "xfail")
+CASE_KEYS = ("name", "assessment", "case", "fires", "silent", "expect", "xfail")
 LIST_EXPECTS = (
     "interventions", "not_interventions", "only_interventions", "order", "referrals",
     "consent_required", "advice", "not_advice", "warnings", "not_warnings", "error_fields",
-    "now", "next", "later", "not_now", "waiting_for_trust", "consent_given",
+    "now", "next", "later", "not_now", "waiting_for_trust", "consent_given", "due", "not_due",
 )
 SCALAR_EXPECTS = ("first", "profile", "lead_role", "collaboration")
-EXPECT_KEYS = LIST_EXPECTS + SCALAR_EXPECTS
+MAPPING_EXPECTS = ("phases",)
+EXPECT_KEYS = LIST_EXPECTS + SCALAR_EXPECTS + MAPPING_EXPECTS
 PROFILE_IDS = ("work_activation", "social_activation", "social_activation_with_treatment", "income_support")
 COLLABORATIONS = ("multidisciplinary_team", "case_management", "central_contact", "referral")
 
@@ -70,12 +75,12 @@ class ScenarioError(RuleError):
 class RuleRef:
     """One rule a case names under fires/silent: a flowchart node, a profile rule or a lead rule."""
 
-    kind: str  # decision | action | profile | lead
+    kind: str  # decision | action | profile | lead | history
     id: str
 
     @property
     def key(self) -> str:
-        group = {"decision": "node", "action": "node", "profile": "profile", "lead": "lead"}[self.kind]
+        group = {"decision": "node", "action": "node", "profile": "profile", "lead": "lead", "history": "history"}[self.kind]
         return f"{group}:{self.id}"
 
 
@@ -113,6 +118,7 @@ class CaseResult:
     path: list[tuple[str, str]] = field(default_factory=list)  # (node id, outcome) as walked
     profile_rule: str | None = None
     lead_rule: str | None = None
+    history_fired: set[str] = field(default_factory=set)  # history rule ids with a trace step
     confirmed_fires: set[str] = field(default_factory=set)  # RuleRef.key
     confirmed_silent: set[str] = field(default_factory=set)
 
@@ -161,7 +167,25 @@ def _rule_index(book: "Rulebook") -> dict[str, list[RuleRef]]:
         add(Path(rule.file).stem, RuleRef("profile", rule.id))
     for rule in book.lead_rules:
         add(Path(rule.file).stem, RuleRef("lead", rule.id))
+    for rule in _history_rules(book):
+        add("trajectory", RuleRef("history", rule.id))
     return index
+
+
+def _history_labels(book: "Rulebook") -> dict:
+    """Interventions the history rules may add (some beside the catalogue's)."""
+    from .history import FILE, trajectory_of
+
+    return trajectory_of(book).labels if (Path(book.directory) / FILE).exists() else {}
+
+
+def _history_rules(book: "Rulebook") -> list:
+    """The history rules (trajectory.yaml), or none for a rules folder without that file."""
+    from .history import FILE, trajectory_of
+
+    if not (Path(book.directory) / FILE).exists():
+        return []
+    return trajectory_of(book).rules
 
 
 def load_file(path: str | Path, book: "Rulebook", errors: list[ScenarioError] | None = None) -> list[Case]:
@@ -205,9 +229,12 @@ def load_file(path: str | Path, book: "Rulebook", errors: list[ScenarioError] | 
         for key in item:
             if key not in CASE_KEYS:
                 raise fail(line, f"unknown key '{key}'{suggest(str(key), CASE_KEYS)}", case_name)
-        assessment = item.get("assessment")
+        if ("assessment" in item) == ("case" in item):
+            raise fail(line, "a scenario takes either 'assessment' or 'case' (a file over time)", case_name)
+        document_key = "case" if "case" in item else "assessment"
+        assessment = item.get(document_key)
         if not isinstance(assessment, dict):
-            raise fail(line, "'assessment' must be a mapping", case_name)
+            raise fail(line, f"'{document_key}' must be a mapping", case_name)
         xfail = item.get("xfail")
         if xfail is not None and (not isinstance(xfail, str) or not xfail.strip()):
             raise fail(line, "'xfail' takes the reason as text", case_name)
@@ -252,7 +279,11 @@ def _check_expect(expect: Any, book: "Rulebook", orgs: set[str], fail) -> dict[s
     for key, value in expect.items():
         if key not in EXPECT_KEYS:
             raise fail(f"unknown expectation '{key}'{suggest(str(key), EXPECT_KEYS)}")
-        if key in LIST_EXPECTS:
+        if key in MAPPING_EXPECTS:
+            if not isinstance(value, dict) or not all(v in ("now", "next", "later") for v in value.values()):
+                raise fail(f"expect.{key} maps intervention ids to now, next or later")
+            values = list(value)
+        elif key in LIST_EXPECTS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise fail(f"expect.{key} must be a list of ids")
             values = value
@@ -262,8 +293,8 @@ def _check_expect(expect: Any, book: "Rulebook", orgs: set[str], fail) -> dict[s
             values = [value]
         known: Iterable[str] | None = None
         if key in ("interventions", "not_interventions", "only_interventions", "order", "first",
-                   "now", "next", "later", "not_now", "waiting_for_trust"):
-            known = book.interventions
+                   "now", "next", "later", "not_now", "waiting_for_trust", "phases"):
+            known = set(book.interventions) | set(_history_labels(book))
         elif key in ("referrals", "consent_required", "consent_given"):
             known = orgs
         elif key == "profile":
@@ -353,6 +384,8 @@ def _observe(result: CaseResult, rec: "Recommendation") -> None:
             result.profile_rule = rid
         elif step.kind == "lead_coordinator":
             result.lead_rule = rid
+        elif step.kind == "history":
+            result.history_fired.add(rid)
 
 
 def _outcome(result: CaseResult, node_id: str) -> str | None:
@@ -364,6 +397,8 @@ def _fired(result: CaseResult, ref: RuleRef) -> bool:
         return _outcome(result, ref.id) == "yes"
     if ref.kind == "action":
         return _outcome(result, ref.id) == "suggested"
+    if ref.kind == "history":
+        return ref.id in result.history_fired
     chosen = result.profile_rule if ref.kind == "profile" else result.lead_rule
     return chosen == ref.id
 
@@ -375,17 +410,19 @@ def _silent(result: CaseResult, ref: RuleRef) -> bool:
 
 
 def _fire_text(ref: RuleRef) -> str:
-    return {"decision": "reached, branch yes", "action": "suggested"}.get(ref.kind, "chosen")
+    return {"decision": "reached, branch yes", "action": "suggested", "history": "fired"}.get(ref.kind, "chosen")
 
 
 def _silent_text(ref: RuleRef) -> str:
-    return {"decision": "reached, branch no", "action": "not suggested"}.get(ref.kind, "not chosen")
+    return {"decision": "reached, branch no", "action": "not suggested", "history": "silent"}.get(ref.kind, "not chosen")
 
 
 def _got_text(result: CaseResult, ref: RuleRef) -> str:
     if ref.kind in ("decision", "action"):
         outcome = _outcome(result, ref.id)
         return "not reached" if outcome is None else outcome
+    if ref.kind == "history":
+        return "fired" if ref.id in result.history_fired else "silent"
     chosen = result.profile_rule if ref.kind == "profile" else result.lead_rule
     return f"chosen: {chosen}"
 
@@ -439,6 +476,14 @@ def check_expectations(expect: dict[str, Any], rec: "Recommendation") -> list[Mi
     absent("not_advice", advice)
     present("warnings", warnings)
     absent("not_warnings", warnings)
+    due = [d.id for d in rec.due]
+    present("due", due)
+    absent("not_due", due)
+    if "phases" in expect:
+        got = {i.id: i.phase for i in rec.interventions}
+        wrong = {iid: got.get(iid) for iid, phase in expect["phases"].items() if got.get(iid) != phase}
+        if wrong:
+            out.append(Mismatch("phases", expect["phases"], {i.id: i.phase for i in rec.interventions}))
     return out
 
 
@@ -503,6 +548,8 @@ def coverage(results: Iterable[CaseResult], book: "Rulebook") -> Coverage:
         items += [f"profile:{rule.id}:fires", f"profile:{rule.id}:silent"]
     for rule in book.lead_rules:
         items += [f"lead:{rule.id}:fires", f"lead:{rule.id}:silent"]
+    for rule in _history_rules(book):
+        items += [f"history:{rule.id}:fires", f"history:{rule.id}:silent"]
     covered: set[str] = set()
     for result in results:
         if not result.covers:

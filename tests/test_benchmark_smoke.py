@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 KEYS = {"cases_per_s", "p50_ms", "p99_ms", "floor_cases_per_s", "reference_cases_per_s", "engine_over_floor",
-        "rss_growth_mb", "load_ms", "cold_start_ms", "engine_over_reference"}
+        "rss_growth_mb", "load_ms", "cold_start_ms", "engine_over_reference",
+        "trajectory_p50_ms", "trajectory_p99_ms", "trajectory_assessments", "trajectory_log_entries"}
 
 
 def test_benchmark_prints_all_keys():
@@ -19,6 +20,7 @@ def test_benchmark_prints_all_keys():
     for key in KEYS - {"rss_growth_mb"}:
         assert isinstance(result[key], (int, float)) and result[key] > 0, key
     assert isinstance(result["rss_growth_mb"], (int, float))
+    assert (result["trajectory_assessments"], result["trajectory_log_entries"]) == (10, 40)
 
 
 def test_benchmark_table_with_whole_caseload_turns():

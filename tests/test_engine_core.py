@@ -125,6 +125,8 @@ def test_schema_command_prints_one_document_with_every_model(capsys):
     assert "for" in doc["$defs"]["Referral"]["properties"]
     assert main(["schema", "both"]) == 0  # the older pair, still served by GET /v1/schema
     assert set(json.loads(capsys.readouterr().out)) == {"assessment", "recommendation"}
+    case = doc["$defs"]["Case"]["properties"]
+    assert {"assessments", "interventions_log", "goals", "contacts", "profile_history", "as_of"} <= set(case)
 
 
 def test_wheel_carries_the_rules(tmp_path):

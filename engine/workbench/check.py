@@ -31,6 +31,7 @@ from .. import flowgraph
 from ..conditions import All, Always, Any_, Compare, Cond, Not
 from ..errors import RuleError
 from ..facts import FIELDS
+from ..history import TrajectoryFile, load_trajectory
 from ..rulebook import (
     MUNICIPALITIES, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
     mapping, mappings, text,
@@ -38,6 +39,8 @@ from ..rulebook import (
 from ..yamlload import LINE, line_of, load_with_lines
 from .dutch import add_lang, say
 
+# the rule files' schemas, and the history rules' (engine.history owns that file's schema)
+FILE_SCHEMAS: dict[str, Any] = {**SCHEMAS, "trajectory.yaml": TrajectoryFile}
 MAX_CYCLES = 20
 
 
@@ -203,7 +206,7 @@ class _Checker:
             self.error(name, 1, "the file must hold a mapping at the top")
             return
         try:
-            SCHEMAS[name].model_validate(data)
+            FILE_SCHEMAS[name].model_validate(data)
         except ValidationError as exc:
             by_line: dict[int | None, list[str]] = {}
             for err in exc.errors():
@@ -224,6 +227,7 @@ class _Checker:
         rules compiled into durable-rules exactly as the engine does."""
         try:
             book = load(self.directory)
+            load_trajectory(book)  # the history rules' cross-checks need the rulebook
         except RuleError as exc:
             finding = _from_rule_error(exc)
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):

@@ -1,4 +1,5 @@
-"""`wegwijzer synth`: a synthetic caseload as JSON Lines (one compact object per line, sorted keys)."""
+"""`wegwijzer synth`: a synthetic caseload as JSON Lines (one compact object per line, sorted keys);
+with --trajectories, cases with a history."""
 from __future__ import annotations
 
 import argparse
@@ -13,10 +14,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=100, help="number of cases (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same caseload")
     parser.add_argument("--out", help="output file (default: stdout)")
+    parser.add_argument("--trajectories", action="store_true",
+                        help="cases with a history (assessments over time, intervention log, goals, contacts)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..synth import generate
+    if args.trajectories:
+        from ..trajectory_synth import generate_cases as generate
+    else:
+        from ..synth import generate
 
     cases = generate(args.municipality, args.n, args.seed)
     if args.out:
