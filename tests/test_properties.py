@@ -187,6 +187,19 @@ def test_declining_gets_a_call_back_a_home_visit_and_nothing_pushed(data: dict) 
 
 @SETTINGS
 @given(assessments())
+def test_each_pilots_own_provisions_only_in_that_municipality(data: dict) -> None:
+    """Duo visits, the working group's case review and the Sociale Netwerk Strategie are
+    Helmond's; the buurtontmoetingsplek and the Buurtgym are Leiden's own offers."""
+    rec = ENGINE.recommend(data)
+    ids = {item.id for item in rec.interventions}
+    if data["municipality"] != "helmond":
+        assert not ids & {"duo_visit", "case_review", "social_network_strategy"}
+    if data["municipality"] != "leiden":
+        assert not ids & {"neighbourhood_meeting_place", "neighbourhood_gym"}
+
+
+@SETTINGS
+@given(assessments())
 def test_no_work_activation_beside_work_is_too_big_a_step(data: dict) -> None:
     rec = ENGINE.recommend(data)
     if "work_training" in {item.id for item in rec.interventions}:
