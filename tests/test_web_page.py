@@ -226,8 +226,10 @@ def test_the_step_plan_is_grouped_by_phase_with_what_later_steps_wait_for(engine
     later = html.split('phase-later">Later</h3>', 1)[1]
     assert f"Wacht op: eerst vertrouwen opbouwen; {first.label_nl}" in later
     assert f"Wacht op: {first.label_nl}" in html.split('phase-next">Daarna</h3>', 1)[1].split("phase-later")[0]
-    # today every item is 'now': one group, no waiting
-    plain = page.result_page(engine.book, rec, data["domains"], {})
+    # a plan whose items are all 'now': one group, no waiting
+    all_now = rec.model_copy(update={"interventions": [
+        item.model_copy(update={"phase": "now", "waits_for": []}) for item in rec.interventions[:3]]})
+    plain = page.result_page(engine.book, all_now, data["domains"], {})
     assert re.findall(r'<h3 class="phase phase-(\w+)">', plain) == ["now"] and "Wacht op" not in plain
 
 
