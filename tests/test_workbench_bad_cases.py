@@ -11,6 +11,7 @@ GOOD_SCENARIO = (
     "  - name: debts lead to debt counselling\n"
     "    assessment:\n"
     "      municipality: tilburg\n"
+    "      conversations_held: 5\n"
     "      domains: {finances: {self_reliance: 2}}\n"
     "      circumstances: {problematic_debt: true}\n"
     "    expect: {first: debt_counselling}\n"
@@ -57,7 +58,7 @@ def test_test_reports_a_bad_scenario_case_and_file_and_runs_the_rest(tmp_path, c
     unreadable.write_text("cases: [\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "test", str(unreadable), str(scenario))
     assert code == 1
-    assert f"{scenario}:8: [a typo in an expectation] unknown expectation 'frist' (did you mean 'first'?)" in err
+    assert f"{scenario}:9: [a typo in an expectation] unknown expectation 'frist' (did you mean 'first'?)" in err
     assert f"{unreadable}:2: YAML syntax" in err
-    assert f"{scenario}:11: an invalid assessment: MISLUKT" in out and "ladder_rung" in out
+    assert f"{scenario}:12: an invalid assessment: MISLUKT" in out and "ladder_rung" in out
     assert out.startswith("2 geslaagd, 1 mislukt, 2 niet te lezen\n")  # the answer first
