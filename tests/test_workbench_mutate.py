@@ -46,7 +46,7 @@ def test_reference_matches_equal_the_durable_rules_matcher_on_every_scenario():
 def test_a_mutant_is_in_memory_and_advises_differently():
     book = ENGINE.book
     node = book.flowchart.nodes["q_few_conversations"]
-    mutant = next(m for m in make_mutants(book) if m.rule == "q_few_conversations" and m.change.endswith("< 4"))
+    mutant = next(m for m in make_mutants(book) if m.rule == "q_few_conversations" and m.change.endswith("≥ 4"))
     changed = mutated_book(book, mutant)
     assert changed.flowchart.nodes["q_few_conversations"].when == mutant.when != node.when
     assert book.flowchart.nodes["q_few_conversations"] is node  # the real rules are untouched
@@ -69,15 +69,18 @@ def test_a_suite_without_boundary_cases_names_the_survivors(capsys):
     assert code == 1  # below 95%
     assert "not caught by any scenario:" in out
     # the flowchart's thresholds are not exercised by the profile scenarios
-    assert "leiden_flowchart.yaml:86 [q_few_conversations] conversations_held < 3 -> conversations_held < 4" in out
+    mutant = next(m for m in make_mutants(ENGINE.book) if m.rule == "q_few_conversations" and m.change.endswith("≥ 4"))
+    assert mutant.change == "conversations_held ≥ 3 -> conversations_held ≥ 4"
+    assert f"leiden_flowchart.yaml:{mutant.line} [q_few_conversations] {mutant.change}" in out
     code, out, _ = run_cli(capsys, "test", profiles, "--mutate", "--min-score", "0")
     assert code == 0
 
 
 def test_dropping_a_boundary_scenario_lets_its_mutant_survive():
-    without = [c for c in CASES if not c.name.startswith("boundary q_few_conversations: 3 conversations")]
+    # every scenario that sits on the boundary (exactly three conversations) left out
+    without = [c for c in CASES if c.assessment.get("conversations_held") != 3]
     report = mutation_test(ENGINE, without)
     survivors = {(m.rule, m.change) for m in report.survivors}
-    assert ("q_few_conversations", "conversations_held < 3 -> conversations_held < 4") in survivors
-    assert ("q_few_conversations", "conversations_held < 3 -> conversations_held < 4") not in {
+    assert ("q_few_conversations", "conversations_held ≥ 3 -> conversations_held ≥ 4") in survivors
+    assert ("q_few_conversations", "conversations_held ≥ 3 -> conversations_held ≥ 4") not in {
         (m.rule, m.change) for m in mutation_test(ENGINE, CASES).survivors}
