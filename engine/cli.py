@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "graph": ("engine.workbench.graph", "the flowchart as mermaid, dot or svg"),
     "batch": ("engine.batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
     "serve": ("engine.web.serve", "the coach's web page and the HTTP API"),
+    "case": ("engine.store.cli", "keep cases in the store: import, list, add, next, report, export, forget, purge"),
+    "user": ("engine.store.usercli", "users of a shared store: add (prints a personal token once), list"),
+    "monitor": ("engine.monitor.cli", "the team's monitor over the store or a caseload: HTML and CSV"),
 }
 
 
