@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from ..api import Engine
 from ..errors import InputError
 from ..model import Assessment, Recommendation
-from . import problems, routes
+from . import cases, problems, routes
 from .guard import Guard
 from .intake import DEFAULT_MAX_BODY
 from .problems import Problem
@@ -29,6 +29,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     app.state.max_body = max_body
     app.include_router(routes.router)
     app.include_router(pages.router)
+    app.include_router(cases.router)  # /v1/cases: the case store (engine/web/cases.py)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> Any:
