@@ -193,8 +193,10 @@ class Store:
             # Wait for another writer instead of failing at once (pysqlite's default is 5 s).
             kwargs["connect_args"] = {"timeout": 60}
         self.engine = sa.create_engine(url, **kwargs)
-        env_shared = os.environ.get(SHARED_ENV, "").lower() in ("1", "true", "yes")
-        self.shared = shared if shared is not None else (env_shared or not url.startswith("sqlite"))
+        # shared: the argument, else $WEGWIJZER_SHARED (1/0), else by the database: PostgreSQL is shared
+        env = os.environ.get(SHARED_ENV, "").lower()
+        by_env = True if env in ("1", "true", "yes") else False if env in ("0", "false", "no") else None
+        self.shared = shared if shared is not None else by_env if by_env is not None else not url.startswith("sqlite")
         if migrate:
             from .migrate import upgrade
 
