@@ -174,3 +174,11 @@ def test_advise_uses_the_latest_assessment_and_the_running_log(store):
     assert "neighbourhood_meeting_place" not in [i.id for i in rec.interventions]
     text = progress_markdown(case, rec)
     assert "| financiën | 2 | 3 |" in text and "Participatieladder: 2 → 3" in text
+
+
+def test_missing_postgresql_binaries_fail_with_the_install_hint(monkeypatch):
+    import store_db
+
+    monkeypatch.setattr(store_db.glob, "glob", lambda pattern: [])
+    with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"):
+        store_db._pg_bin()
