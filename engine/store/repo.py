@@ -252,7 +252,8 @@ class Store:
             admins = conn.execute(sa.select(sa.func.count()).select_from(users).where(users.c.role == "admin")).scalar()
             bootstrap = admins == 0 and role == "admin"
             if not bootstrap and (actor is None or actor.role not in ("admin", "local")):
-                raise Forbidden("only an admin adds users (alleen een beheerder voegt gebruikers toe)")
+                raise Forbidden("only an admin adds users: give an admin's token in WEGWIJZER_USER_TOKEN "
+                                "(alleen een beheerder voegt gebruikers toe)")
             if conn.execute(sa.select(users.c.name).where(users.c.name == name)).first():
                 raise Conflict(f"user '{name}' exists already")
             token = privacy.new_token(name)
@@ -271,7 +272,7 @@ class Store:
     # ---------------------------------------------------------------- access
     def _may_hold(self, actor: Actor) -> None:
         if actor.role not in ("coach", "local"):
-            raise Forbidden(f"a {actor.role} does not work with single cases (een {actor.role} ziet geen losse casussen)")
+            raise Forbidden(f"the role '{actor.role}' does not work with single cases (deze rol ziet geen losse casussen)")
 
     def _visible(self, actor: Actor) -> Any:
         """The WHERE clause for the cases this actor may see one by one."""
