@@ -45,3 +45,19 @@ def test_bad_input_is_a_problem_naming_the_field(client):
     assert client.post("/v1/cases", json=case_doc("h-2", rung=5)).status_code == 409
     assert client.post("/v1/cases/h-2/close?on=later").status_code == 422
     assert client.post("/v1/cases", content=b"{not json", headers={"content-type": "application/json"}).status_code == 400
+
+
+def test_no_case_content_reaches_a_log(client, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client.post("/v1/cases", json=case_doc("h-3"))
+    client.post("/v1/cases/h-3/entries", json=FOLLOW_UP)
+    client.get("/v1/cases/h-3/next")
+    client.get("/v1/cases/h-3/export")
+    client.post("/v1/cases/h-3/entries", json={**LOG_ENTRY, "status": "paused"})  # an error too
+    client.delete("/v1/cases/h-3")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for content in ("self_reliance", "problematic_debt", "2026-01-05", "2026-07-01", "neighbourhood_meeting_place",
+                    "paused", "social_contact", "ladder_rung"):
+        assert content not in logged
