@@ -11,6 +11,13 @@ LABEL_H, BAR_H, GAP = 20, 18, 10
 _ids = itertools.count(1)
 
 
+MAX_LABEL = 50  # characters that fit the chart's width at its font size; the table beside it has the full label
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
+
+
 def _fmt(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace(".", ",")
 
@@ -25,7 +32,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None, str]], maximum: fl
     y = 0
     span = WIDTH - 130
     for label, value, text in rows:
-        parts.append(f'<text x="0" y="{y + 16}" class="lbl">{escape(label)}</text>')
+        parts.append(f'<text x="0" y="{y + 16}" class="lbl">{escape(_label(label))}</text>')
         top = y + LABEL_H
         if value is None:
             parts.append(f'<rect x="0" y="{top}" width="{span}" height="{BAR_H}" class="hidden-bar"/>'
@@ -58,7 +65,7 @@ def paired_chart(title: str, rows: list[tuple[str, float | None, float | None, s
              f'<text x="198" y="16" class="lbl">{escape(second)} (vol)</text>']
     y = legend_h
     for label, a, b, hidden_text in rows:
-        parts.append(f'<text x="0" y="{y + 16}" class="lbl">{escape(label)}</text>')
+        parts.append(f'<text x="0" y="{y + 16}" class="lbl">{escape(_label(label))}</text>')
         top = y + LABEL_H
         if a is None or b is None:
             parts.append(f'<rect x="0" y="{top}" width="{span}" height="{2 * BAR_H + 2}" class="hidden-bar"/>'
