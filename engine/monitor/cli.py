@@ -51,9 +51,11 @@ def _threshold(args: argparse.Namespace) -> int:
 
 def _from_caseload(path: str, municipality: str | None, failed: list[tuple[str, str]]) -> Iterator[tuple[Any, None]]:
     from ..caseload import iter_cases
+    from ..store.cli import _stream_lines
     from ..store.repo import validate_case
 
-    for ref, data in iter_cases(path):
+    source = _stream_lines(path) if path.endswith((".jsonl", ".ndjson")) else iter_cases(path)
+    for ref, data in source:
         try:
             if isinstance(data, InputError):
                 raise data

@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _read_many(path: str) -> Any:
     """(ref, data) pairs: JSON Lines give one case a line; a YAML/JSON file or stdin one case."""
-    from ..caseload import iter_cases, read_case
+    from ..caseload import read_case
 
     if path == "-":
         text = sys.stdin.read()
@@ -106,9 +106,36 @@ def _read_many(path: str) -> Any:
     if os.path.isdir(path):
         raise WegwijzerError(f"{path}: give a case file or a .jsonl file, not a folder")
     if path.endswith((".jsonl", ".ndjson")):
-        yield from iter_cases(path)
+        yield from _stream_lines(path)
     else:
         yield path, read_case(path)
+
+
+def _stream_lines(path: str) -> Any:
+    """JSON Lines one line at a time (bounded memory on 100,000 cases); a bad line is reported, not raised."""
+    name = os.path.basename(path)
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise WegwijzerError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        number = 0
+        while True:
+            number += 1
+            ref = f"{name}:{number}"
+            try:
+                line = handle.readline()
+            except UnicodeDecodeError:
+                yield ref, InputError([("", "not UTF-8 text")], ref)
+                return
+            if not line:
+                return
+            if not line.strip():
+                continue
+            try:
+                yield ref, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield ref, InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref)
 
 
 def _progress(args: argparse.Namespace, path: str) -> Any:
