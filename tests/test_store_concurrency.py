@@ -62,3 +62,12 @@ def test_a_killed_import_keeps_whole_cases_and_a_rerun_resumes(db_url, tmp_path)
     assert f"stored): {len(docs) - partial}; al aanwezig (unchanged): {partial}" in out.stdout
     assert stored() == len(docs)
     store.close()
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it(db_url):  # noqa: F811
+    code = ("import sys; from engine.store import Store, LOCAL; s = Store(sys.argv[1], shared=False); "
+            "print(len(s.list_cases(LOCAL)))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, db_url], env=ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(proc.wait(timeout=300), proc.stdout.read().strip(), proc.stderr.read()[-500:]) for proc in procs]
+    assert all(rc == 0 and out == "0" for rc, out, _ in results), results

@@ -34,5 +34,10 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Upgrade to `revision` (default head); a no-op when the store is there already."""
     if revision == "head" and current(engine) == head():
         return
-    with engine.begin() as conn:
-        command.upgrade(_config(conn), revision)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), revision)
+    except sa.exc.DBAPIError:
+        # Two processes opening a new store at once: one of them migrated it; that is fine.
+        if revision != "head" or current(engine) != head():
+            raise
