@@ -68,6 +68,7 @@ def main() -> None:
     env = {**os.environ, "WEGWIJZER_SHARED": "0"}
     targets = [("sqlite", f"sqlite:///{work}/cases.sqlite")]
     stop = None
+    pg_root = None
     if not args.skip_pg:
         if args.pg_url:
             targets.append(("postgresql", args.pg_url))
@@ -90,6 +91,8 @@ def main() -> None:
     finally:
         if stop:
             subprocess.run(stop, capture_output=True)
+        if pg_root:
+            shutil.rmtree(pg_root, ignore_errors=True)
     print(json.dumps(results, indent=2))
     shutil.rmtree(work, ignore_errors=True)
 
