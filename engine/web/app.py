@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from ..api import Engine
 from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
-from . import problems, routes
+from . import cases, problems, routes
 from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_REQUESTS, Guard
 from .intake import DEFAULT_MAX_BODY
 from .problems import Problem
@@ -76,6 +76,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
+    app.include_router(cases.router)  # /v1/cases: the case store (engine/web/cases.py)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> Any:

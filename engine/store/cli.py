@@ -1,0 +1,254 @@
+"""`wegwijzer case ...`: keep a caseload in the store (SQLite by default, PostgreSQL by URL).
+
+Where the cases are kept: --db PATH-or-URL, else $WEGWIJZER_DB, else
+$XDG_DATA_HOME/wegwijzer/cases.sqlite (~/.local/share/wegwijzer/cases.sqlite). A shared
+store (a PostgreSQL URL, or --shared / WEGWIJZER_SHARED=1) asks for the user's personal
+token in $WEGWIJZER_USER_TOKEN.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from typing import Any
+
+from ..errors import InputError, WegwijzerError
+
+TOKEN_ENV = "WEGWIJZER_USER_TOKEN"
+RETENTION_ENV = "WEGWIJZER_RETENTION_DAYS"
+
+DB_HELP = ("the case store: a file path (SQLite) or a database URL such as postgresql+psycopg://user@host/db; "
+           "default $WEGWIJZER_DB, else $XDG_DATA_HOME/wegwijzer/cases.sqlite "
+           "(~/.local/share/wegwijzer/cases.sqlite)")
+
+
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help=DB_HELP)
+    parser.add_argument("--shared", action="store_true", default=None,
+                        help="shared mode on a SQLite file: personal tokens ($WEGWIJZER_USER_TOKEN) and roles "
+                             "(always on for PostgreSQL)")
+
+
+def open_store(args: argparse.Namespace) -> tuple[Any, Any]:
+    from .repo import Store
+
+    store = Store.open(args.db, shared=args.shared)
+    return store, store.actor(os.environ.get(TOKEN_ENV))
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = DB_HELP
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=DB_HELP)
+        add_store_arguments(p)
+        return p
+
+    p = action("import", "store Case documents: a YAML/JSON file, JSON Lines (.jsonl) of Cases, or - for stdin; "
+                         "running it again resumes (cases stored already with the same content are skipped)")
+    p.add_argument("file")
+    p.add_argument("--progress", action="store_true", help="show a progress bar (default: when stderr is a terminal)")
+    action("list", "the cases you hold").add_argument("--format", choices=("text", "json"), default="text")
+    action("show", "one case's summary (dates, counts, closed)").add_argument("case_id")
+    p = action("add", "add a follow-up assessment, an intervention log entry, a contact, a goal (or its review) "
+                      "or a profile record; told apart by its fields")
+    p.add_argument("case_id")
+    p.add_argument("file", help="YAML or JSON file, or - for stdin")
+    p = action("next", "the advice for today (wat nu?)")
+    p.add_argument("case_id")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--lang", choices=("nl", "en"), default="nl")
+    p = action("report", "the progress report (voortgangsrapportage, Markdown), as 'wegwijzer report' gives it")
+    p.add_argument("case_id")
+    action("export", "everything held about a case, as a Case document (JSON)").add_argument("case_id")
+    p = action("close", "close a case: the retention period starts (see purge)")
+    p.add_argument("case_id")
+    p.add_argument("--on", type=_date, help="closing date (default today)")
+    action("forget", "erase a case completely (the audit keeps only who, when, action and case id)").add_argument("case_id")
+    p = action("purge", "erase every case closed longer ago than the retention period")
+    p.add_argument("--retention-days", type=int, help=f"days after closing (default ${RETENTION_ENV}; one is required)")
+    p.add_argument("--today", type=_date, help="count from this date (default today)")
+
+
+def _read_many(path: str) -> Any:
+    """(ref, data) pairs: JSON Lines give one case a line; a YAML/JSON file or stdin one case."""
+    from ..caseload import read_case
+
+    if path == "-":
+        text = sys.stdin.read()
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines):
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        yield f"-:{number}", json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        yield f"-:{number}", InputError([("", f"not valid JSON ({exc.msg})")], f"-:{number}")
+            return
+        import yaml
+
+        try:
+            yield "-", yaml.safe_load(text)
+        except yaml.YAMLError:
+            yield "-", InputError([("", "not valid YAML or JSON")], "-")
+        return
+    if os.path.isdir(path):
+        raise WegwijzerError(f"{path}: give a case file or a .jsonl file, not a folder")
+    if path.endswith((".jsonl", ".ndjson")):
+        yield from _stream_lines(path)
+    else:
+        yield path, read_case(path)
+
+
+def _stream_lines(path: str) -> Any:
+    """JSON Lines one line at a time (bounded memory on 100,000 cases); a bad line is reported, not raised."""
+    name = os.path.basename(path)
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as exc:
+        raise WegwijzerError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        number = 0
+        while True:
+            number += 1
+            ref = f"{name}:{number}"
+            try:
+                line = handle.readline()
+            except UnicodeDecodeError:
+                yield ref, InputError([("", "not UTF-8 text")], ref)
+                return
+            if not line:
+                return
+            if not line.strip():
+                continue
+            try:
+                yield ref, json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield ref, InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref)
+
+
+def _progress(args: argparse.Namespace, path: str) -> Any:
+    if not (args.progress or sys.stderr.isatty()) or not path.endswith((".jsonl", ".ndjson")):
+        return None
+    from tqdm import tqdm  # lazily: only an import with a bar pays for it
+
+    return tqdm(unit=" cases", file=sys.stderr, mininterval=0.5)
+
+
+def run(args: argparse.Namespace) -> int:
+    store, actor = open_store(args)
+    try:
+        return _ACTIONS[args.action](store, actor, args)
+    finally:
+        store.close()
+
+
+def _import(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    bar = _progress(args, args.file)
+    try:
+        result = store.import_many(actor, _read_many(args.file), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if result.stored + result.unchanged == 1 and not result.failed:
+        print(result.ids[0])
+    else:
+        print(f"opgeslagen (stored): {result.stored}; al aanwezig (unchanged): {result.unchanged}; "
+              f"fout (failed): {len(result.failed)}")
+    for ref, message in result.failed:
+        print(f"wegwijzer: {message if message.startswith(ref) else ref + ': ' + message}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def _list(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    summaries = store.list_cases(actor)
+    if args.format == "json":
+        print(json.dumps([s.as_dict() for s in summaries], indent=2))
+        return 0
+    for s in summaries:
+        closed = f"  gesloten {s.closed_on}" if s.closed_on else ""
+        print(f"{s.case_id}\t{s.municipality}\t{s.assessments} metingen\t{s.first} .. {s.latest}{closed}")
+    if not summaries:
+        print("(geen casussen / no cases)", file=sys.stderr)
+    return 0
+
+
+def _show(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    summary = store.summary(actor, args.case_id)
+    case = store.get(actor, args.case_id)
+    data = summary.as_dict()
+    data.update({"interventions_log": len(case.interventions_log), "goals": len(case.goals),
+                 "contacts": len(case.contacts), "profile_history": len(case.profile_history)})
+    print(json.dumps(data, indent=2))
+    return 0
+
+
+def _add(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    from ..caseload import read_case
+
+    kind = store.add(actor, args.case_id, read_case(args.file))
+    print(f"{args.case_id}: {kind} toegevoegd (added)")
+    return 0
+
+
+def _next(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    from ..render import render
+    from .advise import advise
+
+    rec = advise(store.get(actor, args.case_id, "advise"), today=date.today())
+    sys.stdout.write(render(rec, args.format, args.lang))
+    return 0
+
+
+def _report(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    from .advise import report
+
+    case = store.get(actor, args.case_id, "report")
+    sys.stdout.write(report(case, today=date.today()))
+    return 0
+
+
+def _export(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    print(json.dumps(store.export(actor, args.case_id), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _close(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    store.close_case(actor, args.case_id, args.on or date.today())
+    print(f"{args.case_id}: gesloten (closed)")
+    return 0
+
+
+def _forget(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    store.forget(actor, args.case_id)
+    print(f"{args.case_id}: gewist (erased)")
+    return 0
+
+
+def _purge(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    days = args.retention_days
+    if days is None:
+        text = os.environ.get(RETENTION_ENV)
+        if not text:
+            raise InputError([("retention-days", f"give --retention-days or set ${RETENTION_ENV}")])
+        try:
+            days = int(text)
+        except ValueError:
+            raise InputError([(RETENTION_ENV, f"'{text}' is not a whole number of days")]) from None
+    erased = store.purge(actor, days, args.today or date.today())
+    print(f"gewist (purged): {len(erased)}")
+    return 0
+
+
+_ACTIONS = {"import": _import, "list": _list, "show": _show, "add": _add, "next": _next, "report": _report,
+            "export": _export, "close": _close, "forget": _forget, "purge": _purge}

@@ -1,0 +1,43 @@
+"""Alembic, shipped inside the package: `upgrade(engine)` brings a store to the head revision."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()  # type: ignore[return-value]
+
+
+def current(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade to `revision` (default head); a no-op when the store is there already."""
+    if revision == "head" and current(engine) == head():
+        return
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), revision)
+    except sa.exc.DBAPIError:
+        # Two processes opening a new store at once: one of them migrated it; that is fine.
+        if revision != "head" or current(engine) != head():
+            raise
