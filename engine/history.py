@@ -308,8 +308,10 @@ def _next_step(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, In
                 continue
             following, wanted = steps[ids.index(entry.id) + 1]
             if following in latest:
-                continue  # tried before or running: its own log entry decides
-            if plan.index(following) is not None:
+                if latest[following][1].status not in ("running", "waiting_list", "completed"):
+                    continue  # tried and stopped or declined: its own log entry decides
+                # the next step runs or ran: the client is past this one too (dropped below)
+            elif plan.index(following) is not None:
                 plan.fire(rule, f"next_in_plan:{following}")
             elif wanted and not wanted & wishes:
                 continue  # only when the client wants it

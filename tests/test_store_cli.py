@@ -41,7 +41,8 @@ def test_a_caseload_over_the_cli(db_url, tmp_path):  # noqa: F811
     assert [(c["case_id"], c["assessments"]) for c in json.loads(out.stdout)] == [("k-0", 1), ("k-1", 2), ("k-2", 1)]
     out = wegwijzer("case", "next", "k-1", "--db", db_url, "--format", "json")
     assert json.loads(out.stdout)["case_id"] == "k-1"
-    assert "Participatieladder: 2 → 3" in wegwijzer("case", "report", "k-1", "--db", db_url).stdout
+    report_text = wegwijzer("case", "report", "k-1", "--db", db_url).stdout  # the voortgangsrapportage
+    assert "Van trede 2 (" in report_text and ") naar trede 3 (" in report_text
     exported = json.loads(wegwijzer("case", "export", "k-1", "--db", db_url).stdout)
     assert len(exported["assessments"]) == 2
     assert wegwijzer("case", "close", "k-0", "--on", "2025-01-01", "--db", db_url).returncode == 0

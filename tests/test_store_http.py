@@ -28,7 +28,8 @@ def test_the_whole_round(client):
     assert body["summary"]["assessments"] == 2 and len(body["case"]["interventions_log"]) == 1
     advice = client.get("/v1/cases/h-1/next").json()
     assert advice["case_id"] == "h-1" and "neighbourhood_meeting_place" not in [i["id"] for i in advice["interventions"]]
-    assert "Participatieladder: 2 → 3" in client.get("/v1/cases/h-1/report").text
+    report_text = client.get("/v1/cases/h-1/report").text  # the voortgangsrapportage
+    assert "Van trede 2 (" in report_text and ") naar trede 3 (" in report_text
     assert client.get("/v1/cases/h-1/export").json()["assessments"][1]["ladder_rung"] == 3
     assert client.post("/v1/cases/h-1/close?on=2026-08-01").json()["closed_on"] == "2026-08-01"
     assert client.delete("/v1/cases/h-1").status_code == 204

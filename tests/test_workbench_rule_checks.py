@@ -69,7 +69,7 @@ def test_a_missing_branch_points_at_the_node_and_a_duplicate_at_the_second_id(tm
 
 def test_a_condition_that_can_never_hold_points_at_its_when_key(tmp_path):
     rules = copy_rules(tmp_path)
-    edit(rules / FLOW, "- {conversations_held: {lt: 3}}", "- {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
+    edit(rules / FLOW, "- not: {conversations_held: {gte: 3}}", "- {all: [{ladder_rung: {lt: 2}}, {ladder_rung: {gt: 4}}]}")
     lines = (rules / FLOW).read_text(encoding="utf-8").splitlines()
     node = lines.index("  - id: q_few_conversations")
     when = next(n for n in range(node, len(lines)) if lines[n] == "    when:") + 1
