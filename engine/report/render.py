@@ -122,7 +122,7 @@ def report_context(engine: Any, case: Case, rec: Recommendation) -> dict[str, An
         "as_of": dutch_date(as_of(case)),
         "since": dutch_date(progress.since), "until": dutch_date(progress.until),
         "assessments": len(case.assessments),
-        "lead": rec.lead_coordinator.label_nl + (f" ({rec.lead_coordinator.organisation_name})"
+        "lead": rec.lead_coordinator.label_nl + (f", {rec.lead_coordinator.organisation_name}"
                                                  if rec.lead_coordinator.organisation_name else ""),
         "profile_now": rec.client_profile.label_nl,
         "profile_from": profile_label(progress.profile.from_) if progress.profile else None,
