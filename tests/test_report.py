@@ -34,7 +34,9 @@ def test_the_report_shows_what_the_pilots_measured(path):
     for heading in ("Voortgangsrapportage", "Leefgebieden: zelfredzaamheid", "Participatieladder",
                     "Doelen (Goal Attainment Scaling)", "Interventies en resultaat", "Tijdlijn", "Het stappenplan nu"):
         assert heading in html, heading
-    assert html.count('<polygon class="first"') == 1 and html.count('<polygon class="latest"') == 1
+    # each assessment drawn once: a closed shape when every domain was scored, else lines broken at the gaps
+    for which in ("first", "latest"):
+        assert html.count(f'<polygon class="{which}"') == 1 or html.count(f'<polyline class="{which}"') >= 1, which
     for item in rec.interventions:
         assert item.label_nl.replace("'", "&#39;") in html
     for due in rec.due:
@@ -120,3 +122,17 @@ def test_the_report_in_chromium_at_1280_and_375_and_on_a4():
                 page.close()
         finally:
             browser.close()
+
+
+def test_radar_breaks_a_line_at_an_unscored_domain_and_never_draws_it_at_the_centre():
+    from engine.report.radar import CENTRE_X, CENTRE_Y, radar_svg
+
+    first = {"housing": 2, "finances": 3, "social_contacts": 2}
+    latest = {d: 4 for d in ("housing", "daytime_activities", "social_network", "finances", "physical_health",
+                             "mental_health", "leisure", "safety", "social_contacts")}
+    svg = radar_svg(first, latest, "eerste", "laatste")
+    assert svg.count('<polygon class="latest"') == 1  # every domain scored: one closed shape
+    assert '<polygon class="first"' not in svg and svg.count('<polyline class="first"') == 1  # social_contacts-housing
+    assert f"{CENTRE_X:.1f},{CENTRE_Y:.1f}" not in svg
+    only_some = radar_svg(first, first, "eerste", "laatste")
+    assert only_some.count("niet gevraagd") == 6
