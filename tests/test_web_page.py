@@ -106,6 +106,16 @@ def test_control_characters_in_logged_paths_are_escaped(client: TestClient, capl
     assert any("/x\\n2026-01-01" in line and "\\x1b" in line for line in lines), lines
 
 
+def test_a_case_id_in_a_path_is_masked_in_the_access_log(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="wegwijzer.web"):
+        client.get("/v1/cases/client-4711/report")
+        client.get("/v1/cases")
+    lines = [r.getMessage() for r in caplog.records if r.name == "wegwijzer.web"]
+    assert any("/v1/cases/{id}/report" in line for line in lines), lines
+    assert any(line.startswith("GET /v1/cases ") for line in lines), lines
+    assert not any("client-4711" in line for line in lines)
+
+
 def test_an_empty_token_variable_is_an_error(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEGWIJZER_TOKEN", "")
     with pytest.raises(ConfigError, match="set but empty"):

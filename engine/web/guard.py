@@ -19,6 +19,7 @@ import asyncio
 import base64
 import hmac
 import logging
+import re
 import time
 from typing import Any
 
@@ -47,8 +48,14 @@ DEFAULT_MAX_REQUESTS = 64
 DEFAULT_BODY_TIMEOUT = 30.0
 
 
+_CASE_PATH = re.compile(r"^(/v1/cases/)[^/]+")
+
+
 def loggable(path: str) -> str:
-    """The path with control and other non-printing characters escaped (\\n, \\x1b, \\u2028)."""
+    """The path with a case id masked (/v1/cases/{id}/...: which case was read is the audit
+    trail's to record, not the access log's) and control and other non-printing characters
+    escaped (\\n, \\x1b, \\u2028)."""
+    path = _CASE_PATH.sub(r"\1{id}", path)
     if path.isprintable():
         return path
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path)
