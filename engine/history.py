@@ -21,12 +21,12 @@ from .errors import RuleError, suggest
 from .model import (
     Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, SuggestedIntervention, TraceStep,
 )
+from .resolve import source_label
 from .rulebook import SOURCE_PATTERN, Rulebook, _Schema
 from .yamlload import LINE, line_of, load_with_lines
 
 FILE = "trajectory.yaml"
 PHASES = ("now", "next", "later")
-MAX_NOW = 3  # CONTRACT.md: `now` holds at most three items
 PINNED = ("home_visit", "warm_handover")  # added first: how to reach the client, how to close
 KINDS = ("running_not_again", "not_now_after_no_result", "not_now_after_decline", "next_step",
          "home_visit", "reapproach", "recalibrate_profile", "review_goals", "warm_handover")
@@ -216,11 +216,11 @@ class _Plan:
         label = self.rules.labels[iid]
         service = self.book.municipalities[self.assessment.municipality].services.get(iid)
         pinned = iid in PINNED
-        phase = "now" if pinned or self.now_count() < MAX_NOW else "next"
+        phase = "now" if pinned or self.now_count() < self.book.resolution.step_plan.now_at_most else "next"
         item = SuggestedIntervention(
             id=iid, label_nl=label.label_nl, label_en=label.label_en, domain=label.domain,
             rationale=rationale_nl, rationale_en=rationale_en, rule=f"trajectory/{rule.id}", source=rule.source,
-            referral_to=service.organisation if service else None, phase=phase, waits_for=[])
+            source_label=source_label(self.book, rule.source), referral_to=service.organisation if service else None, phase=phase, waits_for=[])
         if first:  # before everything but the urgent steps (safety and acute matters stay first)
             at = next((i for i, it in enumerate(self.items) if not it.urgent), len(self.items))
             self.items.insert(at, item)
@@ -415,11 +415,11 @@ def _reached(book: Rulebook, rec: Recommendation) -> set[str]:
     return out
 
 
-def _keep_phase_contract(items: list[SuggestedIntervention]) -> list[SuggestedIntervention]:
-    """`now` at most three (the last non-urgent, non-pinned ones move to `next`), then the
-    phases in order, each keeping its "do first, first" order."""
+def _keep_phase_contract(items: list[SuggestedIntervention], now_at_most: int) -> list[SuggestedIntervention]:
+    """`now` at most `now_at_most` (resolution.yaml; the last non-urgent, non-pinned ones move
+    to `next`), then the phases in order, each keeping its "do first, first" order."""
     now = [i for i, item in enumerate(items) if item.phase == "now"]
-    excess = len(now) - MAX_NOW
+    excess = len(now) - now_at_most
     for i in reversed(now):
         if excess <= 0:
             break
@@ -464,7 +464,7 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
     if plan.advice:
         update["advice"] = [*rec.advice, *plan.advice]
     if plan.changed:
-        update["interventions"] = _keep_phase_contract(plan.items)
+        update["interventions"] = _keep_phase_contract(plan.items, book.resolution.step_plan.now_at_most)
     if plan.added_or_dropped:
         update.update(_referrals(book, assessment, update["interventions"], rec, update.get("advice", rec.advice)))
     return rec.model_copy(update=update)

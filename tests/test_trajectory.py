@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from engine import Engine
 from engine.case import as_of, current_assessment, parse_case
 from engine.errors import InputError, RuleError
-from engine.history import MAX_NOW, load_trajectory
+from engine.history import load_trajectory
 from engine.rulebook import load
 from engine.trajectory_synth import generate_cases
 
@@ -194,7 +194,7 @@ def _contract(rec) -> None:
     if adjusted:  # the stage re-orders by phase and keeps `now` to three (urgent and pinned steps aside)
         phases = [i.phase for i in rec.interventions]
         assert phases == sorted(phases, key=("now", "next", "later").index)
-        assert sum(1 for i in rec.interventions if i.phase == "now" and not i.urgent and i.id not in ("home_visit", "warm_handover")) <= MAX_NOW
+        assert sum(1 for i in rec.interventions if i.phase == "now" and not i.urgent and i.id not in ("home_visit", "warm_handover")) <= BOOK.resolution.step_plan.now_at_most
 
 
 def test_history_adjusted_plans_keep_the_phase_contract():
