@@ -8,7 +8,7 @@ import pytest
 from engine.errors import InputError
 from engine.model import Case
 from engine.store import LOCAL, Conflict, NotFound, Store
-from engine.store.advise import advise, latest_assessment, progress_markdown
+from engine.store.advise import advise, report
 from engine.store.privacy import passes_bsn_eleven_test
 from store_cases import CONTACT, FOLLOW_UP, GOAL, GOAL_REVIEW, LOG_ENTRY, case_doc
 from store_db import db_url, pg_server  # noqa: F401  (fixtures)
@@ -161,19 +161,18 @@ def test_every_read_and_write_is_audited(store):
                        ("local", "export", "c-1"), ("local", "list", None)]
 
 
-def test_advise_uses_the_latest_assessment_and_the_running_log(store):
+def test_advise_uses_the_whole_case_and_the_running_log(store):
     store.import_case(LOCAL, case_doc())
     store.add(LOCAL, "c-1", FOLLOW_UP)
     store.add(LOCAL, "c-1", LOG_ENTRY)
     case = store.get(LOCAL, "c-1")
-    assessment = latest_assessment(case)
-    assert assessment["ladder_rung"] == 3 and assessment["municipality"] == "leiden"
-    assert assessment["current_interventions"] == ["neighbourhood_meeting_place"]
     rec = advise(case)
     assert rec.case_id == "c-1"
-    assert "neighbourhood_meeting_place" not in [i.id for i in rec.interventions]
-    text = progress_markdown(case, rec)
-    assert "| financiën | 2 | 3 |" in text and "Participatieladder: 2 → 3" in text
+    assert "neighbourhood_meeting_place" not in [i.id for i in rec.interventions]  # it runs
+    assert rec.progress is not None and rec.progress.ladder.from_ == 2 and rec.progress.ladder.to == 3
+    assert rec.progress.domains["finances"].from_ == 2 and rec.progress.domains["finances"].to == 3
+    text = report(case)
+    assert "Van trede 2 (" in text and ") naar trede 3 (" in text and "| Financiën | 2 | 3 | +1 |" in text
 
 
 def test_missing_postgresql_binaries_fail_with_the_install_hint(monkeypatch):
