@@ -10,9 +10,7 @@ from .case import check_case_ids, current_assessment, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .history import adjust
 from .model import Assessment, Case, Recommendation
-from .progress import progress
 from .resolve import resolve
 from .rulebook import Rulebook, load
 
@@ -134,6 +132,10 @@ class Engine:
 
     def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
         """The current assessment's advice, adjusted for what the history says, with progress and due."""
+        # imported here: the history rules' schema costs start-up time a plain assessment never needs
+        from .history import adjust
+        from .progress import progress
+
         check_case_ids(self.book, case, source)
         assessment = current_assessment(case)
         rec = resolve(self.book, assessment, self._matcher.match_assessment(assessment))
