@@ -93,15 +93,20 @@ def plan_groups(rec: Recommendation, book: Rulebook) -> list[dict[str, Any]]:
     return groups
 
 
-def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
-                csrf_token: str = "") -> str:
+def advice_context(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What templates/advice.html reads: the plan by phase, labels, names and the radar of `domains`."""
     labels = {iid: item.label_nl for iid, item in book.interventions.items()}
     labels.update({item.id: item.label_nl for item in rec.interventions})
     self_reliance = {d: int(s["self_reliance"]) for d, s in domains.items() if s.get("self_reliance") is not None}
     satisfaction = {d: int(s["satisfaction"]) for d, s in domains.items() if s.get("satisfaction") is not None}
-    return render(
-        "result_page.html", title="Advies", rec=rec, plan=plan_groups(rec, book), intervention_labels=labels,
-        referral_names={r.organisation: r.name for r in rec.referrals},
-        organisation_names=dict(book.municipalities[rec.municipality].organisations)
-        if rec.municipality in book.municipalities else {},
-        radar=geometry(self_reliance, satisfaction), **_form_context(book, values, None, csrf_token))
+    return {"rec": rec, "plan": plan_groups(rec, book), "intervention_labels": labels,
+            "referral_names": {r.organisation: r.name for r in rec.referrals},
+            "organisation_names": dict(book.municipalities[rec.municipality].organisations)
+            if rec.municipality in book.municipalities else {},
+            "radar": geometry(self_reliance, satisfaction)}
+
+
+def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
+                csrf_token: str = "") -> str:
+    return render("result_page.html", title="Advies", **advice_context(book, rec, domains),
+                  **_form_context(book, values, None, csrf_token))
