@@ -158,6 +158,9 @@ def input_message(path: str, english: str) -> str:
     """A Dutch sentence for an InputError the case readers or the engine raised; a line number is kept."""
     line = re.match(r"line (\d+): ", english)
     where = f"Regel {line.group(1)}: " if line else ""
+    twice = re.search(r"key '([^']{1,64})' appears twice", english)
+    if twice:
+        return where + f"Het veld '{twice.group(1)}' staat twee keer in één object; laat er één staan."
     for pattern, dutch in _INPUT_PATTERNS:
         if re.search(pattern, english):
             return where + dutch
