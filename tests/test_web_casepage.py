@@ -98,6 +98,7 @@ def test_a_key_given_twice_and_a_wrong_field_are_named_in_dutch(client: TestClie
     wrong = load(client, text)
     assert wrong.status_code == 422
     assert "assessments[0].domains.finances.self_reliance" in errors_of(wrong.text)
+    assert "Beoordeling 1, Financiën, zelfredzaamheid" in errors_of(wrong.text)
     assert "Vul een getal van 1 tot en met 5 in." in errors_of(wrong.text)
     order = load(client, STEADY.read_text(encoding="utf-8").replace("date: 2025-07-08", "date: 2024-07-08"))
     assert order.status_code == 422 and "assessments[1].date" in errors_of(order.text)
@@ -147,6 +148,12 @@ def test_an_addition_that_does_not_fit_keeps_the_case_and_says_why(client: TestC
     early = client.post("/casus/toevoegen", data={
         "csrf_token": token(client), "document": json.dumps(doc), "what": "assessment", "date": "2025-01-01"})
     assert early.status_code == 422 and "assessments[3].date" in errors_of(early.text)
+    no_status = client.post("/casus/toevoegen", data={
+        "csrf_token": token(client), "document": json.dumps(doc), "what": "log", "id": "volunteering",
+        "started": "2025-12-03", "status": ""})
+    assert no_status.status_code == 422
+    assert ("Interventie 4, status (interventions_log[3].status): Kies een van de mogelijkheden uit de lijst."
+            in re.sub(r"<[^>]+>", "", errors_of(no_status.text)))
     no_date = client.post("/casus/toevoegen", data={
         "csrf_token": token(client), "document": json.dumps(doc), "what": "contact", "date": "", "kind": "phone",
         "reached": "true"})

@@ -183,3 +183,27 @@ def validate_case(data: dict[str, Any]) -> list[tuple[str, str]]:
                 continue
             problems.append(message(err["type"], path, err.get("ctx"), str(err.get("msg", ""))))
     return problems
+
+
+_LISTS_NL = {"assessments": "Beoordeling", "interventions_log": "Interventie", "contacts": "Contact",
+             "goals": "Doel", "profile_history": "Klantprofiel"}
+_FIELDS_NL = {"date": "datum", "started": "startdatum", "ended": "einddatum", "status": "status", "result": "resultaat",
+              "kind": "soort", "reached": "bereikt", "id": "interventie", "domain": "leefgebied", "set_on": "gesteld op",
+              "review_on": "beoordeeld op", "gas_score": "GAS-score", "municipality": "gemeente", "case_id": "casusnummer",
+              "as_of": "peildatum", "self_reliance": "zelfredzaamheid", "satisfaction": "tevredenheid",
+              "priority": "belangrijkheid", "ladder_rung": "trede participatieladder",
+              "conversations_held": "gesprekken gevoerd"}
+
+
+def field_nl(path: str) -> str:
+    """A field path as a coach reads it: 'interventions_log[3].ended' -> 'Interventie 4, einddatum'."""
+    words = []
+    for part in path.split("."):
+        if part == "domains":  # the domain's own name follows
+            continue
+        item = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+        if item and item.group(1) in _LISTS_NL:
+            words.append(f"{_LISTS_NL[item.group(1)]} {int(item.group(2)) + 1}")
+        else:
+            words.append(DOMAINS.get(part) or _FIELDS_NL.get(part) or part)
+    return ", ".join(words)

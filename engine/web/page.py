@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..model import DOMAIN_IDS, Recommendation
 from ..rulebook import Rulebook
 from . import labels as L
+from .dutch import field_nl
 from .form import SUPPORT_ROWS, Values, first, input_id
 from .radar import geometry
 
@@ -22,6 +23,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _env.globals.update(L=L, input_id=input_id, first=first, field_label=L.field_label, domain_ids=DOMAIN_IDS,
                     support_rows=range(SUPPORT_ROWS))
+_env.filters["field_nl"] = field_nl
 _env.filters["label_of"] = lambda iid, labels: labels.get(iid, iid)
 
 
