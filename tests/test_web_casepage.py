@@ -60,7 +60,7 @@ def test_pasting_a_case_gives_the_plan_and_the_progress(client: TestClient) -> N
     assert "Trede participatieladder: 1 → 3" in page.text
     plan = plan_of(page.text)
     assert '<h3 class="phase phase-now">Nu</h3>' in plan and "Toeleiding naar vrijwilligerswerk" in plan
-    assert "Schuldhulpverlening" not in plan  # running in the log: not suggested again
+    assert "Toeleiding naar schuldhulpverlening" not in plan  # running in the log: not suggested again
     # the case travels in the page, as the file gave it
     assert document_of(page.text) == json.loads(json.dumps(yaml.safe_load(STEADY.read_text()), default=str))
     assert 'action="/rapport"' in page.text and 'action="/casus/download"' in page.text
@@ -78,7 +78,7 @@ def test_json_and_a_plain_assessment_are_read_too(client: TestClient) -> None:
                   "domains": {"finances": {"self_reliance": 2}}, "circumstances": {"problematic_debt": True}}
     page = load(client, json.dumps(assessment))
     assert page.status_code == 200
-    assert "Schuldhulpverlening" in plan_of(page.text)
+    assert "Toeleiding naar schuldhulpverlening" in plan_of(page.text)
     assert "kop-voortgang" not in page.text and 'action="/casus/toevoegen"' not in page.text
     assert "losse beoordeling" in page.text
 
