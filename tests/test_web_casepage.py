@@ -184,3 +184,19 @@ def test_every_post_needs_the_token(client: TestClient, path: str) -> None:
     assert refused.status_code == 403 and "verlopen" in refused.text
     wrong = client.post(path, data={"document": doc, "csrf_token": "x" * 43})
     assert wrong.status_code == 403
+
+
+def test_an_entry_after_the_case_as_of_moves_as_of_up_to_it(client: TestClient) -> None:
+    declined = ROOT / "examples" / "cases" / "leiden_weigert_dan_terug.yaml"
+    doc = document_of(load(client, declined.read_text(encoding="utf-8")).text)
+    assert doc["as_of"] == "2025-09-12"
+    page = client.post("/casus/toevoegen", data={
+        "csrf_token": token(client), "document": json.dumps(doc), "what": "contact", "date": "2025-10-01",
+        "kind": "home_visit", "reached": "true"})
+    assert page.status_code == 200 and "De peildatum van de casus is nu 2025-10-01." in page.text
+    assert document_of(page.text)["as_of"] == "2025-10-01"
+    same_day = client.post("/casus/toevoegen", data={
+        "csrf_token": token(client), "document": json.dumps(doc), "what": "contact", "date": "2025-09-01",
+        "kind": "phone", "reached": "true"})
+    assert same_day.status_code == 200 and "peildatum" not in same_day.text.split('role="status"', 1)[1][:200]
+    assert document_of(same_day.text)["as_of"] == "2025-09-12"

@@ -46,6 +46,7 @@ STATUS_NL = {"running": "loopt", "waiting_list": "op de wachtlijst", "completed"
              "declined": "afgewezen"}
 RESULT_NL = {"improved": "verbeterd", "no_change": "geen verandering", "worse": "verslechterd"}
 CONTACT_NL = {"phone": "gebeld", "letter": "brief", "home_visit": "huisbezoek", "meeting": "gesprek"}
+_ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 REACHED_NL = {"true": "bereikt", "false": "niet bereikt"}
 
 
@@ -185,8 +186,16 @@ async def add_to_case(request: Request) -> HTMLResponse:
         updated.setdefault("contacts", []).append(
             {"date": first(values, "date"), "kind": first(values, "kind"),
              "reached": reached == "true" if reached in REACHED_NL else reached})
+    notice = ADDED[kind]
+    added = first(values, "date") or first(values, "started")
+    ended = first(values, "ended") if kind == "log" else ""
+    latest = max(added, ended)
+    if isinstance(updated.get("as_of"), str) and _ISO.match(latest) and latest > updated["as_of"]:
+        # what the coach records now happened by 'today': the case's as_of moves up to it
+        updated["as_of"] = latest
+        notice += f" De peildatum van de casus is nu {latest}."
     if not errors:
-        answer = await _advice_page(request, updated, token, notice=ADDED[kind], errors=errors)
+        answer = await _advice_page(request, updated, token, notice=notice, errors=errors)
         if answer is not None:
             return answer
     # the addition does not fit: the case as it was, with what is wrong with the addition
