@@ -200,3 +200,10 @@ def test_an_entry_after_the_case_as_of_moves_as_of_up_to_it(client: TestClient) 
         "kind": "phone", "reached": "true"})
     assert same_day.status_code == 200 and "peildatum" not in same_day.text.split('role="status"', 1)[1][:200]
     assert document_of(same_day.text)["as_of"] == "2025-09-12"
+
+
+def test_a_pasted_case_over_the_cap_is_a_dutch_422_and_a_huge_form_a_413(client: TestClient) -> None:
+    big = load(client, "municipality: leiden\n# " + "x" * (1 << 20) + "\n")
+    assert big.status_code == 422 and "te groot" in errors_of(big.text)
+    huge = client.post("/casus", data={"csrf_token": token(client), "document_text": "x" * (5 << 20)})
+    assert huge.status_code == 413 and "te groot" in huge.text and 'lang="nl"' in huge.text

@@ -90,7 +90,7 @@ async def _advice_page(request: Request, data: Any, token: str, notice: str = ""
         "case_page.html", title="Advies voor de casus", csrf_token=token, document=json.dumps(data, ensure_ascii=False),
         data=data, is_case=is_case(data), notice=notice, errors=errors or [], interventions=interventions,
         status_nl=STATUS_NL, result_nl=RESULT_NL, contact_nl=CONTACT_NL, reached_nl=REACHED_NL,
-        today=data.get("as_of") or "", **page.advice_context(engine.book, rec, latest.get("domains") or {}))
+        **page.advice_context(engine.book, rec, latest.get("domains") or {}))
     return HTMLResponse(html, status_code=status)
 
 
