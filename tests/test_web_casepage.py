@@ -207,3 +207,12 @@ def test_a_pasted_case_over_the_cap_is_a_dutch_422_and_a_huge_form_a_413(client:
     assert big.status_code == 422 and "te groot" in errors_of(big.text)
     huge = client.post("/casus", data={"csrf_token": token(client), "document_text": "x" * (5 << 20)})
     assert huge.status_code == 413 and "te groot" in huge.text and 'lang="nl"' in huge.text
+
+
+def test_a_report_of_a_case_that_does_not_fit_is_a_dutch_422(client: TestClient) -> None:
+    doc = document_of(load(client, STEADY.read_text(encoding="utf-8")).text)
+    doc["goals"][0]["review_on"] = "2025-01-01"  # before set_on
+    got = client.post("/rapport", data={"csrf_token": token(client), "document": json.dumps(doc)})
+    assert got.status_code == 422
+    assert "Doel 1, beoordeeld op (goals[0].review_on): Deze datum ligt vóór de datum waarop het doel gesteld is." \
+        in html.unescape(got.text)

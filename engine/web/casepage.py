@@ -223,5 +223,5 @@ async def report(request: Request) -> HTMLResponse:
     try:
         return HTMLResponse(await request.app.state.matcher.report(data))
     except InputError as exc:
-        message = "; ".join(f"{path or 'document'}: {text}" for path, text in _dutch(exc))
+        message = "; ".join(f"{dutch.field_nl(path)} ({path}): {text}" if path else text for path, text in _dutch(exc))
         return HTMLResponse(page.error_page(422, message), status_code=422)
