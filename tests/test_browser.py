@@ -173,3 +173,50 @@ def test_docs_and_redoc_render_offline(server: ServerThread, browser) -> None:
     page.screenshot(path=str(ARTIFACTS / "redoc.png"))
     assert outside == [], outside
     context.close()
+
+
+CASE_FILE = Path(__file__).resolve().parent.parent / "examples" / "cases" / "leiden_gestage_voortgang.yaml"
+
+
+@pytest.mark.parametrize("name", WIDTHS)
+def test_case_page_upload_log_an_outcome_and_open_the_report(server: ServerThread, browser, name: str) -> None:
+    """A coach loads a case file, logs that volunteering started, downloads the case, opens the report."""
+    width = WIDTHS[name]
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True, locale="nl-NL")
+    page = context.new_page()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server.url + "/casus")
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(ARTIFACTS / f"casus-laden-{name}.png"), full_page=True)
+    page.get_by_label("Bestand kiezen").set_input_files(str(CASE_FILE))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Advies opstellen").click()
+    assert page.locator("h2", has_text="Voortgang").count() == 1
+    assert page.locator("#kop-wat + h3 + ol").get_by_text("Toeleiding naar vrijwilligerswerk").count() == 1
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(ARTIFACTS / f"casus-{name}.png"), full_page=True)
+
+    page.get_by_label("Interventie", exact=True).select_option("volunteering")
+    page.get_by_label("Gestart op").fill("2025-12-03")
+    page.get_by_label("Status").select_option("running")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Interventie vastleggen").click()
+    assert page.get_by_role("status").inner_text().startswith("De interventie is vastgelegd.")
+    assert page.locator("section[aria-labelledby=kop-wat]").get_by_text("Toeleiding naar vrijwilligerswerk").count() == 0
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(ARTIFACTS / f"casus-na-toevoegen-{name}.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Casus downloaden (YAML)").click()
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == "leiden-traject-01.yaml"
+    assert "id: volunteering" in saved and "status: running" in saved
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voortgangsrapportage").click()
+    assert page.title().startswith("Voortgangsrapportage leiden-traject-01")
+    # the report's inline stylesheet applies (the CSP of /rapport allows it): its accent border under the header
+    assert page.evaluate("getComputedStyle(document.querySelector('header.report')).borderBottomWidth") == "3px"
+    assert page.evaluate(NO_SIDEWAYS), page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(ARTIFACTS / f"casus-rapport-{name}.png"), full_page=True)
+    context.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..model import Assessment
+from ..model import Assessment, Case
 from .labels import DOMAINS
 
 # (lowest, highest) per field for range messages; None: no upper bound. Mirrors engine/model.py.
@@ -50,7 +50,7 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def _range_key(path: str) -> str:
-    parts = path.split(".")
+    parts = re.sub(r"^assessments\[\d+\]\.", "", path).split(".")
     if parts[0] == "domains" and len(parts) == 3:
         return parts[2]
     if parts[0] == "igm":
@@ -133,3 +133,77 @@ def engine_message(path: str, english: str) -> str:
     if "organisation" in english or path.startswith("consent_to_share_with"):
         return "Deze organisatie hoort niet bij de gekozen gemeente."
     return GENERIC
+
+
+# What the case readers (engine.caseload) and the history checks (engine.case) refuse, in Dutch.
+_INPUT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"given twice", "Dit veld staat twee keer in één object; laat er één staan."),
+    (r"nested deeper", "Het document is te diep genest."),
+    (r"larger than", "Het bestand is te groot (hoogstens 1 MiB per casus)."),
+    (r"not UTF-8", "Het bestand is geen UTF-8-tekst; sla het op als UTF-8."),
+    (r"must be a mapping", "Een casus is een lijst van velden (een YAML-mapping of een JSON-object), geen losse waarde of lijst."),
+    (r"not valid (YAML|JSON)", "Dit is geen geldige YAML of JSON."),
+    (r"is the date of assessments", "Op deze datum staat al een beoordeling; één beoordeling per datum."),
+    (r"is before assessments", "Deze datum ligt vóór die van de vorige beoordeling; zet de beoordelingen van oud naar nieuw."),
+    (r"no assessment scores the life domain", "Geen beoordeling scoort dit leefgebied; een doel hoort bij een beoordeeld leefgebied."),
+    (r"is before set_on", "Deze datum ligt vóór de datum waarop het doel gesteld is."),
+    (r"is before started", "De einddatum ligt vóór de startdatum."),
+    (r"has not ended", "Een interventie die loopt of op de wachtlijst staat heeft geen einddatum; laat die leeg of kies een andere status."),
+    (r"is after as_of", "Deze datum ligt na de peildatum (as_of)."),
+    (r"must be a date", "Vul een datum in als JJJJ-MM-DD."),
+)
+
+
+def input_message(path: str, english: str) -> str:
+    """A Dutch sentence for an InputError the case readers or the engine raised; a line number is kept."""
+    line = re.match(r"line (\d+): ", english)
+    where = f"Regel {line.group(1)}: " if line else ""
+    twice = re.search(r"key '([^']{1,64})' appears twice", english)
+    if twice:
+        return where + f"Het veld '{twice.group(1)}' staat twee keer in één object; laat er één staan."
+    for pattern, dutch in _INPUT_PATTERNS:
+        if re.search(pattern, english):
+            return where + dutch
+    return where + engine_message(path, english)
+
+
+def validate_case(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every problem of a case document against the Case contract, as (field path, Dutch sentence)."""
+    problems: list[tuple[str, str]] = []
+    case_id = data.get("case_id")
+    if isinstance(case_id, str) and is_bsn(case_id):
+        problems.append(("case_id", BSN))
+    try:
+        Case.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = _path(err["loc"])
+            if err["type"].startswith("date_") or (err["type"] == "value_error" and "date" in str(err.get("msg", ""))):
+                problems.append((path, "Vul een datum in als JJJJ-MM-DD."))
+                continue
+            problems.append(message(err["type"], path, err.get("ctx"), str(err.get("msg", ""))))
+    return problems
+
+
+_LISTS_NL = {"assessments": "Beoordeling", "interventions_log": "Interventie", "contacts": "Contact",
+             "goals": "Doel", "profile_history": "Klantprofiel"}
+_FIELDS_NL = {"date": "datum", "started": "startdatum", "ended": "einddatum", "status": "status", "result": "resultaat",
+              "kind": "soort", "reached": "bereikt", "id": "interventie", "domain": "leefgebied", "set_on": "gesteld op",
+              "review_on": "beoordeeld op", "gas_score": "GAS-score", "municipality": "gemeente", "case_id": "casusnummer",
+              "as_of": "peildatum", "self_reliance": "zelfredzaamheid", "satisfaction": "tevredenheid",
+              "priority": "belangrijkheid", "ladder_rung": "trede participatieladder",
+              "conversations_held": "gesprekken gevoerd"}
+
+
+def field_nl(path: str) -> str:
+    """A field path as a coach reads it: 'interventions_log[3].ended' -> 'Interventie 4, einddatum'."""
+    words = []
+    for part in path.split("."):
+        if part == "domains":  # the domain's own name follows
+            continue
+        item = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+        if item and item.group(1) in _LISTS_NL:
+            words.append(f"{_LISTS_NL[item.group(1)]} {int(item.group(2)) + 1}")
+        else:
+            words.append(DOMAINS.get(part) or _FIELDS_NL.get(part) or part)
+    return ", ".join(words)

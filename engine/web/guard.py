@@ -37,6 +37,9 @@ DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 # The page needs nothing but itself: no script at all, its own stylesheet, inline SVG.
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
+# The progress report (POST /rapport) is engine.report's self-contained page: its stylesheet
+# is inline, so that the page works offline when saved or printed. Still no script.
+REPORT_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 # Swagger UI and ReDoc are script applications; their scripts come from this server only.
 # Their inline bootstrap script and ReDoc's generated styles need 'unsafe-inline'.
 DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -64,7 +67,7 @@ def loggable(path: str) -> str:
 def _security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     extra = [(name, value) for name, value in HEADERS if name not in present]
-    csp = DOCS_CSP if path in DOC_PATHS else PAGE_CSP
+    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if path == "/rapport" else PAGE_CSP
     extra.append((b"content-security-policy", csp.encode()))
     if not path.startswith("/static/") and b"cache-control" not in present:
         extra.append((b"cache-control", b"no-store"))
@@ -132,9 +135,9 @@ class Guard:
         counted = path != "/healthz"
         try:
             if counted and self.in_flight >= self.max_requests:
-                if path in ("/", "/advies"):  # a coach gets the Dutch page
-                    from .pages import busy_page
+                from .pages import PAGE_PATHS, busy_page
 
+                if path in PAGE_PATHS:  # a coach gets the Dutch page
                     await busy_page()(scope, receive, send_noting)
                 else:
                     await problems.response(503, problems.BUSY, "too many requests at once; try again in a moment",

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -73,3 +75,33 @@ async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:
         return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except ValueError:
         raise TooManyFields(f"the form has more than {MAX_FORM_FIELDS} fields") from None
+
+
+async def read_upload_form(request: Request, limit: int) -> list[tuple[str, str | bytes]]:
+    """A form that may carry a file: multipart/form-data (a file's content as bytes, other
+    fields as text) or application/x-www-form-urlencoded (text). The multipart body is read
+    by the standard library's MIME parser, not a new dependency: one small form, bounded by
+    `limit` before it is parsed."""
+    if _media_type(request) != "multipart/form-data":
+        return list(await read_form(request, limit))
+    raw = await read_body(request, limit)
+    head = f"MIME-Version: 1.0\r\nContent-Type: {request.headers.get('content-type', '')}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise Problem(400, problems.MALFORMED_JSON, "the form is not valid multipart/form-data")
+    pairs: list[tuple[str, str | bytes]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        if len(pairs) >= MAX_FORM_FIELDS:
+            raise TooManyFields(f"the form has more than {MAX_FORM_FIELDS} fields")
+        data = part.get_payload(decode=True) or b""
+        if part.get_param("filename", header="content-disposition") is not None:
+            pairs.append((name, data))
+        else:
+            try:
+                pairs.append((name, data.decode("utf-8")))
+            except UnicodeDecodeError:
+                raise Problem(400, problems.MALFORMED_JSON, "the form is not UTF-8 text") from None
+    return pairs

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..model import DOMAIN_IDS, Recommendation
 from ..rulebook import Rulebook
 from . import labels as L
+from .dutch import field_nl
 from .form import SUPPORT_ROWS, Values, first, input_id
 from .radar import geometry
 
@@ -22,6 +23,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _env.globals.update(L=L, input_id=input_id, first=first, field_label=L.field_label, domain_ids=DOMAIN_IDS,
                     support_rows=range(SUPPORT_ROWS))
+_env.filters["field_nl"] = field_nl
 _env.filters["label_of"] = lambda iid, labels: labels.get(iid, iid)
 
 
@@ -93,15 +95,20 @@ def plan_groups(rec: Recommendation, book: Rulebook) -> list[dict[str, Any]]:
     return groups
 
 
-def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
-                csrf_token: str = "") -> str:
+def advice_context(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What templates/advice.html reads: the plan by phase, labels, names and the radar of `domains`."""
     labels = {iid: item.label_nl for iid, item in book.interventions.items()}
     labels.update({item.id: item.label_nl for item in rec.interventions})
     self_reliance = {d: int(s["self_reliance"]) for d, s in domains.items() if s.get("self_reliance") is not None}
     satisfaction = {d: int(s["satisfaction"]) for d, s in domains.items() if s.get("satisfaction") is not None}
-    return render(
-        "result_page.html", title="Advies", rec=rec, plan=plan_groups(rec, book), intervention_labels=labels,
-        referral_names={r.organisation: r.name for r in rec.referrals},
-        organisation_names=dict(book.municipalities[rec.municipality].organisations)
-        if rec.municipality in book.municipalities else {},
-        radar=geometry(self_reliance, satisfaction), **_form_context(book, values, None, csrf_token))
+    return {"rec": rec, "plan": plan_groups(rec, book), "intervention_labels": labels,
+            "referral_names": {r.organisation: r.name for r in rec.referrals},
+            "organisation_names": dict(book.municipalities[rec.municipality].organisations)
+            if rec.municipality in book.municipalities else {},
+            "radar": geometry(self_reliance, satisfaction)}
+
+
+def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
+                csrf_token: str = "") -> str:
+    return render("result_page.html", title="Advies", **advice_context(book, rec, domains),
+                  **_form_context(book, values, None, csrf_token))

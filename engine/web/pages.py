@@ -26,7 +26,7 @@ from .intake import TooManyFields, read_form
 from .problems import Problem
 
 router = APIRouter(include_in_schema=False)
-PAGE_PATHS = ("/", "/advies")
+PAGE_PATHS = ("/", "/advies", "/casus", "/casus/toevoegen", "/casus/download", "/rapport")
 CSRF_COOKIE = "wegwijzer_csrf"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 

@@ -51,6 +51,10 @@ def _run(engine: Engine, kind: str, data: Any) -> Any:
         from ..workbench.explain import explain_case
 
         return explain_case(engine, data).as_dict()
+    if kind == "report":  # the progress report of a case, as a full HTML page
+        from ..report.render import render_report
+
+        return render_report(engine, data, "html")
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -181,6 +185,9 @@ class WorkerPool:
     async def explain(self, data: Any) -> Any:
         return await run_in_threadpool(self.call, "explain", data)
 
+    async def report(self, data: Any) -> Any:
+        return await run_in_threadpool(self.call, "report", data)
+
     def close(self) -> None:
         self._closed = True
         with self._lock:
@@ -201,6 +208,9 @@ class InProcess:
 
     async def explain(self, data: Any) -> Any:
         return await run_in_threadpool(_run, self.engine, "explain", data)
+
+    async def report(self, data: Any) -> Any:
+        return await run_in_threadpool(_run, self.engine, "report", data)
 
     def close(self) -> None:
         pass
