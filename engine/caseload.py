@@ -22,6 +22,7 @@ from typing import IO, Any
 import yaml
 
 from .errors import InputError, RuleError, WegwijzerError
+from .yamlload import strip_lines
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -83,13 +84,6 @@ def check_shape(data: Any, ref: str | None = None) -> Any:
             out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
         return out
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        return value
-
     stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
     while stack:
         value, parts = stack.pop()
@@ -101,7 +95,7 @@ def check_shape(data: Any, ref: str | None = None) -> Any:
             stack.extend((v, (*parts, k)) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, (*parts, i)) for i, v in enumerate(value))
-    return plain(data)
+    return strip_lines(data)
 
 
 def loads_checked(text: str, ref: str | None = None) -> Any:
