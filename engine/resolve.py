@@ -99,27 +99,72 @@ def first_hit(rules: list[Rule], fired: set[str], what: str) -> Rule:
     raise EvaluationError(f"no {what} rule matched; the last {what} rule should hold for every case")
 
 
+class _FlowNode:
+    """One flowchart node as the walk reads it, with its trace steps built once (hot path)."""
+
+    __slots__ = ("node", "id", "decision", "action", "yes", "no", "next", "domains_asked", "intervention",
+                 "domain", "yes_step", "no_step", "steps")
+
+    def __init__(self, book: Rulebook, node: Node):
+        self.node, self.id = node, node.id
+        self.decision = node.type == "decision"
+        self.action = node.type == "action"
+        self.yes, self.no, self.next = node.yes, node.no, node.next
+        self.domains_asked = node.domains_asked if node.when is not None else frozenset()
+        self.intervention = node.intervention
+        self.domain = book.interventions[node.intervention].domain if self.action else None
+        self.yes_step = _node_step(book, node, "yes") if self.decision else None
+        self.no_step = _node_step(book, node, "no") if self.decision else None
+        self.steps: dict[str, TraceStep] = {}  # any other outcome -> its (frozen, shared) trace step
+
+
+def _flow_table(book: Rulebook) -> dict[str, _FlowNode]:
+    return _cached(book, ("flow_table",), lambda: {nid: _FlowNode(book, node) for nid, node in book.flowchart.nodes.items()})
+
+
+def _trace_step(book: Rulebook, flow: _FlowNode, outcome: str) -> TraceStep:
+    step = flow.steps.get(outcome)
+    if step is None:
+        step = flow.steps[outcome] = _node_step(book, flow.node, outcome)
+    return step
+
+
 def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) -> Recommendation:
     a = assessment
     trace: list[TraceStep] = []
     findings: list[Node] = []
     advice: list[Advice] = []
-    running = set(a.current_interventions)
+    running = a.current_interventions
     covered: dict[str, str] = {}
     for support in a.existing_support:
-        for iid in book.resolution.already_covered_by_support.get(support.kind, []):
+        for iid in book.resolution.already_covered_by_support.get(support.kind, ()):
             covered.setdefault(iid, support.kind)
     suggested_ids: set[str] = set()
     addressed: set[str | None] = set()  # life domains the path does something about
-    path = walk(book, fired["flowchart"])
-
-    for node, branch in path:
-        outcome = branch
-        if branch == "yes" and node.when is not None:
-            addressed.update(node.domains_asked)
-        elif node.type == "action":
-            iid = node.intervention
-            addressed.add(book.interventions[iid].domain)
+    called_for = False  # whether the path reaches any action at all
+    table = _flow_table(book)
+    fired_flow = fired["flowchart"]
+    current: str | None = book.flowchart.start
+    append = trace.append
+    for _ in range(len(table) + 1):  # a longer path can only be a loop
+        if current is None:
+            break
+        flow = table[current]
+        if flow.decision:
+            if flow.id in fired_flow:
+                if flow.domains_asked:
+                    addressed.update(flow.domains_asked)
+                append(flow.yes_step)
+                current = flow.yes
+            else:
+                append(flow.no_step)
+                current = flow.no
+            continue
+        if flow.action:
+            called_for = True
+            iid = flow.intervention
+            addressed.add(flow.domain)
+            current = flow.next
             if iid in running:
                 outcome = "already_running"
             elif iid in covered:
@@ -129,12 +174,17 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
             else:
                 outcome = "suggested"
                 suggested_ids.add(iid)
+                node = flow.node
                 findings.append(node)
                 if node.advice:
                     advice.append(_cached(book, ("advice", node.id), lambda: Advice(
                         id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
                         rule=rule_ref(node.file, node.id, book), source=node.source)))
-        trace.append(_node_step(book, node, outcome))
+        else:
+            outcome, current = "end", None
+        append(_trace_step(book, flow, outcome))
+    else:
+        walk(book, fired_flow)  # raises the loop error, naming the node
 
     interventions = rank(book, a, findings)
     referrals, warnings = refer(book, a, interventions)
@@ -148,7 +198,6 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)))
     if not interventions and a.open_to_support:
         # nothing new: either nothing was called for, or all of it is already running
-        called_for = any(node.type == "action" for node, _ in path)
         key = "all_running" if called_for else "nothing_needed"
         text = getattr(book.resolution, key)
         advice.append(_cached(book, (key,), lambda: Advice(
@@ -180,6 +229,31 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     )
 
 
+class _Policy:
+    """resolution.yaml's ranking and step plan in the shapes the hot path reads, built once per rulebook."""
+
+    __slots__ = ("placing", "rest_tier", "focus", "wishes", "never_now", "needs_trust", "one_at_a_time",
+                 "urgent_tiers", "groundwork_tiers", "after", "now_at_most", "conversations_for_trust")
+
+    def __init__(self, book: Rulebook):
+        plan = book.resolution.step_plan
+        self.placing = _placing(book)
+        self.rest_tier = placing_rest(book)
+        self.focus = {m: _focus(book, m) for m in book.resolution.variant_of_municipality}
+        self.wishes = {wish: frozenset(iids) for wish, iids in book.resolution.ranking.wishes.items()}
+        self.never_now = frozenset(plan.never_now)
+        self.needs_trust = frozenset(plan.needs_trust)
+        self.one_at_a_time = frozenset(plan.one_at_a_time)
+        self.urgent_tiers, self.groundwork_tiers = _tier_kinds(book)
+        self.after = {iid: tuple(deps) for iid, deps in plan.after.items()}
+        self.now_at_most = plan.now_at_most
+        self.conversations_for_trust = plan.conversations_for_trust
+
+
+def _policy(book: Rulebook) -> _Policy:
+    return _cached(book, ("policy",), lambda: _Policy(book))
+
+
 def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedIntervention]:
     """The step plan: findings ordered "do first, first" and given a phase (resolution.yaml).
 
@@ -187,16 +261,19 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
     leads: what serves the domain ranked 1, then what answers a wish, then the municipality's
     variant focus, the client's further priorities, the money order, the smaller step and
     flowchart order. Phases follow in `plan_phases`."""
-    placing = _cached(book, ("placing",), lambda: _placing(book))
-    focus = _cached(book, ("focus", a.municipality), lambda: _focus(book, a.municipality))
+    policy = _policy(book)
+    placing = policy.placing
+    focus = policy.focus.get(a.municipality) or _cached(book, ("focus", a.municipality), lambda: _focus(book, a.municipality))
+    unfocused = len(focus)
     wished = _wished(book, a)
-    rest_tier = placing_rest(book)
-    never_now = _cached(book, ("never_now",), lambda: frozenset(book.resolution.step_plan.never_now))
+    rest_tier = policy.rest_tier
+    never_now = policy.never_now
+    domains = a.domains
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
         acute_checks, tier, order, step, domain = placing[iid]
-        score = a.domains.get(domain) if domain else None
+        score = domains.get(domain) if domain else None
         if score is not None:
             for index, at_most in acute_checks:  # an acute tier takes a listed domain at or below its threshold
                 if score.self_reliance <= at_most:
@@ -208,15 +285,15 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
         else:
             band = 0 if priority == 1 else 1 if iid in wished else 2
             # what is never a first step (a regular group) comes after the rest of the plan
-            key = (tier, iid in never_now, band, focus.get(iid, len(focus)), priority, order, step, position)
+            key = (tier, iid in never_now, band, focus.get(iid, unfocused), priority, order, step, position)
         keyed.append((key, node, tier))
-    keyed.sort(key=lambda entry: entry[0])
-    ordered = _after_what_it_waits_for(book, [(node, tier) for _, node, tier in keyed])
+    keyed.sort(key=_first)
+    ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed])
     phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered])
-    urgent_tiers, _ = _tier_kinds(book)
+    urgent_tiers = policy.urgent_tiers
     items = [(_PHASE_ORDER[phase], index, node, tier, phase, waits)
              for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))]
-    items.sort(key=lambda entry: entry[:2])  # now, then next, then later; rank within each
+    items.sort(key=_first_two)  # now, then next, then later; rank within each
     return [_suggestion(book, node, a.municipality, tier in urgent_tiers, phase, waits)
             for _, _, node, tier, phase, waits in items]
 
@@ -224,13 +301,21 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
 _PHASE_ORDER = {"now": 0, "next": 1, "later": 2}
 
 
-def _after_what_it_waits_for(book: Rulebook, ordered: list[tuple[Node, int]]) -> list[tuple[Node, int]]:
+def _first(entry: tuple) -> Any:
+    return entry[0]
+
+
+def _first_two(entry: tuple) -> tuple:
+    return entry[0], entry[1]
+
+
+def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]]) -> list[tuple[Node, int]]:
     """The ranked list with every step moved behind the steps it waits for (step_plan.after),
     otherwise in rank order, so that the first group or course is one that can start."""
-    after = book.resolution.step_plan.after
-    present = {node.intervention for node, _ in ordered}
-    if not any(iid in after for iid in present):
+    after = policy.after
+    if not any(node.intervention in after for node, _ in ordered):
         return ordered
+    present = {node.intervention for node, _ in ordered}
     placed: set[str] = set()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
@@ -270,11 +355,10 @@ def is_early(book: Rulebook, a: Assessment) -> bool:
 
 def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -> list[tuple[str, tuple[str, ...]]]:
     """(phase, waits_for) per ranked intervention, by the step_plan policy of resolution.yaml."""
-    plan = book.resolution.step_plan
-    sets = _cached(book, ("plan_sets",), lambda: (
-        frozenset(plan.needs_trust), frozenset(plan.one_at_a_time), frozenset(plan.never_now)))
-    needs_trust, one_at_a_time, never_now = sets
-    urgent_tiers, groundwork_tiers = _tier_kinds(book)
+    policy = _policy(book)
+    needs_trust, one_at_a_time, never_now = policy.needs_trust, policy.one_at_a_time, policy.never_now
+    urgent_tiers, groundwork_tiers = policy.urgent_tiers, policy.groundwork_tiers
+    after, now_at_most = policy.after, policy.now_at_most
     early = is_early(book, a)
     in_plan = {iid for iid, _ in ordered}
     now_count = 0
@@ -282,9 +366,10 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -
     out: list[tuple[str, tuple[str, ...]]] = []
     for iid, tier in ordered:
         urgent = tier in urgent_tiers
-        waits: tuple[str, ...] = tuple(dep for dep in plan.after.get(iid, ()) if dep in in_plan)
+        deps = after.get(iid)
+        waits: tuple[str, ...] = tuple(dep for dep in deps if dep in in_plan) if deps else ()
         if urgent:
-            phase = "now" if now_count < plan.now_at_most else "next"
+            phase = "now" if now_count < now_at_most else "next"
         elif early and iid in needs_trust:
             group = (first_group,) if iid in one_at_a_time and first_group is not None else ()
             phase, waits = "later", ("trust", *group, *(w for w in waits if w not in group))
@@ -292,7 +377,7 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -
             phase, waits = "later", (first_group, *(w for w in waits if w != first_group))
         elif waits:
             phase = "later"
-        elif (tier in groundwork_tiers or not early) and iid not in never_now and now_count < plan.now_at_most:
+        elif (tier in groundwork_tiers or not early) and iid not in never_now and now_count < now_at_most:
             phase = "now"
         else:
             phase = "next"
@@ -310,7 +395,9 @@ def _focus(book: Rulebook, municipality: str) -> dict[str, int]:
 
 
 def _wished(book: Rulebook, a: Assessment) -> frozenset[str]:
-    wishes = book.resolution.ranking.wishes
+    if not a.wishes:
+        return frozenset()
+    wishes = _policy(book).wishes
     return frozenset(iid for wish in a.wishes for iid in wishes.get(wish, ()))
 
 

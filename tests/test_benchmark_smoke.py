@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 KEYS = {"cases_per_s", "p50_ms", "p99_ms", "floor_cases_per_s", "reference_cases_per_s", "engine_over_floor",
+        "core_floor_cases_per_s", "engine_over_core_floor",
         "rss_growth_mb", "load_ms", "cold_start_ms", "engine_over_reference",
         "trajectory_p50_ms", "trajectory_p99_ms", "trajectory_assessments", "trajectory_log_entries"}
 
@@ -30,4 +31,4 @@ def test_benchmark_table_with_whole_caseload_turns():
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "each on the whole caseload in turn" in done.stdout
-    assert "engine/floor" in done.stdout and "cold start" not in done.stdout
+    assert "engine/floor" in done.stdout and "engine/core floor" in done.stdout and "cold start" not in done.stdout

@@ -36,26 +36,27 @@ def test_no_state_leaks_between_cases(engine):
     assert ids(engine.recommend(DEBT)) == first
 
 
-def test_session_state_is_deleted_even_when_an_action_raises(engine, monkeypatch):
+def test_a_failure_inside_the_agenda_replaces_the_host_and_deletes_nothing(engine, monkeypatch):
+    """The agenda is run by direct calls into durable's C engine (engine/matcher.py). If one of
+    them fails half-way, the session's state is unknown: the case gets a clear error, nothing is
+    deleted, the host is replaced, and the next case is answered as by a fresh engine."""
+    import engine.matcher as matcher_module
+
     matcher = engine._matcher
+    old_host = matcher._host
     deleted: list[tuple[str, str]] = []
-    real_delete = matcher._host.delete_state
+    monkeypatch.setattr(old_host, "delete_state", lambda *args: deleted.append(args))
 
-    def spy_delete(ruleset, sid):
-        deleted.append((ruleset, sid))
-        return real_delete(ruleset, sid)
+    def broken(handle, state_handle):
+        raise RuntimeError("boom in the agenda")
 
-    def broken(rule_id):
-        raise RuntimeError(f"boom in {rule_id}")
-
-    monkeypatch.setattr(matcher._host, "delete_state", spy_delete)
-    monkeypatch.setattr(matcher._host, "_record", broken)
-    with pytest.raises(EvaluationError, match="boom"):
+    monkeypatch.setattr(matcher_module._native, "complete_and_start_action", broken)
+    with pytest.raises(EvaluationError, match="boom in the agenda"):
         engine.recommend(DEBT)
-    assert deleted, "the session of the failing case was not deleted"
     monkeypatch.undo()
-    # the engine still works afterwards, with clean state
-    assert "debt_counselling" in ids(engine.recommend(DEBT))
+    assert deleted == []
+    assert matcher._host is not old_host
+    assert engine.recommend(DEBT).to_json() == Engine.load().recommend(DEBT).to_json()
 
 
 def test_many_cases_do_not_exhaust_sessions(engine):
@@ -141,3 +142,14 @@ def test_wheel_carries_the_rules(tmp_path):
     for rule_file in ("interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml", "helmond_profiles.yaml",
                       "lead_coordinator.yaml", "resolution.yaml"):
         assert f"wegwijzer/_rules/{rule_file}" in names
+
+
+def test_a_firing_is_read_by_its_rule_name_only():
+    """The agenda reads the rule id from each firing's JSON without decoding the fact; an id
+    that would need JSON escapes (none of the rule files' ids can) is decoded in full."""
+    from engine.matcher import _rule_name
+
+    assert _rule_name('{"debt_first": {"m": {"sid": "1", "case": true}}}') == "debt_first"
+    assert _rule_name('{"_every_case": {}}') == "_every_case"
+    assert _rule_name('{"odd\\"id": {}}') == 'odd"id'
+    assert _rule_name('{"back\\\\slash": {}}') == "back\\slash"

@@ -156,6 +156,40 @@ def test_recommend_fires_what_evaluate_fires(engine):
         assert engine._matcher.match_assessment(assessment) == fired, case["case_id"]
 
 
+def test_the_direct_agenda_fires_what_durables_own_dispatch_fires(engine):
+    """The matcher runs each rule set's agenda by direct calls into durable's C engine; durable's
+    Python layer (Host.assert_fact with actions that record the rule) must see the same firings,
+    in the same order, on every case of the synthetic caseload, through the same compiled rules."""
+    from engine.matcher import SyncHost, install
+
+    class Recording(SyncHost):
+        def __init__(self):
+            self.fired: list[str] = []
+            super().__init__()
+
+        def get_action(self, action_name):
+            return lambda _context: self.fired.append(action_name)
+
+    matcher = engine._matcher
+    reference = Recording()
+    names = {name: f"ref_{kind}" for kind, name, _ in matcher._plan}
+    install(reference, {names[name]: ruleset for name, ruleset in matcher.rulesets.items()})
+    checked = 0
+    for index, case in enumerate(caseload()):
+        assessment = parse_assessment(case)
+        for kind, name, build in matcher._plan:
+            fact = build(assessment)
+            direct = matcher._host.assert_fact(name, {**fact, "sid": f"d{index}"})
+            matcher._host.delete_state(name, f"d{index}")
+            reference.fired = []
+            reference.assert_fact(names[name], {**fact, "sid": f"r{index}"})
+            reference.delete_state(names[name], f"r{index}")
+            assert direct == reference.fired, (kind, case["case_id"])
+            assert direct, "the catch-all rule fires on every fact"
+            checked += 1
+    assert checked == 3 * len(list(caseload()))
+
+
 def test_durable_rules_runs_no_background_dispatch_threads(engine):
     """durable's Host timer threads raced with synchronous matching (lost firings, ~1 in 20,000)."""
     import threading
