@@ -27,7 +27,6 @@ from .yamlload import LINE, line_of, load_with_lines
 
 FILE = "trajectory.yaml"
 PHASES = ("now", "next", "later")
-PINNED = ("home_visit", "warm_handover")  # added first: how to reach the client, how to close
 KINDS = ("running_not_again", "not_now_after_no_result", "not_now_after_decline", "next_step",
          "home_visit", "reapproach", "recalibrate_profile", "review_goals", "warm_handover")
 STATUS_NL = {"running": "loopt", "completed": "afgerond", "stopped": "gestopt", "declined": "afgewezen",
@@ -79,8 +78,14 @@ class HistoryRuleIn(_Schema):
     source: str = Field(pattern=SOURCE_PATTERN)
 
 
+class AlwaysNowIn(_Schema):
+    interventions: list[str]
+    source: str = Field(pattern=SOURCE_PATTERN)
+
+
 class TrajectoryFile(_Schema):
     parameters: dict[str, ParameterIn]
+    always_now: AlwaysNowIn
     paths: list[PathIn] = Field(default_factory=list)
     interventions: list[CatalogueIn] = Field(default_factory=list)
     rules: list[HistoryRuleIn] = Field(min_length=1)
@@ -116,6 +121,7 @@ class Trajectory:
     rules: list[HistoryRuleIn]
     paths: list[tuple[str, tuple[tuple[str, frozenset[str]], ...]]]
     labels: dict[str, Label]  # every intervention these rules may name or add
+    always_now: frozenset[str] = frozenset()  # added in `now` even when it is full, never moved out
 
 
 def load_trajectory(book: Rulebook) -> Trajectory:
@@ -165,10 +171,15 @@ def load_trajectory(book: Rulebook) -> Trajectory:
                 raise RuleError(display, rule.line, f"unknown parameter '{name}'{suggest(name, parsed.parameters)}", rule.id)
         if rule.instead is not None and rule.instead not in labels:
             raise RuleError(display, rule.line, f"unknown intervention '{rule.instead}'{suggest(rule.instead, labels)}", rule.id)
+    for iid in parsed.always_now.interventions:
+        if iid not in labels:
+            raise RuleError(display, line_of(raw, ("always_now", "interventions")),
+                            f"always_now: unknown intervention '{iid}'{suggest(iid, labels)}")
     for kind, iid in (("home_visit", "home_visit"), ("warm_handover", "warm_handover")):
         if any(r.kind == kind for r in parsed.rules) and iid not in labels:
             raise RuleError(display, None, f"the '{kind}' rule adds '{iid}', which neither interventions.yaml nor this file lists")
-    return Trajectory(display, {k: v.value for k, v in parsed.parameters.items()}, list(parsed.rules), paths, labels)
+    return Trajectory(display, {k: v.value for k, v in parsed.parameters.items()}, list(parsed.rules), paths, labels,
+                      frozenset(parsed.always_now.interventions))
 
 
 def trajectory_of(book: Rulebook) -> Trajectory:
@@ -215,7 +226,7 @@ class _Plan:
     def add(self, rule: HistoryRuleIn, iid: str, rationale_nl: str, rationale_en: str, first: bool = False) -> None:
         label = self.rules.labels[iid]
         service = self.book.municipalities[self.assessment.municipality].services.get(iid)
-        pinned = iid in PINNED
+        pinned = iid in self.rules.always_now
         phase = "now" if pinned or self.now_count() < self.book.resolution.step_plan.now_at_most else "next"
         item = SuggestedIntervention(
             id=iid, label_nl=label.label_nl, label_en=label.label_en, domain=label.domain,
@@ -415,15 +426,17 @@ def _reached(book: Rulebook, rec: Recommendation) -> set[str]:
     return out
 
 
-def _keep_phase_contract(items: list[SuggestedIntervention], now_at_most: int) -> list[SuggestedIntervention]:
-    """`now` at most `now_at_most` (resolution.yaml; the last non-urgent, non-pinned ones move
-    to `next`), then the phases in order, each keeping its "do first, first" order."""
+def _keep_phase_contract(items: list[SuggestedIntervention], now_at_most: int,
+                         always_now: frozenset[str]) -> list[SuggestedIntervention]:
+    """`now` at most `now_at_most` (resolution.yaml; the last ones neither urgent nor in
+    trajectory.yaml's `always_now` move to `next`), then the phases in order, each keeping
+    its "do first, first" order."""
     now = [i for i, item in enumerate(items) if item.phase == "now"]
     excess = len(now) - now_at_most
     for i in reversed(now):
         if excess <= 0:
             break
-        if not items[i].urgent and items[i].id not in PINNED:
+        if not items[i].urgent and items[i].id not in always_now:
             items[i] = items[i].model_copy(update={"phase": "next", "waits_for": []})
             excess -= 1
     rank = {phase: n for n, phase in enumerate(PHASES)}
@@ -464,7 +477,7 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
     if plan.advice:
         update["advice"] = [*rec.advice, *plan.advice]
     if plan.changed:
-        update["interventions"] = _keep_phase_contract(plan.items, book.resolution.step_plan.now_at_most)
+        update["interventions"] = _keep_phase_contract(plan.items, book.resolution.step_plan.now_at_most, rules.always_now)
     if plan.added_or_dropped:
         update.update(_referrals(book, assessment, update["interventions"], rec, update.get("advice", rec.advice)))
     return rec.model_copy(update=update)

@@ -402,3 +402,56 @@ def test_the_stage_works_on_whatever_phases_come_in():
     incoming = incoming.model_copy(update={"interventions": [item("sports_activity", "next", ["community_activity"])]})
     out = adjust(BOOK, case, assessment, incoming)
     assert {i.id: i.waits_for for i in out.interventions}["sports_activity"] == ["community_activity", "small_goal"]
+
+
+def _full_now_with_unanswered_calls(book):
+    """Three steps in `now` and three unanswered calls: the home-visit rule adds its step."""
+    from engine.history import adjust
+    from engine.model import SuggestedIntervention
+
+    case = parse_case(a_case(contacts=[{"date": d, "kind": "phone", "reached": False}
+                                       for d in ("2025-12-02", "2025-12-05", "2025-12-09")]))
+    assessment = current_assessment(case)
+    base = ENGINE.recommend(assessment.model_dump(exclude_unset=True))
+
+    def item(iid: str) -> SuggestedIntervention:
+        return SuggestedIntervention(id=iid, label_nl=iid, label_en=iid, domain=None, rationale="", rule="x/y",
+                                     source="practice", phase="now", waits_for=[])
+
+    incoming = base.model_copy(update={"interventions": [item("community_activity"), item("neighbourhood_gym"),
+                                                         item("computer_course")]})
+    out = adjust(book, case, assessment, incoming)
+    return {i.id: i.phase for i in out.interventions}
+
+
+def _rules_with_always_now(tmp_path, interventions: str):
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules, ignore=shutil.ignore_patterns("*.test.yaml"))
+    path = rules / "trajectory.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  interventions: [home_visit, warm_handover]\n" in text
+    path.write_text(text.replace("  interventions: [home_visit, warm_handover]\n", f"  interventions: {interventions}\n"),
+                    encoding="utf-8")
+    return rules, text[: text.index("  interventions: [home_visit, warm_handover]\n")].count("\n") + 1
+
+
+def test_always_now_keeps_the_home_visit_in_a_full_now(tmp_path):
+    """trajectory.yaml `always_now`: the home visit goes into `now` although three steps are
+    there already (the last other one makes room); taken out of the list, it waits in `next`."""
+    phases = _full_now_with_unanswered_calls(BOOK)
+    assert phases["home_visit"] == "now"
+    assert phases["computer_course"] == "next"
+    rules, _ = _rules_with_always_now(tmp_path, "[warm_handover]")
+    phases = _full_now_with_unanswered_calls(load(rules))
+    assert phases["home_visit"] == "next"
+    assert [phases[i] for i in ("community_activity", "neighbourhood_gym", "computer_course")] == ["now"] * 3
+
+
+def test_always_now_names_only_known_interventions(tmp_path):
+    rules, line = _rules_with_always_now(tmp_path, "[home_vist, warm_handover]")
+    with pytest.raises(RuleError) as info:
+        load_trajectory(load(rules))
+    assert info.value.file.endswith("trajectory.yaml") and info.value.line == line
+    assert "did you mean 'home_visit'" in str(info.value)
