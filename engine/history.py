@@ -267,7 +267,7 @@ def _tried_without_result(entry: InterventionLogEntry) -> bool:
 
 
 def _running_not_again(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]], reached: set[str]) -> None:
-    for _, entry in sorted(latest.values(), key=lambda pair: pair[0]):
+    for _, entry in latest.values():
         if entry.status not in CURRENT_STATUSES:
             continue
         index = plan.index(entry.id)
@@ -281,7 +281,7 @@ def _running_not_again(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple
 
 def _not_now(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
     demoted: list[str] = []
-    for _, entry in sorted(latest.values(), key=lambda pair: pair[0]):
+    for _, entry in latest.values():
         wanted = _tried_without_result(entry) if rule.kind == "not_now_after_no_result" else entry.status == "declined"
         if not wanted:
             continue
@@ -310,7 +310,7 @@ def _not_now(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, Inte
 
 def _next_step(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
     wishes = set(plan.assessment.wishes)
-    for _, entry in sorted(latest.values(), key=lambda pair: pair[0]):
+    for _, entry in latest.values():
         if not (entry.status == "completed" and entry.result == "improved"):
             continue
         for _path_id, steps in plan.rules.paths:
@@ -366,7 +366,7 @@ def _due(plan: _Plan, rule: HistoryRuleIn, due_on: Date, values: dict[str, Any],
 
 def _reapproach(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
     days = timedelta(days=plan.rules.parameters[rule.parameter])
-    for _, entry in sorted(latest.values(), key=lambda pair: pair[0]):
+    for _, entry in latest.values():
         if entry.status != "declined":
             continue
         declined = entry.ended or entry.started
@@ -448,7 +448,8 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
     rules = trajectory_of(book)
     today = as_of(case)
     plan = _Plan(book, rules, case, assessment, today, list(rec.interventions))
-    latest = latest_log(case)
+    # per intervention its latest entry, in log order (the order every rule walks them in)
+    latest = dict(sorted(latest_log(case).items(), key=lambda item: item[1][0]))
     reached = _reached(book, rec)
     for rule in rules.rules:
         if rule.municipalities is not None and case.municipality not in rule.municipalities:
