@@ -97,3 +97,31 @@ def test_input_errors_from_a_worker_are_422_naming_the_field(server: ServerThrea
         assert [e["field"] for e in bad.json()["errors"]] == ["age"]
         explained = client.post("/v1/explain", json=CASE)
         assert explained.status_code == 200 and explained.json()["steps"]
+
+
+def test_a_stored_case_is_advised_in_a_worker_too(pool: WorkerPool, tmp_path: Path) -> None:
+    """/v1/cases/{id}/next and /report read the store in the server but match in the pool:
+    a worker that dies on one stored case costs that request only (503), not the service."""
+    from engine.store import Store
+
+    app = create_app(Engine.load(), token="", matcher=pool)
+    app.state.case_store = Store(f"sqlite:///{tmp_path / 'cases.db'}", shared=False)
+    doc = {"municipality": "leiden", "assessments": [{"date": "2026-01-05", "conversations_held": 4,
+                                                      "domains": {"finances": {"self_reliance": 2}}}]}
+    try:
+        with ServerThread(app) as running, httpx.Client(base_url=running.url, timeout=60) as client:
+            for case_id in ("crash-here", "calm-1"):
+                assert client.post("/v1/cases", json={**doc, "case_id": case_id}).status_code == 201
+            crashes = pool.crashes
+            crashed = client.get("/v1/cases/crash-here/next")
+            assert crashed.status_code == 503, crashed.text
+            assert crashed.json()["type"] == "urn:wegwijzer:problem:worker-crashed"
+            assert pool.crashes == crashes + 1
+            advice = client.get("/v1/cases/calm-1/next")
+            assert advice.status_code == 200 and advice.json()["case_id"] == "calm-1"
+            report = client.get("/v1/cases/calm-1/report")
+            assert report.status_code == 200 and report.headers["content-type"].startswith("text/markdown")
+            assert client.get("/v1/cases/crash-here/report").status_code == 503
+            assert client.get("/healthz").status_code == 200
+    finally:
+        app.state.case_store.close()

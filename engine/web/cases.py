@@ -94,25 +94,23 @@ async def add_entry(request: Request, case_id: str) -> Response:
 
 @router.get("/{case_id}/next", summary="The advice for today (wat nu?)", responses=ERRORS)
 async def next_step(request: Request, case_id: str) -> Response:
-    from ..store.advise import advise
+    from ..store.advise import case_document
 
-    engine = request.app.state.engine
-    rec = await _call(request, lambda store, actor: advise(store.get(actor, case_id, "advise"), engine, date.today()))
+    # the store is read here; the matching runs where /v1/recommend's does (the app's matcher:
+    # worker processes under `wegwijzer serve`, so a native crash costs this request only)
+    data = await _call(request, lambda store, actor: case_document(store.get(actor, case_id, "advise"), date.today()))
+    rec = await request.app.state.matcher.recommend(data)
     return Response(rec.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/{case_id}/report", summary="The progress report (voortgangsrapportage, Markdown)",
             responses=ERRORS)
 async def report(request: Request, case_id: str) -> Response:
-    from ..store.advise import report as progress_report
+    from ..store.advise import case_document
 
-    engine = request.app.state.engine
-
-    def work(store: Store, actor: Any) -> str:
-        case = store.get(actor, case_id, "report")
-        return progress_report(case, engine, "markdown", date.today())
-
-    return PlainTextResponse(await _call(request, work), media_type="text/markdown; charset=utf-8")
+    data = await _call(request, lambda store, actor: case_document(store.get(actor, case_id, "report"), date.today()))
+    text = await request.app.state.matcher.report(data, "markdown")
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
 
 @router.get("/{case_id}/export", summary="Everything held about the case, as a Case document", responses=ERRORS)

@@ -33,6 +33,10 @@ from ..errors import InputError
 DEFAULT_TIMEOUT = 30.0  # seconds one answer may take; a case takes milliseconds
 
 
+def _report_kind(fmt: str) -> str:
+    return {"html": "report", "markdown": "report_markdown"}[fmt]
+
+
 class WorkerCrashed(Exception):
     """The worker that had this request died or hung; it has been replaced."""
 
@@ -51,10 +55,10 @@ def _run(engine: Engine, kind: str, data: Any) -> Any:
         from ..workbench.explain import explain_case
 
         return explain_case(engine, data).as_dict()
-    if kind == "report":  # the progress report of a case, as a full HTML page
+    if kind in ("report", "report_markdown"):  # the progress report of a case: a full HTML page, or Markdown
         from ..report.render import render_report
 
-        return render_report(engine, data, "html")
+        return render_report(engine, data, "markdown" if kind == "report_markdown" else "html")
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -185,8 +189,8 @@ class WorkerPool:
     async def explain(self, data: Any) -> Any:
         return await run_in_threadpool(self.call, "explain", data)
 
-    async def report(self, data: Any) -> Any:
-        return await run_in_threadpool(self.call, "report", data)
+    async def report(self, data: Any, fmt: str = "html") -> Any:
+        return await run_in_threadpool(self.call, _report_kind(fmt), data)
 
     def close(self) -> None:
         self._closed = True
@@ -209,8 +213,8 @@ class InProcess:
     async def explain(self, data: Any) -> Any:
         return await run_in_threadpool(_run, self.engine, "explain", data)
 
-    async def report(self, data: Any) -> Any:
-        return await run_in_threadpool(_run, self.engine, "report", data)
+    async def report(self, data: Any, fmt: str = "html") -> Any:
+        return await run_in_threadpool(_run, self.engine, _report_kind(fmt), data)
 
     def close(self) -> None:
         pass
