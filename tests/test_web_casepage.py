@@ -64,6 +64,8 @@ def test_pasting_a_case_gives_the_plan_and_the_progress(client: TestClient) -> N
     # the case travels in the page, as the file gave it
     assert document_of(page.text) == json.loads(json.dumps(yaml.safe_load(STEADY.read_text()), default=str))
     assert 'action="/rapport"' in page.text and 'action="/casus/download"' in page.text
+    # the report opens beside the case page, which keeps the case (the server keeps nothing)
+    assert 'action="/rapport" target="_blank"' in page.text
 
 
 def test_uploading_the_file_works_like_pasting(client: TestClient) -> None:
