@@ -586,6 +586,15 @@ class RuleChecks:
             role = pilot.get("role")
             if isinstance(role, str) and self.roles and role not in self.roles:
                 self.report(name, key_line(pilot, "role"), f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
+            # going along to another organisation tells it about the client: that is sharing,
+            # which needs the client's consent (seed:L2776-2779, seed:L2808-2811)
+            for org in mappings(municipality, "organisations"):
+                if org.get("id") == organisation:
+                    continue
+                for service in mappings(org, "services"):
+                    if service.get("warm_handover") is True and service.get("shares_data") is False:
+                        self.report(name, key_line(service, "shares_data"),
+                                    f"{mid}/{org.get('id')}: a warm handover to another organisation than the pilot's shares what is known of the client; set shares_data: true (consent)")
 
     def flowchart(self) -> None:
         name = "leiden_flowchart.yaml"

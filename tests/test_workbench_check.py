@@ -173,3 +173,22 @@ def test_a_branch_only_one_municipality_takes_is_checked_for_that_municipality_o
     edit(rules / "social_map.yaml", "          - {intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false, source: \"seed:L2236-2240\"}\n", "")
     found = [f for f in offer_warnings(check_rules(rules)) if "a_neighbourhood_meeting_place" in f]
     assert len(found) == 1 and "'neighbourhood_meeting_place' in leiden, but" in found[0]
+
+
+def test_a_warm_handover_to_another_organisation_needs_consent(tmp_path, capsys):
+    """Going along to another organisation tells it about the client (seed:L2776-2779,
+    seed:L2808-2811): such a service must say shares_data: true. The pilot's own services
+    (Leiden's Libertas runs the BOP) share nothing outside it and may say false."""
+    rules = copy_rules(tmp_path)
+    line = edit(rules / "social_map.yaml",
+                "{intervention: sports_activity, warm_handover: true, shares_data: true, source: \"seed:L2301-2302\"}",
+                "{intervention: sports_activity, warm_handover: true, shares_data: false, source: \"seed:L2301-2302\"}")
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
+    assert code == 1
+    assert (f"{rules / 'social_map.yaml'}:{line}: error: tilburg/sport_beweegcoach_tilburg: a warm handover to another "
+            "organisation than the pilot's shares what is known of the client; set shares_data: true (consent)") in out
+    libertas = "{intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false"
+    assert libertas in (RULES / "social_map.yaml").read_text(encoding="utf-8")
+    assert not [f for f in errors(check_rules(RULES)) if "warm handover" in f.message]
+    code, out, _ = run_cli(capsys, "check", "--rules", str(rules))  # Dutch by default
+    assert "een warme overdracht naar een andere organisatie dan die van de pilot deelt" in out

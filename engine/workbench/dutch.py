@@ -42,6 +42,8 @@ _MESSAGES: list[tuple[str, Any]] = [  # (pattern, template or function of the ma
      r"organisatie '\g<o>' staat twee keer in \g<m> (eerst op regel \g<first>)"),
     (r"pilot organisation '(?P<o>[^']*)' is not on the (?P<m>\w+) map" + _REST,
      r"pilotorganisatie '\g<o>' staat niet op de sociale kaart van \g<m>\g<rest>"),
+    (r"(?P<where>[\w-]+/[\w-]+): a warm handover to another organisation than the pilot's shares what is known of the client; set shares_data: true \(consent\)",
+     r"\g<where>: een warme overdracht naar een andere organisatie dan die van de pilot deelt wat over de deelnemer bekend is; zet shares_data: true (toestemming)"),
     (r"pilot role '(?P<r>[^']*)' has no labels under 'roles' in lead_coordinator.yaml",
      r"pilotrol '\g<r>' heeft geen labels onder 'roles' in lead_coordinator.yaml"),
     (r"decision node '(?P<n>[^']*)' needs 'when' \(its condition\)", r"beslisknoop '\g<n>' heeft 'when' nodig (de voorwaarde)"),
