@@ -32,11 +32,15 @@ Ctrl-C or a killed parent ends the workers without a traceback from each of them
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import pickle
+import shutil
 import signal
 import stat
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,12 +109,15 @@ def count_records(source: str | Path) -> int | None:
 # ------------------------------------------------------------------ work (in the worker processes)
 
 _engine: Any = None
+_spool: str | None = None  # where a pool worker leaves each chunk's answers (see _answer_chunk)
+_spooled = itertools.count()
 
 
-def _init_worker(rules: str | None, in_pool: bool = False) -> None:
-    global _engine
+def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = None) -> None:
+    global _engine, _spool
     from .api import Engine
 
+    _spool = spool
     if in_pool:
         # Ctrl-C reaches the whole process group: let the parent alone handle it (it ends
         # the pool), instead of every worker printing its own KeyboardInterrupt traceback.
@@ -135,8 +142,32 @@ def _answer(record: Record) -> tuple[bool, str]:
     return True, f'{head},"error":{json.dumps(message, ensure_ascii=False)}}}'
 
 
-def _answer_chunk(records: list[Record]) -> list[tuple[bool, str]]:
-    return [_answer(record) for record in records]
+def _answer_chunk(records: list[Record]) -> list[tuple[bool, str]] | str:
+    """The chunk's answers; in a pool, the path of a file that holds them.
+
+    Why a file: a chunk's answers are some 300 KB, which a worker writes into the pool's
+    result pipe in pieces. A worker killed half-way (a native crash, the OOM killer) leaves
+    half a message there, and the pool's manager thread waits for the rest for ever: the
+    run hangs instead of reporting the broken pool (seen in tests/test_batch_files.py). A
+    path is a few dozen bytes, written into the pipe in one atomic write; a worker killed
+    while writing its file never sends the path, and the pool sees the worker die."""
+    answers = [_answer(record) for record in records]
+    if _spool is None:
+        return answers
+    path = os.path.join(_spool, f"{os.getpid()}-{next(_spooled)}.pickle")
+    with open(path, "wb") as stream:
+        pickle.dump(answers, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _collect(answer: list[tuple[bool, str]] | str) -> list[tuple[bool, str]]:
+    """A chunk's answers as `_answer_chunk` gave them, its spool file read and removed."""
+    if isinstance(answer, list):
+        return answer
+    with open(answer, "rb") as stream:
+        answers = pickle.load(stream)  # our own workers' file in our own 0700 folder
+    os.unlink(answer)
+    return answers
 
 
 def _die_with_parent() -> None:
@@ -311,9 +342,9 @@ def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int) -
         for chunk in chunks:
             in_flight.append(pool.submit(_answer_chunk, chunk))
             if len(in_flight) >= ahead:
-                yield from in_flight.popleft().result()
+                yield from _collect(in_flight.popleft().result())
         while in_flight:
-            yield from in_flight.popleft().result()
+            yield from _collect(in_flight.popleft().result())
     except BrokenProcessPool:
         raise WegwijzerError("a worker process stopped unexpectedly; every answer before it is in the output: "
                              "run the same command again to resume") from None
@@ -400,6 +431,7 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
     out_stream = _Sink(out)
     err_stream = _Sink(errors)
     pool = None
+    spool = None
     try:
         if workers == 1:
             _init_worker(rules)
@@ -408,8 +440,9 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            spool = tempfile.mkdtemp(prefix="wegwijzer-batch-")  # 0700: answers pass through it, see _answer_chunk
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_init_worker, initargs=(rules, True))
+                                       initializer=_init_worker, initargs=(rules, True, spool))
             results = _in_pool(pool, records, chunksize, ahead=workers * 4)
         pending: list[bytes] = []
         flushed = time.monotonic()
@@ -436,6 +469,8 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
     finally:
         if pool is not None:
             _stop(pool)
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
         out_stream.close()
         err_stream.close()
         if bar is not None:

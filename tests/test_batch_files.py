@@ -258,3 +258,27 @@ def test_a_worker_that_dies_ends_the_run_with_an_error_not_a_hang(big: Path, tmp
     again = cli("batch", str(big), "--out", str(out), "--workers", "2")
     assert again.returncode == 0, again.stderr
     assert out.read_bytes() == whole.read_bytes()
+
+
+def test_a_pool_worker_sends_a_path_not_its_answers(tmp_path: Path) -> None:
+    """A worker killed while writing 300 KB of answers into the pool's result pipe left half a
+    message there, and the pool waited for the rest for ever (a hang, not an error). Answers
+    go through a spool file; what passes the pipe fits one atomic write (PIPE_BUF, 4096)."""
+    import pickle
+
+    from engine import batch
+
+    records = [(n, "line", json.dumps({"municipality": "leiden", "case_id": f"c{n}",
+                                       "domains": {"finances": {"self_reliance": 2}}}).encode()) for n in range(1, 33)]
+    batch._init_worker(None, False, None)
+    direct = batch._answer_chunk(records)  # outside a pool: the answers themselves
+    batch._init_worker(None, False, str(tmp_path))
+    try:
+        sent = batch._answer_chunk(records)
+    finally:
+        batch._init_worker(None, False, None)
+    assert isinstance(sent, str) and len(pickle.dumps(sent)) < 4096
+    assert sum(len(line) for _, line in batch._collect(sent)) > 32 * 1000  # the answers themselves are large
+    assert not Path(sent).exists()  # read once, then removed
+    assert isinstance(direct, list) and batch._collect(direct) == direct
+    assert not any(is_error for is_error, _ in direct)
