@@ -212,11 +212,15 @@ def test_case_page_upload_log_an_outcome_and_open_the_report(server: ServerThrea
     assert download.value.suggested_filename == "leiden-traject-01.yaml"
     assert "id: volunteering" in saved and "status: running" in saved
 
-    with page.expect_navigation():
+    # the report opens in a new tab; the case page stays as it was behind it
+    with context.expect_page() as opened:
         page.get_by_role("button", name="Voortgangsrapportage").click()
-    assert page.title().startswith("Voortgangsrapportage leiden-traject-01")
+    report = opened.value
+    report.wait_for_load_state()
+    assert report.title().startswith("Voortgangsrapportage leiden-traject-01")
+    assert page.locator("h2", has_text="Voortgang").count() == 1
     # the report's inline stylesheet applies (the CSP of /rapport allows it): its accent border under the header
-    assert page.evaluate("getComputedStyle(document.querySelector('header.report')).borderBottomWidth") == "3px"
-    assert page.evaluate(NO_SIDEWAYS), page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
-    page.screenshot(path=str(ARTIFACTS / f"casus-rapport-{name}.png"), full_page=True)
+    assert report.evaluate("getComputedStyle(document.querySelector('header.report')).borderBottomWidth") == "3px"
+    assert report.evaluate(NO_SIDEWAYS), report.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    report.screenshot(path=str(ARTIFACTS / f"casus-rapport-{name}.png"), full_page=True)
     context.close()
