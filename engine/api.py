@@ -107,6 +107,9 @@ class Engine:
 
     def check_known_ids(self, assessment: Assessment, source: str | None = None) -> None:
         problems = []
+        unknown = self.book.unknown_municipality(assessment.municipality)
+        if unknown:
+            problems.append(("municipality", unknown))
         for index, iid in enumerate(assessment.current_interventions):
             if iid not in self.book.interventions:
                 problems.append((f"current_interventions[{index}]",

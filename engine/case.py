@@ -181,11 +181,15 @@ def single_assessment_case(assessment: Assessment, on: Date) -> Case:
 
 
 def check_case_ids(book: Any, case: Case, source: str | None = None) -> None:
-    """Every intervention the case names must be one the rules know (history rules add a few)."""
+    """The case's municipality and every intervention it names must be ones the rules know
+    (history rules add a few interventions)."""
     from .history import trajectory_of
 
     known = trajectory_of(book).labels
     problems = []
+    unknown = book.unknown_municipality(case.municipality)
+    if unknown:
+        problems.append(("municipality", unknown))
     for index, entry in enumerate(case.interventions_log):
         if entry.id not in known:
             problems.append((f"interventions_log[{index}].id", f"unknown intervention '{entry.id}'{suggest(entry.id, known)}"))
