@@ -10,7 +10,7 @@ from .case import check_case_ids, current_assessment, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import Assessment, Case, Recommendation
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Recommendation
 from .resolve import resolve
 from .rulebook import Rulebook, load
 
@@ -45,6 +45,8 @@ def parse_assessment(data: Any, source: str | None = None) -> Assessment:
                 name = str(loc[-1]) if loc else ""
                 known = _known_fields(loc[:-1])
                 message += suggest(name, known)
+            elif err["type"] == "string_pattern_mismatch" and loc == ("municipality",):
+                message = MUNICIPALITY_PATTERN_MESSAGE
             elif err["type"] in _TYPE_ERRORS and not isinstance(err.get("input"), dict | list):
                 # strict input: say what was given instead, so "3" -> 3 is an obvious fix
                 message += f", not {_kind(err.get('input'), err['type'])}"

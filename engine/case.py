@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputError, suggest
-from .model import Assessment, Case, CaseAssessment
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, CaseAssessment
 
 CURRENT_STATUSES = ("running", "waiting_list")  # these log entries count as current interventions
 
@@ -71,6 +71,8 @@ def parse_case(data: Any, source: str | None = None) -> Case:
                 if err["type"] == "extra_forbidden":
                     name = str(loc[-1]) if loc else ""
                     message = "unknown field" + suggest(name, _known_fields(loc[:-1]))
+                elif err["type"] == "string_pattern_mismatch" and loc == ("municipality",):
+                    message = MUNICIPALITY_PATTERN_MESSAGE
                 elif err["type"] == "value_error":
                     message = message.removeprefix("Value error, ")
                     if ": " in message and message.split(": ", 1)[0].startswith("domains."):

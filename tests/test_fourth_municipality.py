@@ -20,6 +20,7 @@ from engine.cli import main, schema_document
 from engine.errors import InputError, RuleError
 from engine.rulebook import load
 from engine.workbench.check import check_rules
+from engine.workbench.dutch import known, nl
 from workbench_helpers import copy_rules, edit, line_of, run_cli
 
 with warnings.catch_warnings():
@@ -211,6 +212,11 @@ def test_a_malformed_municipality_id_is_refused_by_the_model(engine: Engine) -> 
         with pytest.raises(InputError) as err:
             engine.recommend({**CLIENT, "municipality": given})
         assert err.value.fields == ["municipality"], given
+        if isinstance(given, str) and given:
+            assert "must be a municipality id as the rules' social map spells it" in str(err.value)
+    with pytest.raises(InputError) as err:  # a Case says the same
+        engine.recommend({"municipality": "Zwolle", "assessments": [{"date": "2024-01-10", **CLIENT}]})
+    assert err.value.fields == ["municipality"] and "must be a municipality id" in str(err.value)
 
 
 def test_cli_gives_one_clear_line_and_exit_2(zwolle_rules: Path, tmp_path: Path, capsys) -> None:
@@ -241,7 +247,10 @@ def test_batch_reports_the_bad_case_and_answers_the_rest(zwolle_rules: Path, tmp
 
 
 def _errors(rules: Path) -> list[tuple[str, int | None, str]]:
-    return [(Path(f.file).name, f.line, f.message) for f in check_rules(rules) if f.severity == "error"]
+    """check's errors as (file name, line, message); each must have a Dutch form (check speaks Dutch)."""
+    found = [f for f in check_rules(rules) if f.severity == "error"]
+    assert [f.message for f in found if not known(f.message)] == []
+    return [(Path(f.file).name, f.line, f.message) for f in found]
 
 
 def test_a_municipality_without_a_variant_is_a_check_error_with_file_and_line(tmp_path: Path) -> None:
@@ -251,6 +260,7 @@ def test_a_municipality_without_a_variant_is_a_check_error_with_file_and_line(tm
     found = _errors(rules)
     assert [(name, at) for name, at, message in found if "zwolle" in message] == [("resolution.yaml", line)]
     assert "municipality 'zwolle'" in found[0][2] and "has no variant" in found[0][2]
+    assert "gemeente 'zwolle'" in nl(found[0][2]) and "heeft geen variant" in nl(found[0][2])
     with pytest.raises(RuleError) as err:
         load(rules)
     assert f"resolution.yaml:{line}:" in str(err.value)
