@@ -201,6 +201,15 @@ def test_an_unknown_municipality_is_an_input_error_naming_the_field(engine: Engi
     assert f"unknown municipality '{given}'" in str(err.value) and hint in str(err.value)
 
 
+def test_an_unknown_municipality_is_named_beside_the_other_bad_fields(engine: Engine) -> None:
+    with pytest.raises(InputError) as err:
+        engine.recommend({"municipality": "zwole", "domains": {}})
+    assert err.value.fields == ["domains", "municipality"] and "did you mean 'zwolle'" in str(err.value)
+    with pytest.raises(InputError) as err:
+        engine.recommend({"municipality": "zwole", "assessments": []})
+    assert err.value.fields == ["assessments", "municipality"]
+
+
 def test_the_shipped_rules_do_not_know_zwolle() -> None:
     with pytest.raises(InputError) as err:
         Engine.load().recommend({**CLIENT, "municipality": "zwolle"})
