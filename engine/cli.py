@@ -46,7 +46,7 @@ def run_recommend(args: argparse.Namespace) -> int:
 
     engine = Engine.load(args.rules)
     rec = engine.recommend(read_case(args.case), source=args.case)
-    sys.stdout.write(render(rec, args.format, args.lang))
+    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
     return 0
 
 

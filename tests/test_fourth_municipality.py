@@ -237,6 +237,8 @@ def test_cli_gives_one_clear_line_and_exit_2(zwolle_rules: Path, tmp_path: Path,
     case.write_text(json.dumps({**CLIENT, "municipality": "zwolle"}), encoding="utf-8")
     code, out, _ = run_cli(capsys, "recommend", str(case), "--rules", str(zwolle_rules), "--format", "json")
     assert code == 0 and json.loads(out)["municipality"] == "zwolle"
+    code, out, _ = run_cli(capsys, "recommend", str(case), "--rules", str(zwolle_rules))
+    assert code == 0 and out.startswith("Advies (Gemeente Zwolle)")  # the social map's name
 
 
 def test_batch_reports_the_bad_case_and_answers_the_rest(zwolle_rules: Path, tmp_path: Path) -> None:
