@@ -185,6 +185,13 @@ def test_http_and_the_form_know_the_fourth_municipality(engine: Engine) -> None:
     assert "zwolle" in client.get("/openapi.json").json()["components"]["schemas"]["Assessment"]["properties"]["municipality"]["enum"]
     page = client.get("/").text
     assert '<option value="zwolle"' in page and ">Zwolle</option>" in page
+    # the coach's case page: a Zwolle case gets its plan; an unknown id a Dutch 422
+    token = client.get("/casus").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    case = {"municipality": "zwolle", "assessments": [{"date": "2024-01-10", **CLIENT}], "as_of": "2024-06-01"}
+    shown = client.post("/casus", data={"csrf_token": token, "document_text": json.dumps(case)})
+    assert shown.status_code == 200 and "(gemeente Zwolle)" in shown.text
+    refused = client.post("/casus", data={"csrf_token": token, "document_text": json.dumps({**case, "municipality": "zwole"})})
+    assert refused.status_code == 422 and "Deze gemeente staat niet op de sociale kaart" in refused.text
 
 
 # ------------------------------------------------------------------ input errors
