@@ -334,3 +334,14 @@ def test_synth_and_monitor_check_the_municipality_against_the_rules(zwolle_rules
     assert code == 2 and "did you mean 'tilburg'" in err
     code, out, _ = run_cli(capsys, "synth", "--municipality", "tilburg", "--n", "1", "--rules", str(zwolle_rules))
     assert code == 0 and json.loads(out)["municipality"] == "tilburg"
+
+
+def test_a_collaboration_form_for_an_id_not_on_the_map_is_an_error(tmp_path: Path) -> None:
+    rules = with_zwolle(tmp_path)
+    old = "tilburg: multidisciplinary_team, zwolle: multidisciplinary_team}"
+    line = edit(rules / "lead_coordinator.yaml", old, "tilburg: multidisciplinary_team, zwole: multidisciplinary_team}")
+    found = _errors(rules)
+    assert [(name, at) for name, at, _ in found] == [("lead_coordinator.yaml", line)] * 2
+    messages = " | ".join(message for _, _, message in found)
+    assert "collaboration missing for zwolle" in messages
+    assert "collaboration for 'zwole', which is not a municipality of social_map.yaml (did you mean 'zwolle'?)" in messages
