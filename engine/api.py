@@ -10,7 +10,7 @@ from .case import check_case_ids, current_assessment, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import Assessment, Case, Recommendation
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Recommendation
 from .resolve import resolve
 from .rulebook import Rulebook, load
 
@@ -45,6 +45,8 @@ def parse_assessment(data: Any, source: str | None = None) -> Assessment:
                 name = str(loc[-1]) if loc else ""
                 known = _known_fields(loc[:-1])
                 message += suggest(name, known)
+            elif err["type"] == "string_pattern_mismatch" and loc == ("municipality",):
+                message = MUNICIPALITY_PATTERN_MESSAGE
             elif err["type"] in _TYPE_ERRORS and not isinstance(err.get("input"), dict | list):
                 # strict input: say what was given instead, so "3" -> 3 is an obvious fix
                 message += f", not {_kind(err.get('input'), err['type'])}"
@@ -105,8 +107,23 @@ class Engine:
     def rules_version(self) -> str:
         return self.book.version
 
+    def _parsed(self, parse: Any, data: Any, source: str | None) -> Any:
+        """`parse(data, source)`; when the model refuses the input, an unknown municipality is
+        reported with its problems, so that one answer names every bad field as before."""
+        try:
+            return parse(data, source)
+        except InputError as exc:
+            given = data.get("municipality") if isinstance(data, dict) else None
+            unknown = self.book.unknown_municipality(given) if isinstance(given, str) else None
+            if unknown and "municipality" not in exc.fields:
+                raise InputError([*exc.problems, ("municipality", unknown)], source) from None
+            raise
+
     def check_known_ids(self, assessment: Assessment, source: str | None = None) -> None:
         problems = []
+        unknown = self.book.unknown_municipality(assessment.municipality)
+        if unknown:
+            problems.append(("municipality", unknown))
         for index, iid in enumerate(assessment.current_interventions):
             if iid not in self.book.interventions:
                 problems.append((f"current_interventions[{index}]",
@@ -116,7 +133,7 @@ class Engine:
 
     def evaluate(self, data: Any, source: str | None = None) -> tuple[Assessment, dict[str, Any], dict[str, set[str]]]:
         """Validated assessment, its fact, and the rule ids that fired per rule set."""
-        assessment = parse_assessment(data, source)
+        assessment = self._parsed(parse_assessment, data, source)
         self.check_known_ids(assessment, source)
         fact = build_fact(assessment)
         return assessment, fact, self._matcher.match(fact)
@@ -124,8 +141,8 @@ class Engine:
     def recommend(self, data: Any, source: str | None = None) -> Recommendation:
         """Advice for an Assessment, or for a Case (a document with `assessments`)."""
         if is_case(data):
-            return self.recommend_case(parse_case(data, source), source)
-        assessment = parse_assessment(data, source)
+            return self.recommend_case(self._parsed(parse_case, data, source), source)
+        assessment = self._parsed(parse_assessment, data, source)
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
         return resolve(self.book, assessment, self._matcher.match_assessment(assessment))

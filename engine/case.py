@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import InputError, suggest
-from .model import Assessment, Case, CaseAssessment
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, CaseAssessment
 
 CURRENT_STATUSES = ("running", "waiting_list")  # these log entries count as current interventions
 
@@ -71,6 +71,8 @@ def parse_case(data: Any, source: str | None = None) -> Case:
                 if err["type"] == "extra_forbidden":
                     name = str(loc[-1]) if loc else ""
                     message = "unknown field" + suggest(name, _known_fields(loc[:-1]))
+                elif err["type"] == "string_pattern_mismatch" and loc == ("municipality",):
+                    message = MUNICIPALITY_PATTERN_MESSAGE
                 elif err["type"] == "value_error":
                     message = message.removeprefix("Value error, ")
                     if ": " in message and message.split(": ", 1)[0].startswith("domains."):
@@ -181,11 +183,15 @@ def single_assessment_case(assessment: Assessment, on: Date) -> Case:
 
 
 def check_case_ids(book: Any, case: Case, source: str | None = None) -> None:
-    """Every intervention the case names must be one the rules know (history rules add a few)."""
+    """The case's municipality and every intervention it names must be ones the rules know
+    (history rules add a few interventions)."""
     from .history import trajectory_of
 
     known = trajectory_of(book).labels
     problems = []
+    unknown = book.unknown_municipality(case.municipality)
+    if unknown:
+        problems.append(("municipality", unknown))
     for index, entry in enumerate(case.interventions_log):
         if entry.id not in known:
             problems.append((f"interventions_log[{index}].id", f"unknown intervention '{entry.id}'{suggest(entry.id, known)}"))

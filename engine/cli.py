@@ -46,48 +46,71 @@ def run_recommend(args: argparse.Namespace) -> int:
 
     engine = Engine.load(args.rules)
     rec = engine.recommend(read_case(args.case), source=args.case)
-    sys.stdout.write(render(rec, args.format, args.lang))
+    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
     return 0
 
 
 def add_schema(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("which", nargs="?", choices=("all", "assessment", "case", "recommendation", "both"), default="all",
                         help="all (default): one document, input Assessment or Case, every model in $defs")
+    parser.add_argument("--rules", help="rules folder whose municipalities the schema lists (default: the shipped rules)")
 
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def schema_document(which: str = "all") -> dict[str, Any]:
+def schema_document(which: str = "all", municipalities: list[str] | None = None) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) document. 'all': one document whose $defs hold every model
     and which accepts an Assessment or a Case (a Recommendation is in $defs, as the output);
     'assessment', 'case', 'recommendation': that model alone. 'both' is the older pair of
-    documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema still serves."""
+    documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema still serves.
+    `municipalities`: a rulebook's ids (its social map), given as the enum of `municipality`;
+    without them the schema says only the id's pattern."""
     from pydantic.json_schema import models_json_schema
 
     from .model import Assessment, Case, Recommendation
 
     if which == "both":
-        return {"assessment": Assessment.model_json_schema(),
-                "recommendation": Recommendation.model_json_schema(by_alias=True)}
-    if which in ("assessment", "case", "recommendation"):
+        doc = {"assessment": Assessment.model_json_schema(),
+               "recommendation": Recommendation.model_json_schema(by_alias=True)}
+    elif which in ("assessment", "case", "recommendation"):
         model = {"assessment": Assessment, "case": Case, "recommendation": Recommendation}[which]
         mode = "serialization" if which == "recommendation" else "validation"
-        return {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema(by_alias=True, mode=mode)}
-    _, top = models_json_schema([(Assessment, "validation"), (Case, "validation"), (Recommendation, "serialization")],
-                                by_alias=True, ref_template="#/$defs/{model}")
-    return {
-        "$schema": JSON_SCHEMA_DIALECT,
-        "title": "Wegwijzer",
-        "description": "Input: an Assessment (one moment) or a Case (a client over time). "
-                       "Output: a Recommendation ($defs/Recommendation).",
-        "oneOf": [{"$ref": "#/$defs/Assessment"}, {"$ref": "#/$defs/Case"}],
-        "$defs": top["$defs"],
-    }
+        doc = {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema(by_alias=True, mode=mode)}
+    else:
+        _, top = models_json_schema([(Assessment, "validation"), (Case, "validation"), (Recommendation, "serialization")],
+                                    by_alias=True, ref_template="#/$defs/{model}")
+        doc = {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": "Wegwijzer",
+            "description": "Input: an Assessment (one moment) or a Case (a client over time). "
+                           "Output: a Recommendation ($defs/Recommendation).",
+            "oneOf": [{"$ref": "#/$defs/Assessment"}, {"$ref": "#/$defs/Case"}],
+            "$defs": top["$defs"],
+        }
+    if municipalities is not None:
+        list_municipalities(doc, list(municipalities))
+    return doc
+
+
+def list_municipalities(schema: Any, ids: list[str]) -> None:
+    """Give every `municipality` property in `schema` (in place) the rulebook's ids as its enum."""
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and isinstance(properties.get("municipality"), dict):
+            properties["municipality"]["enum"] = ids
+        for value in schema.values():
+            list_municipalities(value, ids)
+    elif isinstance(schema, list):
+        for value in schema:
+            list_municipalities(value, ids)
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(schema_document(args.which), indent=2, ensure_ascii=False))
+    from .rulebook import load
+
+    municipalities = list(load(args.rules).municipalities)
+    print(json.dumps(schema_document(args.which, municipalities), indent=2, ensure_ascii=False))
     return 0
 
 

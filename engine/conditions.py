@@ -11,7 +11,8 @@ evaluated as Python.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Union
 
 from .errors import RuleError, suggest
@@ -70,8 +71,16 @@ Cond = Union[Always, All, Any_, Not, Compare]
 # ------------------------------------------------------------------ parsing
 
 
-def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> Cond:
-    """Parse and type-check one condition; every error names file, line and rule."""
+def with_municipalities(ids: Iterable[str]) -> dict[str, FieldSpec]:
+    """FIELDS with `municipality` taking the given ids: a rulebook's own fields, since the
+    rule files (social_map.yaml), not the code, say which municipalities exist."""
+    return {**FIELDS, "municipality": replace(FIELDS["municipality"], values=tuple(ids))}
+
+
+def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None,
+          fields: Mapping[str, FieldSpec] = FIELDS) -> Cond:
+    """Parse and type-check one condition; every error names file, line and rule. `fields`
+    are the fields a condition may name (a rulebook's: with_municipalities)."""
 
     def fail(at: int | None, message: str) -> RuleError:
         return RuleError(file, at, message, rule_id)
@@ -103,9 +112,9 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
         return compares[0] if len(compares) == 1 else All(compares, at)
 
     def compare(field: str, body: Any, at: int | None) -> Cond:
-        spec = FIELDS.get(field)
+        spec = fields.get(field)
         if spec is None:
-            raise fail(at, f"unknown field '{field}'{suggest(field, FIELDS)}")
+            raise fail(at, f"unknown field '{field}'{suggest(field, fields)}")
         if isinstance(body, dict):
             ops = list(body)
             if len(ops) != 1:
@@ -139,8 +148,11 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None) -> 
             elif spec.kind == "enum":
                 if op in ("lt", "lte", "gt", "gte"):
                     raise fail(at, f"'{field}' is a choice: use eq, neq, in or not_in")
-                if v not in spec.values:
-                    raise fail(at, f"'{field}' is never '{v}'{suggest(str(v), spec.values)}; it is one of {list(spec.values)}")
+                if not isinstance(v, str):
+                    raise fail(at, f"'{field}' is a choice of names, got {v!r}")
+                if spec.values and v not in spec.values:  # no values: an open choice (`municipality` outside a rulebook)
+                    where = " (the municipalities under `municipalities:` in social_map.yaml)" if field == "municipality" else ""
+                    raise fail(at, f"'{field}' is never '{v}'{suggest(str(v), spec.values)}; it is one of {list(spec.values)}{where}")
             else:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):
                     raise fail(at, f"'{field}' is a number, got {v!r}")

@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import Any, Callable, Iterable
 
 from .model import (
-    DOMAIN_IDS, Assessment, Circumstances, IgmFactor, Municipality, SupportKind, Wish,
+    DOMAIN_IDS, Assessment, Circumstances, IgmFactor, SupportKind, Wish,
 )
 
 ALWAYS = "case"  # a key present in every fact, for rules without a condition
@@ -40,7 +40,9 @@ def _literal_values(annotation: Any) -> tuple[str, ...]:
 
 def _build_fields() -> dict[str, FieldSpec]:
     fields: dict[str, FieldSpec] = {
-        "municipality": FieldSpec("enum", values=_literal_values(Municipality)),
+        # its values are the rulebook's municipality ids (social_map.yaml), which the loader
+        # gives conditions.parse (conditions.with_municipalities); none are known here
+        "municipality": FieldSpec("enum"),
         "age": FieldSpec("number", True, low=16, high=120),
         "ladder_rung": FieldSpec("number", True, low=1, high=6),
         "years_on_benefit": FieldSpec("number", True, low=0, high=None),

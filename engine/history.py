@@ -22,7 +22,7 @@ from .model import (
     Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, SuggestedIntervention, TraceStep,
 )
 from .resolve import source_label
-from .rulebook import SOURCE_PATTERN, Rulebook, _Schema
+from .rulebook import SOURCE_PATTERN, MunicipalityId, Rulebook, _Schema
 from .yamlload import LINE, line_of, load_with_lines
 
 FILE = "trajectory.yaml"
@@ -67,7 +67,7 @@ class HistoryRuleIn(_Schema):
     kind: Literal[KINDS]  # type: ignore[valid-type]
     parameter: str | None = None
     due: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]+$")
-    municipalities: list[Literal["leiden", "helmond", "tilburg"]] | None = None
+    municipalities: list[MunicipalityId] | None = None  # of social_map.yaml (load_trajectory checks)
     instead: str | None = None
     text_nl: str | None = None
     text_en: str | None = None
@@ -159,7 +159,7 @@ def load_trajectory(book: Rulebook) -> Trajectory:
             steps.append((step.intervention, frozenset(step.wishes)))
         paths.append((p.id, tuple(steps)))
     seen: set[str] = set()
-    for rule in parsed.rules:
+    for number, rule in enumerate(parsed.rules):
         if rule.id in seen:
             raise RuleError(display, rule.line, f"duplicate rule id '{rule.id}'", rule.id)
         seen.add(rule.id)
@@ -169,6 +169,10 @@ def load_trajectory(book: Rulebook) -> Trajectory:
         for name in ((rule.parameter,) if rule.parameter else ()) + _READS.get(rule.kind, ()):
             if name not in parsed.parameters:
                 raise RuleError(display, rule.line, f"unknown parameter '{name}'{suggest(name, parsed.parameters)}", rule.id)
+        for mid in rule.municipalities or ():
+            if mid not in book.municipalities:
+                raise RuleError(display, line_of(raw, ("rules", number, "municipalities")) or rule.line,
+                                f"municipalities: '{mid}' is not a municipality of social_map.yaml{suggest(mid, book.municipalities)}", rule.id)
         if rule.instead is not None and rule.instead not in labels:
             raise RuleError(display, rule.line, f"unknown intervention '{rule.instead}'{suggest(rule.instead, labels)}", rule.id)
     for iid in parsed.always_now.interventions:

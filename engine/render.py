@@ -31,12 +31,13 @@ def _pick(lang: str, nl: str, en: str) -> str:
     return en if lang == "en" and en else nl
 
 
-def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> str:
+def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, municipality_name: str | None = None) -> str:
+    """`municipality_name`: the social map's name; without it the id, capitalised."""
     w = _WORDS[lang]
     h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  ")
     lines: list[str] = []
     header = f"{w['title']}" + (f" — {w['case']} {rec.case_id}" if rec.case_id else "")
-    lines.append(f"{h1}{header} ({w['municipality']} {rec.municipality.capitalize()})")
+    lines.append(f"{h1}{header} ({w['municipality']} {municipality_name or rec.municipality.capitalize()})")
     if not markdown:
         lines.append("=" * len(lines[0]))
     p, lead = rec.client_profile, rec.lead_coordinator
@@ -104,7 +105,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False) -> st
     return "\n".join(lines) + "\n"
 
 
-def render(rec: Recommendation, fmt: str = "text", lang: str = "nl") -> str:
+def render(rec: Recommendation, fmt: str = "text", lang: str = "nl", municipality_name: str | None = None) -> str:
     if fmt == "json":
         return rec.to_json() + "\n"
-    return to_text(rec, lang=lang, markdown=(fmt == "markdown"))
+    return to_text(rec, lang=lang, markdown=(fmt == "markdown"), municipality_name=municipality_name)

@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .conditions import Cond, leaves, parse
+from .conditions import Cond, leaves, parse, with_municipalities
 from .errors import RuleError, suggest
-from .model import DOMAIN_IDS, SupportKind, Wish
+from .facts import FIELDS, FieldSpec
+from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
 from .yamlload import LINE, LineDict, line_of, load_with_lines
 
 RULE_FILES = (
@@ -25,7 +26,8 @@ RULE_FILES = (
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
     "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
 )
-MUNICIPALITIES = ("leiden", "helmond", "tilburg")
+# No list of municipalities here: they are the ids under `municipalities:` in social_map.yaml.
+MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
 SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 SOURCE_PATTERN = r"^(practice|seed:L\d+(-\d+)?)(, ?(practice|seed:L\d+(-\d+)?))*$"
 
@@ -97,7 +99,7 @@ class MunicipalityIn(_Schema):
 
 
 class SocialMapFile(_Schema):
-    municipalities: dict[Literal["leiden", "helmond", "tilburg"], MunicipalityIn]
+    municipalities: dict[MunicipalityId, MunicipalityIn] = Field(min_length=1)
 
 
 class AdviceIn(_Schema):
@@ -164,8 +166,8 @@ class LeadRuleIn(_Schema):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
     when: Any
     lead: Literal["pilot", "first_trusted"] | LeadSpec | TrustedLeadSpec | SocialMapLeadSpec
-    collaboration: dict[Literal["leiden", "helmond", "tilburg"],
-                        Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
+    # one form per municipality of the social map (RuleChecks.lead)
+    collaboration: dict[MunicipalityId, Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
     rationale_nl: str
     rationale_en: str
     source: str = Source
@@ -350,11 +352,20 @@ class Rulebook:
     lead_rules: list[Rule]
     resolution: ResolutionFile
     raw: dict[str, Any]  # file name -> loaded data (with lines), for `check`
+    # the fields a condition may name, `municipality` taking this rulebook's ids
+    fields: dict[str, FieldSpec] = field(default_factory=lambda: dict(FIELDS), compare=False, repr=False)
     # frozen output pieces that depend only on the rules, built on first use (engine.resolve)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def file_path(self, name: str) -> str:
         return str(self.directory / name)
+
+    def unknown_municipality(self, mid: str) -> str | None:
+        """Why `mid` is not a municipality of these rules (with the known ids), or None."""
+        if mid in self.municipalities:
+            return None
+        known = ", ".join(f"'{m}'" for m in self.municipalities)
+        return f"unknown municipality '{mid}'{suggest(mid, self.municipalities)}; the rules know {known} (social_map.yaml)"
 
 
 def _domains_asked(cond: Cond) -> frozenset[str]:
@@ -418,8 +429,7 @@ def load(directory: Path | str | None = None) -> Rulebook:
         for item in parsed["interventions.yaml"].interventions
     }
     municipalities: dict[str, Municipality] = {}
-    for mid in MUNICIPALITIES:
-        m = parsed["social_map.yaml"].municipalities[mid]
+    for mid, m in parsed["social_map.yaml"].municipalities.items():
         services: dict[str, Service] = {}
         for org in m.organisations:
             for svc in org.services:
@@ -459,7 +469,7 @@ def load(directory: Path | str | None = None) -> Rulebook:
 
     return Rulebook(directory, rules_version(directory), interventions, municipalities, flowchart,
                     dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
-                    parsed["resolution.yaml"], raw)
+                    parsed["resolution.yaml"], raw, checks.fields)
 
 
 # ------------------------------------------------------------------ the one set of rule checks
@@ -508,6 +518,8 @@ class RuleChecks:
         self.roles: dict[str, Any] = {}
         self.offered: dict[str, set[str]] = {}  # municipality -> interventions some organisation offers
         self.conditions: dict[tuple[str, str], Cond] = {}  # (file name, rule or node id) -> parsed condition
+        self.municipalities: dict[str, int | None] = {}  # id -> line, from social_map.yaml
+        self.fields: dict[str, FieldSpec] = with_municipalities(())
 
     def file(self, name: str) -> str:
         return str(self.directory / name)
@@ -542,7 +554,7 @@ class RuleChecks:
 
     def condition(self, name: str, owner: Any, rule_id: str) -> Cond | None:
         try:
-            cond = parse(owner["when"], self.file(name), key_line(owner, "when"), rule_id)
+            cond = parse(owner["when"], self.file(name), key_line(owner, "when"), rule_id, self.fields)
         except RuleError as exc:
             self._report(exc)
             return None
@@ -562,9 +574,8 @@ class RuleChecks:
         if name not in self.raw:
             return
         municipalities = mapping(self.raw[name], "municipalities")
-        for mid in MUNICIPALITIES:
-            if mid not in municipalities:
-                self.report(name, key_line(self.raw[name], "municipalities"), f"municipality '{mid}' missing")
+        self.municipalities = {str(mid): key_line(municipalities, mid) for mid in municipalities}
+        self.fields = with_municipalities(self.municipalities)
         for mid, municipality in municipalities.items():
             if not isinstance(municipality, dict):
                 continue
@@ -674,16 +685,18 @@ class RuleChecks:
                 iid, role = lead.get("from_social_map"), lead.get("role")
                 line = key_line(lead, "from_social_map")
                 if self.known_intervention(name, iid, line, f"rule '{rid}': from_social_map") and isinstance(iid, str) and self.offered:
-                    missing = [m for m in MUNICIPALITIES if m in self.offered and iid not in self.offered[m]]
+                    missing = [m for m in self.municipalities if m in self.offered and iid not in self.offered[m]]
                     if missing:
                         self.report(name, line, f"rule '{rid}': no organisation offers '{iid}' on the social map of {', '.join(missing)}")
                 if isinstance(role, str) and self.roles and role not in self.roles:
                     self.report(name, key_line(lead, "role"), f"rule '{rid}': role '{role}' has no labels under 'roles'{suggest(role, self.roles)}")
             collaboration = mapping(rule, "collaboration")
-            missing = [m for m in MUNICIPALITIES if m not in collaboration]
+            missing = [m for m in self.municipalities if m not in collaboration]
             if missing and isinstance(rule.get("collaboration"), dict):
-                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)}")
+                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)} (a form for every municipality of social_map.yaml)")
             for mid, form in collaboration.items():
+                if self.municipalities and mid not in self.municipalities:
+                    self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration for '{mid}', which is not a municipality of social_map.yaml{suggest(str(mid), self.municipalities)}")
                 if isinstance(form, str) and collaborations and form not in collaborations:
                     self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
 
@@ -722,10 +735,15 @@ class RuleChecks:
                 self.known_intervention(name, iid, key_line(variant, "focus"), f"variant '{vid}'")
         chosen = mapping(data, "variant_of_municipality")
         if variants and isinstance(data, dict) and "variant_of_municipality" in data:
-            for mid in MUNICIPALITIES:
-                if chosen.get(mid) not in variants:
+            for mid, vid in chosen.items():
+                if self.municipalities and mid not in self.municipalities:
+                    self.report(name, key_line(chosen, mid), f"variant_of_municipality: '{mid}' is not a municipality of social_map.yaml{suggest(str(mid), self.municipalities)}")
+                elif vid not in variants:
+                    self.report(name, key_line(chosen, mid), f"variant_of_municipality: '{mid}' needs one of {sorted(variants)}, got {vid!r}{suggest(str(vid), variants)}")
+            for mid, line in self.municipalities.items():
+                if mid not in chosen:
                     self.report(name, key_line(data, "variant_of_municipality"),
-                                f"variant_of_municipality: '{mid}' needs one of {sorted(variants)}, got {chosen.get(mid)!r}")
+                                f"variant_of_municipality: municipality '{mid}' (social_map.yaml line {line}) has no variant; give it one of {sorted(variants)}")
         report = mapping(data, "report")
         starts = [section.get("from") for section in mappings(report, "sections")]
         if all(isinstance(start, int) for start in starts) and starts != sorted(set(starts)):

@@ -43,6 +43,9 @@ from typing import Any
 
 from .model import DOMAIN_IDS
 
+# The pilots whose target groups the report describes in figures (above): a synthetic case
+# is drawn from one of these. Not the list of municipalities the engine knows (that is the
+# rules' social map); a municipality added there has no published figures to draw from.
 MUNICIPALITIES = ("leiden", "helmond", "tilburg")
 
 # share of cases not open to support (reach, seed:L2910-2932)

@@ -7,7 +7,7 @@ import typing
 from hypothesis import strategies as st
 
 from engine.model import DOMAIN_IDS, Circumstances, IgmFactor, SupportKind, Wish
-from engine.rulebook import MUNICIPALITIES, load
+from engine.rulebook import load
 
 _BOOK = load()
 INTERVENTION_IDS = sorted(_BOOK.interventions)
@@ -58,7 +58,7 @@ _OPTIONAL = st.fixed_dictionaries({}, optional={
 _DOMAIN_IDS = st.lists(st.sampled_from(DOMAIN_IDS), min_size=1, max_size=9, unique=True)
 _PRIORITIES = st.permutations(list(range(1, 10)))
 _LEVEL = st.integers(1, 5)
-_MUNICIPALITY = st.sampled_from(MUNICIPALITIES)
+_MUNICIPALITY = st.sampled_from(list(_BOOK.municipalities))  # social_map.yaml's ids, in file order
 
 
 @st.composite

@@ -45,11 +45,10 @@ def test_every_municipality_domain_and_level_alone_in_a_child_process(tmp_path):
         from engine import Engine
         from engine.cli import main
         from engine.model import DOMAIN_IDS
-        from engine.rulebook import MUNICIPALITIES
         engine = Engine.load()
         path = {str(tmp_path / "case.json")!r}
         answered = 0
-        for municipality in MUNICIPALITIES:
+        for municipality in engine.book.municipalities:
             for domain in DOMAIN_IDS:
                 for level in range(1, 6):
                     for held in ({{"conversations_held": 5}}, {{}}):

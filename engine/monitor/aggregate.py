@@ -130,7 +130,8 @@ class Aggregator:
     def _organisation(self, municipality: str, intervention: str) -> str | None:
         if self.book is None:
             return None
-        service = self.book.municipalities[municipality].services.get(intervention)
+        known = self.book.municipalities.get(municipality)  # a stored case may name one the rules dropped
+        service = known.services.get(intervention) if known is not None else None
         return service.organisation if service else None
 
 

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--caseload", help="a JSON Lines file of Cases instead of the store")
     parser.add_argument("--out", default="monitor", help="folder for index.html, the pages and monitor.csv (default: monitor)")
     parser.add_argument("--team", help="only this team's cases (a team lead always sees their own team)")
-    parser.add_argument("--municipality", choices=("leiden", "helmond", "tilburg"))
+    parser.add_argument("--municipality", help="only this municipality's cases (an id of the rules' social map)")
     parser.add_argument("--threshold", type=int, help=f"smallest group shown (default ${THRESHOLD_ENV} or {DEFAULT_THRESHOLD})")
     parser.add_argument("--no-advice", action="store_true", help="skip the engine: no 'suggested' interventions (faster)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar (default: when stderr is a terminal)")
@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
     threshold = _threshold(args)
     engine = Engine.load()
+    if args.municipality is not None:
+        unknown = engine.book.unknown_municipality(args.municipality)
+        if unknown:
+            raise InputError([("--municipality", unknown)])
     agg = Aggregator(book=engine.book, engine=None if args.no_advice else engine)
     failed: list[tuple[str, str]] = []
     store = None

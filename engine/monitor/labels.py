@@ -18,4 +18,4 @@ LADDER_LABELS = {"gedaald": "gedaald", "0": "0 treden (gelijk)", "1": "1 trede",
 REACH_LABELS = {"cases": "casussen", "contacted": "benaderd (contactpoging gelogd)",
                 "reached": "bereikt (contact gelukt)", "declined": "geweigerd of afgehaakt",
                 "active": "actief (interventie loopt of wachtlijst)", "closed": "afgesloten"}
-MUNICIPALITY_NAMES = {"leiden": "Leiden", "helmond": "Helmond", "tilburg": "Tilburg"}
+# municipality names: the social map's (Rulebook.municipalities[id].name), not listed here

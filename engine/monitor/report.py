@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import svg
 from .aggregate import GAS_SCORES, IGM_FACTORS, LADDER_BUCKETS, REACH_KEYS, Aggregator, Figures, suppress
-from .labels import GAS_LABELS, IGM_LABELS, LADDER_LABELS, MUNICIPALITY_NAMES, REACH_LABELS
+from .labels import GAS_LABELS, IGM_LABELS, LADDER_LABELS, REACH_LABELS
 
 CSV_COLUMNS = ("municipality", "section", "key", "label", "count", "percent", "t0", "t1")
 
@@ -86,7 +86,8 @@ def numbers(fig: Figures, threshold: int, book: Any = None) -> list[Section]:
         keys = sorted(counter, key=lambda k: (-counter[k], k))
         rows = [Row(id_, k, labels.get(k, k), suppress(counter[k], threshold)) for k in keys]
         sections.append(Section(id_, title, None, rows, "" if rows else "geen"))
-    organisations = book.municipalities[fig.municipality].organisations if book else {}
+    known = book.municipalities.get(fig.municipality) if book else None
+    organisations = known.organisations if known is not None else {}
     rows = [Row("referrals", f"{org}|{month}", f"{organisations.get(org, org)} — {month}",
                 suppress(count, threshold))
             for (org, month), count in sorted(fig.referrals.items())]
@@ -124,7 +125,8 @@ def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: 
         fig = agg.figures[municipality]
         shown = fig.cases >= threshold
         sections = numbers(fig, threshold, agg.book) if shown else []
-        name = MUNICIPALITY_NAMES.get(municipality, municipality)
+        known = agg.book.municipalities.get(municipality) if agg.book is not None else None
+        name = known.name if known is not None else municipality  # the social map's name
         page = out / f"{municipality}.html"
         page.write_text(env.get_template("municipality.html.j2").render(
             name=name, scope=scope, as_of=as_of, threshold=threshold, shown=shown,

@@ -29,7 +29,6 @@ STATUS_NL = {"running": "loopt", "completed": "afgerond", "stopped": "gestopt", 
              "waiting_list": "op de wachtlijst"}
 RESULT_NL = {"improved": "verbeterd", "no_change": "geen verandering", "worse": "verslechterd"}
 CONTACT_NL = {"phone": "gebeld", "letter": "brief", "home_visit": "huisbezoek", "meeting": "gesprek"}
-MUNICIPALITY_NL = {"leiden": "Leiden", "helmond": "Helmond", "tilburg": "Tilburg"}
 DUE_NL = {"reapproach": "Opnieuw benaderen", "recalibrate_profile": "Klantprofiel herijken",
           "review_goals": "Doelen scoren (GAS)"}
 PHASE_NL = {"now": "Nu", "next": "Daarna", "later": "Later"}
@@ -118,7 +117,7 @@ def report_context(engine: Any, case: Case, rec: Recommendation) -> dict[str, An
     history_steps = [s for s in rec.trace if s.kind == "history"]
     return {
         "case_id": case.case_id or "(geen casusnummer)",
-        "municipality": MUNICIPALITY_NL[case.municipality],
+        "municipality": book.municipalities[case.municipality].name,  # the social map's name (the engine checked the id)
         "as_of": dutch_date(as_of(case)),
         "since": dutch_date(progress.since), "until": dutch_date(progress.until),
         "assessments": len(case.assessments),

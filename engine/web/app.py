@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from ..api import Engine
+from ..cli import list_municipalities
 from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
 from . import cases, problems, routes
@@ -149,6 +150,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                                                                            mode="serialization"))):
         components.update(schema.pop("$defs", {}))
         components[name] = schema
+    list_municipalities(components, list(app.state.engine.book.municipalities))  # the loaded rules' ids
     if app.state.token:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         doc["security"] = [{"bearer": []}]

@@ -130,6 +130,8 @@ def engine_message(path: str, english: str) -> str:
     """A Dutch sentence for what the engine refused after the model passed (e.g. an unknown id)."""
     if english.startswith("unknown intervention"):
         return "Deze interventie kent Wegwijzer niet."
+    if english.startswith("unknown municipality"):
+        return "Kies een gemeente."
     if "organisation" in english or path.startswith("consent_to_share_with"):
         return "Deze organisatie hoort niet bij de gekozen gemeente."
     return GENERIC
@@ -151,6 +153,7 @@ _INPUT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"has not ended", "Een interventie die loopt of op de wachtlijst staat heeft geen einddatum; laat die leeg of kies een andere status."),
     (r"is after as_of", "Deze datum ligt na de peildatum (as_of)."),
     (r"must be a date", "Vul een datum in als JJJJ-MM-DD."),
+    (r"unknown municipality", "Deze gemeente staat niet op de sociale kaart van de regels; kies een gemeente die er wel op staat."),
 )
 
 

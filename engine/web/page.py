@@ -55,8 +55,14 @@ def _form_context(book: Rulebook, values: Values, errors: dict[str, str] | None,
                                                                       key=lambda kv: kv[1].label_nl)],
         "social_map": [(name, sorted(m.organisations.items(), key=lambda kv: kv[1]))
                        for name, m in sorted(book.municipalities.items())],
+        "municipality_names": municipality_names(book),
         "igm_open": any(name.startswith("igm.") and value != [""] for name, value in values.items()),
     }
+
+
+def municipality_names(book: Rulebook) -> dict[str, str]:
+    """id -> display name (the social map's `name`), in the social map's order."""
+    return {mid: m.name for mid, m in book.municipalities.items()}
 
 
 def render(template: str, **context: Any) -> str:
@@ -102,6 +108,7 @@ def advice_context(book: Rulebook, rec: Recommendation, domains: dict[str, dict[
     self_reliance = {d: int(s["self_reliance"]) for d, s in domains.items() if s.get("self_reliance") is not None}
     satisfaction = {d: int(s["satisfaction"]) for d, s in domains.items() if s.get("satisfaction") is not None}
     return {"rec": rec, "plan": plan_groups(rec, book), "intervention_labels": labels,
+            "municipality_names": municipality_names(book),
             "referral_names": {r.organisation: r.name for r in rec.referrals},
             "organisation_names": dict(book.municipalities[rec.municipality].organisations)
             if rec.municipality in book.municipalities else {},
@@ -110,5 +117,5 @@ def advice_context(book: Rulebook, rec: Recommendation, domains: dict[str, dict[
 
 def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
                 csrf_token: str = "") -> str:
-    return render("result_page.html", title="Advies", **advice_context(book, rec, domains),
-                  **_form_context(book, values, None, csrf_token))
+    return render("result_page.html", title="Advies",
+                  **{**advice_context(book, rec, domains), **_form_context(book, values, None, csrf_token)})

@@ -56,8 +56,8 @@ async def explain(request: Request) -> JSONResponse:
 @router.get("/v1/schema", summary="JSON Schema of Assessment and Recommendation",
             responses={200: {"description": "JSON Schemas", "content": {"application/json": {"schema": {"type": "object"}}}},
                        **problems.openapi_responses(401)})
-def schema() -> dict[str, Any]:
-    return schema_document("both")
+def schema(request: Request) -> dict[str, Any]:
+    return schema_document("both", list(engine_of(request).book.municipalities))
 
 
 def rules_summary(engine: Engine) -> dict[str, Any]:

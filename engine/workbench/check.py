@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,10 @@ from pydantic import ValidationError
 from .. import flowgraph
 from ..conditions import All, Always, Any_, Compare, Cond, Not
 from ..errors import RuleError
-from ..facts import FIELDS
+from ..facts import FIELDS, FieldSpec
 from ..history import TrajectoryFile, load_trajectory
 from ..rulebook import (
-    MUNICIPALITIES, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
+    RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
     mapping, mappings, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
@@ -64,35 +64,36 @@ _NEGATED = {"eq": "neq", "neq": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gt
             "in": "not_in", "not_in": "in", "contains": "not_contains"}
 
 
-def cannot_hold(cond: Cond, negate: bool = False) -> bool:
+def cannot_hold(cond: Cond, negate: bool = False, fields: Mapping[str, FieldSpec] = FIELDS) -> bool:
     """True if no case can satisfy `cond` (or, with negate, its negation). Sound, not complete:
-    it finds contradictions between comparisons in one conjunction, not every one."""
+    it finds contradictions between comparisons in one conjunction, not every one. `fields`:
+    the rulebook's (Rulebook.fields), whose `municipality` takes the social map's ids."""
     if isinstance(cond, Always):
         return negate
     if isinstance(cond, Not):
-        return cannot_hold(cond.part, not negate)
+        return cannot_hold(cond.part, not negate, fields)
     if isinstance(cond, Compare):
         return False  # a single impossible comparison is already refused by conditions.parse
     conjunction = isinstance(cond, All) != negate
     if not conjunction:
-        return all(cannot_hold(part, negate) for part in cond.parts)
-    if any(cannot_hold(part, negate) for part in cond.parts):
+        return all(cannot_hold(part, negate, fields) for part in cond.parts)
+    if any(cannot_hold(part, negate, fields) for part in cond.parts):
         return True
     by_field: dict[str, list[tuple[str, Any, bool]]] = defaultdict(list)
     for leaf, negated in _literals(cond, negate):
         op = _NEGATED[leaf.op] if negated else leaf.op
         by_field[leaf.field].append((op, leaf.value, negated))
     for field, constraints in by_field.items():
-        spec = FIELDS[field]
+        spec = fields[field]
         if spec.optional and all(negated for _, _, negated in constraints):
             continue  # a case that leaves the field out satisfies every negated comparison
-        if _contradicts(field, [(op, value) for op, value, _ in constraints]):
+        if _contradicts(spec, [(op, value) for op, value, _ in constraints]):
             return True
     return False
 
 
-def always_holds(cond: Cond) -> bool:
-    return cannot_hold(cond, negate=True)
+def always_holds(cond: Cond, fields: Mapping[str, FieldSpec] = FIELDS) -> bool:
+    return cannot_hold(cond, negate=True, fields=fields)
 
 
 def _literals(cond: Cond, negate: bool) -> Iterable[tuple[Compare, bool]]:
@@ -106,24 +107,22 @@ def _literals(cond: Cond, negate: bool) -> Iterable[tuple[Compare, bool]]:
             yield from _literals(part, negate)
 
 
-def _contradicts(field: str, constraints: list[tuple[str, Any]]) -> bool:
-    spec = FIELDS[field]
+def _contradicts(spec: FieldSpec, constraints: list[tuple[str, Any]]) -> bool:
     if spec.kind == "set":
         must = {v for op, v in constraints if op == "contains"}
         must_not = {v for op, v in constraints if op == "not_contains"}
         return bool(must & must_not)
     if spec.kind in ("bool", "enum"):
-        domain: set[Any] = {True, False} if spec.kind == "bool" else set(spec.values)
+        # an enum without values is open (`municipality` outside a rulebook): any id
+        domain: set[Any] | None = {True, False} if spec.kind == "bool" else set(spec.values) or None
+        excluded: set[Any] = set()
         for op, v in constraints:
-            if op == "eq":
-                domain &= {v}
-            elif op == "neq":
-                domain -= {v}
-            elif op == "in":
-                domain &= set(v)
-            elif op == "not_in":
-                domain -= set(v)
-        return not domain
+            if op in ("eq", "in"):
+                allowed = {v} if op == "eq" else set(v)
+                domain = allowed if domain is None else domain & allowed
+            elif op in ("neq", "not_in"):
+                excluded |= {v} if op == "neq" else set(v)
+        return domain is not None and not domain - excluded
     low, low_open, high, high_open = spec.low, False, spec.high, False
     points: set[Any] | None = None
     excluded: set[Any] = set()
@@ -243,7 +242,7 @@ class _Checker:
         name = "leiden_flowchart.yaml"
         nodes = book.flowchart.nodes
         missing: dict[str, list[str]] = {}  # action node -> municipalities where nobody offers it
-        for mid in MUNICIPALITIES:
+        for mid in book.municipalities:
             here = Compare("municipality", "eq", mid)
             seen: set[str] = set()
             todo = [book.flowchart.start]
@@ -254,9 +253,9 @@ class _Checker:
                 seen.add(nid)
                 node = nodes[nid]
                 if node.type == "decision" and node.when is not None:
-                    if not cannot_hold(All((node.when, here))):
+                    if not cannot_hold(All((node.when, here)), fields=book.fields):
                         todo.append(node.yes)
-                    if not cannot_hold(All((Not(node.when), here))):
+                    if not cannot_hold(All((Not(node.when), here)), fields=book.fields):
                         todo.append(node.no)
                 elif node.type == "action":
                     todo.append(node.next)
@@ -327,9 +326,9 @@ class _Checker:
         self.graph_checks(name, data, graph, first_line, incomplete)
 
     def decision_logic(self, name: str, raw: Any, nid: str, when: Cond) -> None:
-        if cannot_hold(when):
+        if cannot_hold(when, fields=self.checks.fields):
             self.error(name, key_line(raw, "when"), f"the condition of '{nid}' can never hold, so its 'yes' branch (to '{raw.get('yes')}') is never taken")
-        elif always_holds(when):
+        elif always_holds(when, self.checks.fields):
             self.warning(name, key_line(raw, "when"), f"the condition of '{nid}' always holds, so its 'no' branch (to '{raw.get('no')}') is never taken")
 
     def graph_checks(self, name: str, data: Any, graph: nx.DiGraph, lines: dict[str, int | None], incomplete: set[str]) -> None:
@@ -383,11 +382,11 @@ class _Checker:
                 continue
             if cond is None:
                 continue
-            if cannot_hold(cond):
+            if cannot_hold(cond, fields=self.checks.fields):
                 self.error(name, key_line(rule, "when"), f"the condition of {what} rule '{rid}' can never hold: it is never chosen")
                 continue
             live.append(rule)
-            if always_holds(cond):
+            if always_holds(cond, self.checks.fields):
                 unconditional = rule
         if rules and unconditional is None:
             self.warning(name, rules[-1].line, f"no {what} rule holds for every case; end with a rule `when: {{}}` so that every case gets one")

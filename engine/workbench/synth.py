@@ -10,7 +10,9 @@ from ..errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--municipality", required=True, choices=("leiden", "helmond", "tilburg"))
+    parser.add_argument("--municipality", required=True,
+                        help="a municipality of the rules' social map whose target group the report describes in figures")
+    parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
     parser.add_argument("--n", type=int, default=100, help="number of cases (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same caseload")
     parser.add_argument("--out", help="output file (default: stdout)")
@@ -19,12 +21,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..rulebook import load
+    from ..synth import MUNICIPALITIES as WITH_FIGURES
+
+    book = load(args.rules)
+    unknown = book.unknown_municipality(args.municipality)
+    if unknown:
+        raise InputError([("--municipality", unknown)])
+    if args.municipality not in WITH_FIGURES:
+        raise InputError([("--municipality", f"'{args.municipality}' is in the rules, but the report gives figures for the "
+                                             f"target groups of {', '.join(WITH_FIGURES)} only; synth draws from those")])
     if args.trajectories:
-        from ..trajectory_synth import generate_cases as generate
+        from ..api import Engine
+        from ..trajectory_synth import generate_cases
+
+        cases = generate_cases(args.municipality, args.n, args.seed, engine=Engine(book))
     else:
         from ..synth import generate
 
-    cases = generate(args.municipality, args.n, args.seed)
+        cases = generate(args.municipality, args.n, args.seed)
     if args.out:
         try:
             out = open(args.out, "w", encoding="utf-8")
