@@ -52,8 +52,8 @@ ZWOLLE = """
         name: Wijkcentrum Zwolle
         source: practice
         services:
-          - {intervention: community_activity, warm_handover: true, shares_data: false, source: practice}
-          - {intervention: volunteering, warm_handover: true, shares_data: false, source: practice}
+          - {intervention: community_activity, warm_handover: true, shares_data: true, source: practice}
+          - {intervention: volunteering, warm_handover: true, shares_data: true, source: practice}
       - *huisarts
       - *taalhuis
       - *clientondersteuning
