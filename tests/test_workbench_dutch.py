@@ -83,9 +83,19 @@ def test_explain_why_starts_with_the_one_line_answer(tmp_path, capsys):
                                    f"(leiden_flowchart.yaml:{line}) went no")
 
 
-def test_test_command_is_dutch_by_default(capsys):
+def test_test_command_is_dutch_by_default(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "test", "--coverage", "--mutate")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].endswith("verwacht mislukt") and " geslaagd, 0 mislukt" in lines[0]
+    assert " geslaagd, 0 mislukt" in lines[0]
     assert "dekking: " in out and "mutatiescore: " in out
+    # a known rule problem (xfail) is counted in Dutch too: the shipped rules have none left,
+    # so a copy gets one
+    rules = copy_rules(tmp_path)  # without the scenario files: one of its own
+    (rules / "leiden_flowchart.test.yaml").write_text(
+        "cases:\n  - name: a known problem kept on purpose\n    xfail: \"a reason\"\n"
+        "    assessment:\n      domains: {finances: {self_reliance: 5}}\n"
+        "    fires: [a_debt_counselling]\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "test", "--rules", str(rules))
+    assert code == 0
+    assert out.splitlines()[0] == "0 geslaagd, 0 mislukt, 1 verwacht mislukt"

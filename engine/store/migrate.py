@@ -1,6 +1,7 @@
 """Alembic, shipped inside the package: `upgrade(engine)` brings a store to the head revision."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_WAIT_S = 60  # how long to wait for another process that is creating the same store
 
 
 def _config(connection: sa.Connection) -> Config:
@@ -38,6 +40,13 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
         with engine.begin() as conn:
             command.upgrade(_config(conn), revision)
     except sa.exc.DBAPIError:
-        # Two processes opening a new store at once: one of them migrated it; that is fine.
-        if revision != "head" or current(engine) != head():
+        # Two processes opening a new store at once: the other one is migrating it, and our
+        # CREATE TABLE met its table. SQLite (pysqlite) runs DDL outside the transaction, so
+        # the other's revision may not be written yet: wait for it rather than fail.
+        if revision != "head":
             raise
+        deadline = time.monotonic() + MIGRATION_WAIT_S
+        while current(engine) != head():
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
