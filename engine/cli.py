@@ -62,8 +62,9 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 def schema_document(which: str = "all", municipalities: list[str] | None = None) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) document. 'all': one document whose $defs hold every model
     and which accepts an Assessment or a Case (a Recommendation is in $defs, as the output);
-    'assessment', 'case', 'recommendation': that model alone. 'both' is the older pair of
-    documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema still serves.
+    'assessment', 'case', 'recommendation': that model alone. 'both' is the first release's
+    pair of documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema serves,
+    with the second release's "case" added beside them.
     `municipalities`: a rulebook's ids (its social map), given as the enum of `municipality`;
     without them the schema says only the id's pattern."""
     from pydantic.json_schema import models_json_schema
@@ -72,6 +73,7 @@ def schema_document(which: str = "all", municipalities: list[str] | None = None)
 
     if which == "both":
         doc = {"assessment": Assessment.model_json_schema(),
+               "case": Case.model_json_schema(by_alias=True),
                "recommendation": Recommendation.model_json_schema(by_alias=True)}
     elif which in ("assessment", "case", "recommendation"):
         model = {"assessment": Assessment, "case": Case, "recommendation": Recommendation}[which]

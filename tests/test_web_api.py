@@ -56,7 +56,10 @@ def test_explain_gives_the_flowchart_path(client: TestClient) -> None:
 
 
 def test_schema_rules_healthz_openapi(client: TestClient, engine: Engine) -> None:
-    assert set(client.get("/v1/schema").json()) == {"assessment", "recommendation"}
+    schemas = client.get("/v1/schema").json()
+    # the first release's pair, and the Case beside it (added, nothing renamed)
+    assert set(schemas) == {"assessment", "case", "recommendation"}
+    assert {"assessments", "interventions_log", "as_of"} <= set(schemas["case"]["properties"])
     rules = client.get("/v1/rules").json()
     assert rules["rules_version"] == engine.rules_version
     assert {"nodes", "rules", "interventions", "organisations"} <= set(rules["counts"])

@@ -53,7 +53,7 @@ async def explain(request: Request) -> JSONResponse:
     return JSONResponse(await request.app.state.matcher.explain(data))
 
 
-@router.get("/v1/schema", summary="JSON Schema of Assessment and Recommendation",
+@router.get("/v1/schema", summary="JSON Schemas of Assessment, Case and Recommendation",
             responses={200: {"description": "JSON Schemas", "content": {"application/json": {"schema": {"type": "object"}}}},
                        **problems.openapi_responses(401)})
 def schema(request: Request) -> dict[str, Any]:
