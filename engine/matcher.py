@@ -41,8 +41,7 @@ from typing import Any, Callable
 import weakref
 
 import durable.engine as durable_engine
-import durable_rules_engine
-import durable_rules_engine as _native  # the C engine, called directly for the agenda (see above)
+import durable_rules_engine as _native  # the C engine: the agenda (see above) and freeing rulesets
 
 from .conditions import to_durable
 from .errors import EvaluationError, RuleError
@@ -121,7 +120,7 @@ def _nothing(_context: Any) -> None:
 
 def _free_rulesets(handles: list[int]) -> None:
     for handle in handles:
-        durable_rules_engine.delete_ruleset(handle)
+        _native.delete_ruleset(handle)
 
 
 def install(host: SyncHost, rulesets: dict[str, dict[str, Any]], book: Rulebook | None = None) -> None:
@@ -213,8 +212,8 @@ class Matcher:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self.rulesets = compile_rulesets(book, self._prefix)
-        # durable-rules serialises the whole fact to JSON and back on every firing, so each
-        # rule set is given only the keys its conditions read: the same matches, less JSON
+        # the fact goes into the C engine as JSON and comes back as JSON with every firing, so
+        # each rule set is given only the keys its conditions read: the same matches, less JSON
         builders = {
             kind: fact_builder(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
             for kind in self.KINDS
