@@ -95,135 +95,21 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
     return _FULL(assessment)
 
 
-class FactBuilder:
-    """The fact restricted to `keys`: the same keys and values as build_fact gives for them,
-    without computing the rest. The matcher asserts only the keys its rule sets read, so it
-    builds just those (hot path: once per case and rule set).
+def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
+    """A builder of the fact restricted to `keys` (in that order): the same keys and values as
+    build_fact would give for them, without computing the rest. The matcher asserts only the
+    keys its rule sets read, so it builds just those (hot path: once per case and rule set)."""
+    plan = tuple((key, READERS[key]) for key in keys)
 
-    Keys are filled group by group (circumstances, life domains, IGM, wishes and support in
-    one C-level read each, the rest through READERS); `order` is the fixed order in which a
-    built fact holds its keys, an absent optional field leaving out only its value."""
-
-    def __init__(self, keys: Iterable[str]):
-        wanted = list(dict.fromkeys(keys))
-        taken: set[str] = set()
-
-        def take(key: str) -> bool:
-            if key in wanted and key not in taken:
-                taken.add(key)
-                return True
-            return False
-
-        order: list[str] = []
-        # circumstances: the flags always hold a value (a default), read in one go; the
-        # optional enums may be None and get a presence flag
-        flags, optional = [], []
-        for name, info in Circumstances.model_fields.items():
-            key, has = f"circumstances.{name}", present_key(f"circumstances.{name}")
-            if FIELDS[key].optional:
-                got_key, got_has = take(key), take(has)
-                if got_key or got_has:
-                    optional.append((name, key if got_key else None, has if got_has else None))
-            elif take(key):
-                flags.append((name, key))
-        self._flag_keys = tuple(key for _, key in flags)
-        self._flags_get = _tuple_getter([name for name, _ in flags])
-        self._optional = tuple(optional)
-        order += list(self._flag_keys)
-        for _, key, has in self._optional:
-            order += [k for k in (has, key) if k]
-        # life domains, in DOMAIN_IDS order, each attribute with its presence flag
-        self._domains = []
-        for domain in DOMAIN_IDS:
-            attrs = []
-            for attribute in ("self_reliance", "satisfaction", "priority"):
-                key = f"domains.{domain}.{attribute}"
-                has = present_key(key)
-                got_key, got_has = take(key), take(has)
-                if got_key or got_has:
-                    attrs.append((attribute, key if got_key else None, has if got_has else None))
-                    order += [k for k in (has if got_has else None, key if got_key else None) if k]
-            if attrs:
-                self._domains.append((domain, tuple(attrs)))
-        self._domains = tuple(self._domains)
-        # IGM factors
-        self._igm = []
-        for factor in _literal_values(IgmFactor):
-            key, has = f"igm.{factor}", present_key(f"igm.{factor}")
-            got_key, got_has = take(key), take(has)
-            if got_key or got_has:
-                self._igm.append((factor, key if got_key else None, has if got_has else None))
-                order += [k for k in (has if got_has else None, key if got_key else None) if k]
-        self._igm = tuple(self._igm)
-        # set fields: one flag per member
-        self._wishes = tuple((set_key("wishes", m), m) for m in FIELDS["wishes"].values if take(set_key("wishes", m)))
-        self._support = tuple((set_key("existing_support", m), m) for m in FIELDS["existing_support"].values
-                              if take(set_key("existing_support", m)))
-        self._trusted = tuple((set_key("trusted_support", m), m) for m in FIELDS["trusted_support"].values
-                              if take(set_key("trusted_support", m)))
-        self._wish_keys = tuple(k for k, _ in self._wishes)
-        self._wish_members = tuple(m for _, m in self._wishes)
-        order += [k for k, _ in (*self._wishes, *self._support, *self._trusted)]
-        # everything else, one reader per key (filled first)
-        self._rest = tuple((key, READERS[key]) for key in wanted if key not in taken)
-        self.order = tuple([key for key, _ in self._rest] + order)
-
-    def __call__(self, assessment: Assessment) -> dict[str, Any]:
-        fact: dict[str, Any] = {}
-        for key, read in self._rest:
+    def build(assessment: Assessment) -> dict[str, Any]:
+        fact = {}
+        for key, read in plan:
             value = read(assessment)
             if value is not None:  # an absent optional field has no key, only its presence flag
                 fact[key] = value
-        circumstances = assessment.circumstances
-        if self._flag_keys:
-            fact.update(zip(self._flag_keys, self._flags_get(circumstances)))
-        for name, key, has in self._optional:
-            value = getattr(circumstances, name)
-            if has:
-                fact[has] = value is not None
-            if key and value is not None:
-                fact[key] = value
-        if self._domains:
-            domains = assessment.domains
-            for domain, attrs in self._domains:
-                score = domains.get(domain)
-                for attribute, key, has in attrs:
-                    value = getattr(score, attribute) if score is not None else None
-                    if has:
-                        fact[has] = value is not None
-                    if key and value is not None:
-                        fact[key] = value
-        if self._igm:
-            igm = assessment.igm or {}
-            for factor, key, has in self._igm:
-                value = igm.get(factor)
-                if has:
-                    fact[has] = value is not None
-                if key and value is not None:
-                    fact[key] = value
-        if self._wishes:
-            fact.update(zip(self._wish_keys, map(assessment.wishes.__contains__, self._wish_members)))
-        if self._support or self._trusted:
-            kinds = {s.kind for s in assessment.existing_support}
-            trusted = {s.kind for s in assessment.existing_support if s.trusted}
-            for key, member in self._support:
-                fact[key] = member in kinds
-            for key, member in self._trusted:
-                fact[key] = member in trusted
         return fact
 
-
-def _tuple_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """attrgetter that always returns a tuple (attrgetter of one name returns the bare value)."""
-    if len(names) == 1:
-        get = attrgetter(names[0])
-        return lambda obj: (get(obj),)
-    return attrgetter(*names) if names else (lambda obj: ())
-
-
-def fact_builder(keys: Iterable[str]) -> FactBuilder:
-    """A builder of the fact restricted to `keys` (see FactBuilder; its `order` is the key order)."""
-    return FactBuilder(keys)
+    return build
 
 
 def _plain_number(value: Any) -> Any:
@@ -291,19 +177,4 @@ def _readers() -> dict[str, Callable[[Assessment], Any]]:
 
 
 READERS: dict[str, Callable[[Assessment], Any]] = _readers()
-def _reader_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
-    """The fact of `keys` in exactly that order, one reader per key (build_fact's FIELDS order)."""
-    plan = tuple((key, READERS[key]) for key in keys)
-
-    def build(assessment: Assessment) -> dict[str, Any]:
-        fact = {}
-        for key, read in plan:
-            value = read(assessment)
-            if value is not None:
-                fact[key] = value
-        return fact
-
-    return build
-
-
-_FULL = _reader_builder(READERS)
+_FULL = fact_builder(READERS)

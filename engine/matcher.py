@@ -214,14 +214,12 @@ class Matcher:
         self.rulesets = compile_rulesets(book, self._prefix)
         # the fact goes into the C engine as JSON and comes back as JSON with every firing, so
         # each rule set is given only the keys its conditions read: the same matches, less JSON
-        builders = {
-            kind: fact_builder(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
+        self._keys = {
+            kind: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
             for kind in self.KINDS
         }
-        # the keys in the order the builder fills them, so a projection of the full fact equals it
-        self._keys = {kind: builder.order for kind, builder in builders.items()}
         # per rule set: its durable-rules name and a builder of exactly the keys it reads
-        self._plan = tuple((kind, f"{self._prefix}_{kind}", builders[kind]) for kind in self.KINDS)
+        self._plan = tuple((kind, f"{self._prefix}_{kind}", fact_builder(self._keys[kind])) for kind in self.KINDS)
         self._host = self._new_host()
 
     def _new_host(self) -> _Host:

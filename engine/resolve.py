@@ -263,7 +263,7 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
     flowchart order. Phases follow in `plan_phases`."""
     policy = _policy(book)
     placing = policy.placing
-    focus = policy.focus.get(a.municipality) or _cached(book, ("focus", a.municipality), lambda: _focus(book, a.municipality))
+    focus = policy.focus[a.municipality]  # every municipality has a variant (check holds it)
     unfocused = len(focus)
     wished = _wished(book, a)
     rest_tier = policy.rest_tier
