@@ -4,11 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/leiden_schulden_isolement.yaml
 
-# System packages the tests need (Debian names). A missing one stops `make test` before it
-# runs, with what to install; WEGWIJZER_ALLOW_MISSING=chromium,graphviz (or all) accepts
-# a gap on purpose. tests/conftest.py turns the matching skips into failures as well.
-CHROMIUM ?= /usr/bin/chromium
-DOT      ?= dot
+# System packages the tests need (Debian's Chromium, Graphviz, PostgreSQL): listed once, in
+# .ci/system-packages, which `make test` and .ci/run both run. A missing one is installed
+# when it can be (root, or sudo without a password), saying so; otherwise `make test` stops
+# before it runs, with the one line to run. WEGWIJZER_ALLOW_MISSING=chromium,graphviz (or
+# all) accepts a gap on purpose. tests/conftest.py turns the matching skips into failures.
+CHROMIUM  ?= /usr/bin/chromium
+DOT       ?= dot
+PG_INITDB ?= /usr/lib/postgresql/*/bin/initdb
 
 .PHONY: demo test install install-dev clean serve check-system
 
@@ -34,16 +37,7 @@ serve: install
 	$(BIN)/wegwijzer serve $(SERVE_ARGS)
 
 check-system:
-	@missing=""; \
-	allow=",$${WEGWIJZER_ALLOW_MISSING},"; \
-	if [ ! -x "$(CHROMIUM)" ] && [ "$${allow#*,chromium,}" = "$$allow" ] && [ "$${allow#*,all,}" = "$$allow" ]; then missing="$$missing chromium"; fi; \
-	if ! command -v "$(DOT)" >/dev/null 2>&1 && [ "$${allow#*,graphviz,}" = "$$allow" ] && [ "$${allow#*,all,}" = "$$allow" ]; then missing="$$missing graphviz"; fi; \
-	if [ -n "$$missing" ]; then \
-	  echo "make test: missing system package(s):$$missing" >&2; \
-	  echo "  install them: sudo apt-get install$$missing   (the browser test needs Chromium, the svg test Graphviz)" >&2; \
-	  echo "  or accept the gap on purpose: WEGWIJZER_ALLOW_MISSING=$$(echo $$missing | tr ' ' ',') make test" >&2; \
-	  exit 1; \
-	fi
+	@CHROMIUM='$(CHROMIUM)' DOT='$(DOT)' PG_INITDB='$(PG_INITDB)' sh .ci/system-packages
 
 test: check-system install-dev
 	$(BIN)/python -m pytest

@@ -4,7 +4,7 @@ ran. To accept a known gap on purpose, name it:
 
     WEGWIJZER_ALLOW_MISSING=chromium,graphviz make test      (or =all)
 
-The README's set-up says what to install; .ci/run installs it.
+`make test` installs what .ci/system-packages lists when it can, or says what to install.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ SYSTEM_PACKAGES: dict[str, re.Pattern[str]] = {
     "postgresql": re.compile(r"postgres", re.I),
     "playwright": re.compile(r"could not import 'playwright", re.I),
 }
-INSTALL = "apt-get install chromium graphviz (see the README, Set-up), then `make test` again"
+INSTALL = "apt-get install chromium graphviz postgresql (see the README, Set-up), then `make test` again"
 
 
 def _allowed() -> set[str]:

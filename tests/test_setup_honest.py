@@ -58,22 +58,78 @@ def test_only_the_named_gap_is_accepted(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "(graphviz)" in proc.stdout and "(chromium)" not in proc.stdout
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
-def test_make_test_stops_first_and_says_what_to_install() -> None:
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+
+
+def fake_machine(tmp_path: Path, *, uid: int, sudo: bool, apt_works: bool = True) -> tuple[dict[str, str], Path]:
+    """A PATH with fake `id`, `sudo` and `apt-get` in front, and where a missing Chromium and dot
+    would be; apt-get logs its arguments and, when it works, puts the packages there."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "apt.log"
+    chromium = tmp_path / "chromium"
+
+    def script(name: str, body: str) -> None:
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(0o755)
+
+    script("id", f"echo {uid}\n")
+    script("sudo", 'if [ "$1" = -n ]; then shift; fi\nexec "$@"\n' if sudo else "exit 1\n")
+    installs = (f"for p in \"$@\"; do case $p in chromium) printf '#!/bin/sh\\n' > {chromium}; chmod +x {chromium};; "
+                f"graphviz) printf '#!/bin/sh\\n' > {bin_dir}/fake-dot; chmod +x {bin_dir}/fake-dot;; esac; done\n")
+    script("apt-get", f'echo "$*" >> {log}\n' + (installs if apt_works else "exit 100\n"))
     env = {k: v for k, v in os.environ.items() if k != "WEGWIJZER_ALLOW_MISSING"}
-    proc = subprocess.run(["make", "-s", "check-system", "CHROMIUM=/nonexistent/chromium", "DOT=no-such-dot"],
+    env["PATH"] = f"{bin_dir}:{env['PATH']}"
+    return env, log
+
+
+def check_system(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "-s", "check-system", f"CHROMIUM={tmp_path / 'chromium'}", "DOT=fake-dot",
+                           f"PG_INITDB={tmp_path}/no-postgresql/*/bin/initdb"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+@needs_make
+def test_make_test_stops_first_and_says_what_to_install(tmp_path: Path) -> None:
+    """Neither root nor passwordless sudo: nothing is installed, one line says what to run."""
+    env, log = fake_machine(tmp_path, uid=1000, sudo=False)
+    proc = check_system(tmp_path, env)
     assert proc.returncode != 0
-    assert "apt-get install chromium graphviz" in proc.stderr
-    accepted = subprocess.run(["make", "-s", "check-system", "CHROMIUM=/nonexistent/chromium", "DOT=no-such-dot"],
-                              cwd=ROOT, env={**env, "WEGWIJZER_ALLOW_MISSING": "chromium,graphviz"},
-                              capture_output=True, text=True, timeout=60)
+    assert "sudo apt-get install chromium graphviz postgresql" in proc.stderr
+    assert not log.exists()
+    accepted = check_system(tmp_path, {**env, "WEGWIJZER_ALLOW_MISSING": "chromium,graphviz,postgresql"})
     assert accepted.returncode == 0, accepted.stderr
+    assert not log.exists()
 
 
-def test_ci_installs_what_the_tests_need() -> None:
-    text = (ROOT / ".ci" / "run").read_text()
-    assert '"chromium:/usr/bin/chromium"' in text and '"graphviz:dot"' in text and "apt-get install" in text
+@needs_make
+@pytest.mark.parametrize("uid, sudo", [(0, False), (1000, True)], ids=["root", "passwordless-sudo"])
+def test_make_test_installs_what_is_missing_when_it_can(tmp_path: Path, uid: int, sudo: bool) -> None:
+    env, log = fake_machine(tmp_path, uid=uid, sudo=sudo)
+    proc = check_system(tmp_path, {**env, "WEGWIJZER_ALLOW_MISSING": "postgresql"})
+    assert proc.returncode == 0, proc.stderr
+    assert "installing system package(s) from Debian: chromium graphviz" in proc.stderr
+    assert log.read_text().splitlines() == ["update -qq", "install -y -qq chromium graphviz"]
+    again = check_system(tmp_path, {**env, "WEGWIJZER_ALLOW_MISSING": "postgresql"})
+    assert again.returncode == 0 and again.stderr == ""  # nothing left to do, nothing said
+    assert len(log.read_text().splitlines()) == 2
+
+
+@needs_make
+def test_a_failed_install_stops_make_test(tmp_path: Path) -> None:
+    env, log = fake_machine(tmp_path, uid=0, sudo=False, apt_works=False)
+    proc = check_system(tmp_path, {**env, "WEGWIJZER_ALLOW_MISSING": "graphviz,postgresql"})
+    assert proc.returncode != 0
+    assert "apt-get install chromium did not succeed" in proc.stderr
+    assert log.read_text().splitlines() == ["update -qq"]  # update failed: install never tried
+
+
+def test_ci_and_make_test_share_one_list_of_system_packages() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "sh .ci/system-packages" in ci and "make test" in ci and "apt-get" not in ci
+    assert "sh .ci/system-packages" in (ROOT / "Makefile").read_text()
+    needs = (ROOT / ".ci" / "system-packages").read_text()
+    assert "chromium:$CHROMIUM" in needs and "graphviz:$DOT" in needs and "postgresql:$PG_INITDB" in needs
 
 
 def test_readme_names_the_report_not_a_path_outside_the_project() -> None:
