@@ -114,16 +114,16 @@ class Floor:
     def __init__(self, matcher: Matcher):
         prefix = f"floor{next(self._ids)}_"
         self.matcher = matcher
-        self.kinds = [(kind, f"{prefix}{kind}") for kind in matcher.KINDS]
+        # (the matcher's rule set, this host's name for it): every part of every rule file
+        self.kinds = [(name, f"{prefix}{name}") for name in matcher.rulesets]
         self.host = _NullHost()
-        self.host.set_rulesets({f"{prefix}{kind}": copy.deepcopy(matcher.rulesets[f"{matcher._prefix}_{kind}"])
-                                for kind in matcher.KINDS})
-        self.handles = {name: self.host.get_ruleset(name)._handle for _, name in self.kinds}
+        self.host.set_rulesets({own: copy.deepcopy(matcher.rulesets[name]) for name, own in self.kinds})
+        self.handles = {own: self.host.get_ruleset(own)._handle for _, own in self.kinds}
         self.sids = itertools.count(1)
 
     def prepare(self, facts: list[dict[str, Any]]) -> list[list[tuple[str, dict[str, Any]]]]:
         """Per case, per rule set, exactly the fact the engine's matcher asserts (untimed)."""
-        return [[(name, self.matcher.durable_fact(kind, fact, "")) for kind, name in self.kinds] for fact in facts]
+        return [[(own, self.matcher.durable_fact(name, fact, "")) for name, own in self.kinds] for fact in facts]
 
     def run_core(self, prepared: list[list[tuple[str, dict[str, Any]]]]) -> float:
         """The C engine alone: what durable-rules' Python layer calls, minus decoding anything."""

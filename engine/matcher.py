@@ -43,7 +43,7 @@ import weakref
 import durable.engine as durable_engine
 import durable_rules_engine as _native  # the C engine: the agenda (see above) and freeing rulesets
 
-from .conditions import to_durable
+from .conditions import MAX_ALTERNATIVES, alternatives, to_durable
 from .errors import EvaluationError, RuleError
 from .facts import ALWAYS, fact_builder
 from .model import Assessment
@@ -170,20 +170,50 @@ def _locate(rulesets: dict[str, dict[str, Any]], book: Rulebook | None, exc: Exc
 
 
 def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
-    """durable-rules rulesets, one per rule file: flowchart decisions, profile rules, lead rules.
+    """durable-rules rulesets per rule file: flowchart decisions, profile rules, lead rules.
 
-    Each has the `_every_case` rule besides the file's own (see the module docstring)."""
+    durable-rules refuses an assertion on which one rule set fires more than 64 times (error
+    303), and every alternative of a rule (its `any`s multiplied out) fires on its own; the
+    flowchart's decisions have up to 104 alternatives that can hold together. So a file's
+    rules are cut, in file order, into parts whose alternatives (plus the catch-all rule) add
+    up to at most MAX_ALTERNATIVES: no case can reach the limit. A part is its own rule set
+    (`<prefix>_<kind>`, then `<prefix>_<kind>_part2`, ...); firings are read part after part.
+    Each part has the `_every_case` rule besides its own (see the module docstring)."""
     def ruleset(rules: list[tuple[str, Any]]) -> dict[str, Any]:
-        compiled = {rid: {"all": [{"m": to_durable(cond)}], "run": rid} for rid, cond in rules}
+        compiled = {rid: {"all": [{"m": expr}], "run": rid} for rid, expr in rules}
         compiled[EVERY_CASE] = {"all": [{"m": {ALWAYS: True}}], "run": EVERY_CASE}
         return compiled
 
-    decisions = [(n.id, n.when) for n in book.flowchart.nodes.values() if n.type == "decision"]
-    return {
-        f"{prefix}_flowchart": ruleset(decisions),
-        f"{prefix}_profiles": ruleset([(r.id, r.when) for r in book.profile_rules]),
-        f"{prefix}_lead": ruleset([(r.id, r.when) for r in book.lead_rules]),
+    kinds = {
+        "flowchart": [(n.id, n.when) for n in book.flowchart.nodes.values() if n.type == "decision"],
+        "profiles": [(r.id, r.when) for r in book.profile_rules],
+        "lead": [(r.id, r.when) for r in book.lead_rules],
     }
+    compiled: dict[str, dict[str, Any]] = {}
+    for kind, rules in kinds.items():
+        for number, part in enumerate(split_by_firings([(rid, to_durable(cond)) for rid, cond in rules]), start=1):
+            compiled[ruleset_name(prefix, kind, number)] = ruleset(part)
+    return compiled
+
+
+def ruleset_name(prefix: str, kind: str, part: int = 1) -> str:
+    return f"{prefix}_{kind}" if part == 1 else f"{prefix}_{kind}_part{part}"
+
+
+def split_by_firings(rules: list[tuple[str, Any]], budget: int = MAX_ALTERNATIVES - 1) -> list[list[tuple[str, Any]]]:
+    """Compiled rules in order, cut into runs whose alternatives add up to at most `budget`
+    (one firing of the limit is the catch-all rule's). Always at least one part; a rule is
+    never cut (conditions.parse refuses one with more than MAX_ALTERNATIVES)."""
+    parts: list[list[tuple[str, Any]]] = [[]]
+    used = 0
+    for rule_id, expr in rules:
+        count = alternatives(expr)
+        if parts[-1] and used + count > budget:
+            parts.append([])
+            used = 0
+        parts[-1].append((rule_id, expr))
+        used += count
+    return parts
 
 
 def referenced_keys(expr: Any) -> set[str]:
@@ -215,12 +245,17 @@ class Matcher:
         # the fact goes into the C engine as JSON and comes back as JSON with every firing, so
         # each rule set is given only the keys its conditions read: the same matches, less JSON
         self._keys = {
-            kind: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in self.rulesets[f"{self._prefix}_{kind}"].values()))))
-            for kind in self.KINDS
+            name: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in ruleset.values()))))
+            for name, ruleset in self.rulesets.items()
         }
-        # per rule set: its durable-rules name and a builder of exactly the keys it reads
-        self._plan = tuple((kind, f"{self._prefix}_{kind}", fact_builder(self._keys[kind])) for kind in self.KINDS)
+        # per rule set, in order (a kind's parts one after the other): its kind, its
+        # durable-rules name and a builder of exactly the keys it reads
+        self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
         self._host = self._new_host()
+
+    def kind_of(self, ruleset: str) -> str:
+        """flowchart, profiles or lead: which rule file a compiled rule set (or part of one) holds."""
+        return ruleset[len(self._prefix) + 1:].split("_part")[0]
 
     def _new_host(self) -> _Host:
         host = _Host()
@@ -228,15 +263,15 @@ class Matcher:
         install(host, self.rulesets, self._book)
         return host
 
-    def durable_fact(self, kind: str, fact: dict[str, Any], sid: str) -> dict[str, Any]:
+    def durable_fact(self, ruleset: str, fact: dict[str, Any], sid: str) -> dict[str, Any]:
         """What is asserted into one rule set: the keys its conditions read, plus the session id."""
-        projected = {key: fact[key] for key in self._keys[kind] if key in fact}
+        projected = {key: fact[key] for key in self._keys[ruleset] if key in fact}
         projected["sid"] = sid
         return projected
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
-        return self._run([(kind, name, self.durable_fact(kind, fact, "")) for kind, name, _ in self._plan])
+        return self._run([(kind, name, self.durable_fact(name, fact, "")) for kind, name, _ in self._plan])
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
         """As `match(build_fact(assessment))`, building only the keys each rule set reads."""
@@ -260,7 +295,9 @@ class Matcher:
                     raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
                 # handled (the catch-all rule saw to it), so the session exists: safe to delete
                 host.delete_state(ruleset, sid)
-                ids = set(names)
+                ids = fired.get(kind)
+                if ids is None:
+                    ids = fired[kind] = set()
+                ids.update(names)
                 ids.discard(EVERY_CASE)
-                fired[kind] = ids
         return fired

@@ -153,3 +153,56 @@ def test_a_firing_is_read_by_its_rule_name_only():
     assert _rule_name('{"_every_case": {}}') == "_every_case"
     assert _rule_name('{"odd\\"id": {}}') == 'odd"id'
     assert _rule_name('{"back\\\\slash": {}}') == "back\\slash"
+
+
+def _book_with_decisions(conditions: list[dict]) -> "object":
+    """The shipped rules with these flowchart decisions added (never on the walk: only matched)."""
+    import dataclasses
+
+    from engine.conditions import parse
+    from engine.rulebook import Node, load
+
+    book = load()
+    extra = {f"extra_{i}": Node(id=f"extra_{i}", type="decision", file=book.flowchart.file, line=1, source="practice",
+                                when=parse(cond, book.flowchart.file, 1, f"extra_{i}", book.fields))
+             for i, cond in enumerate(conditions)}
+    flowchart = dataclasses.replace(book.flowchart, nodes={**book.flowchart.nodes, **extra})
+    return dataclasses.replace(book, flowchart=flowchart, cache={})
+
+
+def test_a_case_on_which_more_than_64_alternatives_hold_is_answered():
+    """durable-rules refuses an assertion on which one rule set fires more than 64 times (error
+    303). The matcher cuts each rule file into rule sets that cannot get there: here 100 extra
+    decisions, 2 alternatives each, all holding on the case, besides the shipped decisions."""
+    from engine.conditions import MAX_ALTERNATIVES, alternatives
+    from engine.matcher import EVERY_CASE, Matcher, SyncHost, install
+
+    holds_twice = {"any": [{"domains.finances.self_reliance": {"lte": 2}}, {"circumstances.problematic_debt": True}]}
+    book = _book_with_decisions([holds_twice] * 100)
+    matcher = Matcher(book)
+    case = {"municipality": "leiden", "domains": {"finances": {"self_reliance": 2}}, "circumstances": {"problematic_debt": True}}
+    from engine.api import parse_assessment
+
+    fired = matcher.match_assessment(parse_assessment(case))
+    assert {f"extra_{i}" for i in range(100)} <= fired["flowchart"]
+    flowchart_parts = [ruleset for name, ruleset in matcher.rulesets.items() if matcher.kind_of(name) == "flowchart"]
+    assert len(flowchart_parts) > 2
+    for ruleset in flowchart_parts:
+        assert sum(alternatives(rule["all"][0]["m"]) for rule in ruleset.values()) <= MAX_ALTERNATIVES
+    assert sum(len(part) - 1 for part in flowchart_parts) == sum(1 for n in book.flowchart.nodes.values() if n.type == "decision")
+
+    # the limit is real: the same rules as one rule set are refused on this case
+    class Recording(SyncHost):
+        def get_action(self, action_name):
+            return lambda _context: None
+
+    whole = {rid: rule for ruleset in flowchart_parts for rid, rule in ruleset.items()}
+    whole[EVERY_CASE] = flowchart_parts[0][EVERY_CASE]
+    host = Recording()
+    install(host, {"whole_flowchart": whole})
+    from engine.facts import build_fact
+
+    fact = {**build_fact(parse_assessment(case)), "sid": "s1"}
+    with pytest.raises(Exception, match="303"):
+        host.assert_fact("whole_flowchart", fact)
+

@@ -126,7 +126,7 @@ def test_every_fact_of_a_calm_case_is_handled(monkeypatch):
 
     monkeypatch.setattr(host, "assert_fact", spy)
     engine.recommend(CALM)
-    assert outcomes == ["handled"] * 3
+    assert outcomes == ["handled"] * len(engine._matcher.rulesets)  # one per rule set (a file may be cut in parts)
 
 
 def test_a_refused_fact_replaces_the_host_and_deletes_nothing(monkeypatch):

@@ -233,7 +233,6 @@ class _Checker:
                 self.findings.append(finding)
             return
         self.findings.extend(compile_in_child(self.directory))
-        self.simultaneous_firings(book)
         self.offered_where_suggested(book)
 
     def offered_where_suggested(self, book: Any) -> None:
@@ -269,17 +268,6 @@ class _Checker:
             self.warning(name, key_line(raw, "intervention") or nodes[nid].line,
                          f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
                          f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
-
-    def simultaneous_firings(self, book: Any) -> None:
-        """durable-rules fails a case on which one rule set fires more than 64 times (error 303)."""
-        from ..conditions import MAX_ALTERNATIVES, alternatives, to_durable
-
-        for name, rules in (("leiden_flowchart.yaml", [n.when for n in book.flowchart.nodes.values() if n.when is not None]),
-                            ("helmond_profiles.yaml", [r.when for r in book.profile_rules]),
-                            ("lead_coordinator.yaml", [r.when for r in book.lead_rules])):
-            most = 1 + sum(alternatives(to_durable(cond)) for cond in rules)  # 1: the catch-all rule
-            if most > MAX_ALTERNATIVES:
-                self.warning(name, None, f"up to {most} rule alternatives could hold at once; the rule engine refuses a case on which more than {MAX_ALTERNATIVES} hold (split the file or sharpen its rules)")
 
     def sorted(self) -> list[Finding]:
         order = {name: i for i, name in enumerate(RULE_FILES)}

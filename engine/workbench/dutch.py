@@ -120,8 +120,6 @@ _MESSAGES: list[tuple[str, Any]] = [  # (pattern, template or function of the ma
      r"de regelmachine (durable-rules) liep vast bij het vertalen van de regels (\g<how>)"),
     (r"the rule engine \(durable-rules\) did not finish compiling the rules within (?P<s>\d+) s",
      r"de regelmachine (durable-rules) was niet binnen \g<s> s klaar met het vertalen van de regels"),
-    (r"up to (?P<n>\d+) rule alternatives could hold at once; the rule engine refuses a case on which more than (?P<m>\d+) hold \(split the file or sharpen its rules\)",
-     r"tot \g<n> regelalternatieven kunnen tegelijk waar zijn; de regelmachine weigert een casus waarop er meer dan \g<m> waar zijn (splits het bestand of verscherp de regels)"),
     (r"action '(?P<n>[^']*)' can suggest '(?P<i>[^']*)' in (?P<m>.*), but no organisation on the social map there offers it; add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally",
      r"actie '\g<n>' kan '\g<i>' voorstellen in \g<m>, maar geen organisatie op de sociale kaart daar biedt het aan; voeg het toe aan de diensten van een organisatie in social_map.yaml, of markeer het `provider: pilot_professional` in interventions.yaml als de pilotprofessional het zelf doet"),
     (r"the condition of '(?P<n>[^']*)' can never hold, so its 'yes' branch \(to '(?P<t>[^']*)'\) is never taken",
