@@ -53,9 +53,9 @@ def test_diff_same_rules_no_change(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path, bad=False)), "--fail-on-change", "--lang", "en")
     assert code == 0 and "0 changed" in out and "No case changes." in out
-    # bad cases are listed and the others compared; the exit code says some were bad
+    # bad cases are listed and the others compared; the exit code (3, not 1: nothing changed) says some were bad
     code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path)), "--lang", "en")
-    assert code == 1 and "4 of 6 case(s) compared, 0 changed" in out
+    assert code == 3 and "4 of 6 case(s) compared, 0 changed" in out
     assert "Cases that could not be advised (2):" in out and "  cases.jsonl:2: (root): not valid JSON" in out
 
 
@@ -66,11 +66,15 @@ def test_diff_reports_gains_profiles_and_cases(tmp_path, capsys):
     edit(new / "helmond_profiles.yaml", "- {lowest_self_reliance: {gte: 4}}", "- {lowest_self_reliance: {gte: 2}}")
     cases = caseload(tmp_path)
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change", "--lang", "en")
-    assert code == 1
+    assert code == 3  # changed, and two cases could not be advised: the bad cases' code
+    (tmp_path / "good").mkdir()
+    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(caseload(tmp_path / "good", bad=False)),
+                           "--fail-on-change", "--lang", "en")
+    assert code == 1  # changed, every case advised
     assert "trust_building: +2 -0" in out and "k0: +practical_help, +trust_building" in out
     code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--format", "json")
     data = json.loads(out)
-    assert code == 1 and data["changed"] and len(data["bad_cases"]) == 2
+    assert code == 3 and data["changed"] and len(data["bad_cases"]) == 2
     assert {c["intervention"]: len(c["gained"]) for c in data["interventions"]}["trust_building"] == 2
 
 
@@ -106,3 +110,24 @@ def test_stats_and_diff_speak_dutch_by_default_answer_first(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     code, out, _ = run_cli(capsys, "diff", str(rules), str(rules), "--cases", str(caseload(tmp_path, bad=False)))
     assert code == 0 and out.startswith("4 van 4 casus(sen) vergeleken, 0 veranderd\n") and "Geen casus verandert." in out
+
+
+def test_diff_reports_a_step_plan_in_another_order(tmp_path, capsys):
+    """The same interventions in another order (or phase) is a change a coach sees."""
+    old = copy_rules(tmp_path, "old")
+    new = copy_rules(tmp_path, "new")
+    resolution = (new / "resolution.yaml").read_text(encoding="utf-8")
+    import yaml
+
+    data = yaml.safe_load(resolution)
+    data["step_plan"]["now_at_most"] = 1  # fewer steps now: the same steps, other phases
+    (new / "resolution.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    cases = caseload(tmp_path, bad=False)
+    code, out, _ = run_cli(capsys, "diff", str(old), str(new), "--cases", str(cases), "--fail-on-change", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["changed"] and report["reordered"] >= 1
+    assert not report["interventions"]  # nobody gains or loses a step
+    changes = [c for cs in report["affected"].values() for c in cs]
+    assert any(c.startswith("order ") and "(now)" in c and "(next)" in c for c in changes), changes
+    code, out, _ = run_cli(capsys, "diff", str(old), str(old), "--cases", str(cases), "--fail-on-change", "--format", "json")
+    assert code == 0 and json.loads(out)["reordered"] == 0

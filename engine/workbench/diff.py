@@ -7,6 +7,13 @@ it, the profile shift matrix, lead-coordinator role shifts, and which cases chan
 
     from engine.workbench.diff import diff_rules
     report = diff_rules("rules-old/", "rules/", "cases/")
+
+A case changes when it gains or loses an intervention, when its step plan keeps the same
+interventions in another order or phase, or when its profile or lead shifts.
+
+Exit codes (distinct, so a CI job can tell them apart): 0 compared, nothing to report;
+1 some case changed and --fail-on-change was given; 3 some case could not be advised (it
+is listed; the others were compared), whatever changed; 2 the run itself failed.
 """
 from __future__ import annotations
 
@@ -47,6 +54,7 @@ class DiffReport:
     lead_shifts: dict[str, int] = field(default_factory=dict)  # "old -> new" -> count (changed only)
     affected: dict[str, list[str]] = field(default_factory=dict)  # case -> what changed
     bad_cases: list[tuple[str, str]] = field(default_factory=list)  # (case, message)
+    reordered: int = 0  # changed cases whose step plan has the same interventions in another order or phase
 
     @property
     def changed(self) -> bool:
@@ -119,6 +127,11 @@ def diff_rules(old: str | Path, new: str | Path, cases: str | Path) -> DiffRepor
             lost.setdefault(iid, []).append(label)
         if now != was:
             changes += [f"+{i}" for i in sorted(now - was)] + [f"-{i}" for i in sorted(was - now)]
+        else:
+            plan_was, plan_now = _plan(before), _plan(after)
+            if plan_was != plan_now:  # the same steps, in another order or phase: the coach sees a different plan
+                report.reordered += 1
+                changes.append(f"order {plan_was} -> {plan_now}")
         p0, p1 = before.client_profile.id, after.client_profile.id
         matrix.setdefault(p0, Counter())[p1] += 1
         if p0 != p1:
@@ -135,6 +148,15 @@ def diff_rules(old: str | Path, new: str | Path, cases: str | Path) -> DiffRepor
     report.profiles = {p0: dict(row) for p0, row in sorted(matrix.items())}
     report.lead_shifts = dict(leads.most_common())
     return report
+
+
+def _plan(rec: Any) -> str:
+    """The step plan as `a (now), b (later)`: what a coach reads first."""
+    return ", ".join(f"{i.id} ({i.phase})" for i in rec.interventions)
+
+
+EXIT_CHANGED = 1  # --fail-on-change and some case changed
+EXIT_BAD_CASES = 3  # some case could not be advised (2: the run itself failed, as every command)
 
 
 _WORDS = {
@@ -191,7 +213,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new", metavar="NEW_RULES", help="rules folder or git revision")
     parser.add_argument("--cases", required=True, help="a folder of case files (.yaml/.json) or a JSON Lines file")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--fail-on-change", action="store_true", help="exit 1 when any case changes")
+    parser.add_argument("--fail-on-change", action="store_true",
+                        help="exit 1 when any case changes (exit 3 when a case could not be advised, 2 when the run failed)")
     add_lang(parser)
 
 
@@ -201,4 +224,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render(report, lang=args.lang))
-    return 1 if (args.fail_on_change and report.changed) or report.bad_cases else 0
+    if report.bad_cases:
+        return EXIT_BAD_CASES
+    return EXIT_CHANGED if args.fail_on_change and report.changed else 0
