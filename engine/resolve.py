@@ -441,15 +441,32 @@ def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, pha
     def build() -> SuggestedIntervention:
         item = book.interventions[node.intervention]
         service = book.municipalities[municipality].services.get(item.id)
-        return SuggestedIntervention(
+        suggestion = SuggestedIntervention(
             id=item.id, label_nl=item.label_nl, label_en=item.label_en, domain=item.domain,
             rationale=node.reason_nl or "", rationale_en=node.reason_en or "",
             rule=rule_ref(node.file, node.id, book), source=node.source,
             referral_to=service.organisation if service else None, urgent=urgent,
             phase=phase, waits_for=list(waits), source_label=source_label(book, node.source),
         )
+        # the suggestion is shared by every case with this key: its one list must not be
+        # changed through one case's answer (the model is frozen, a list inside it is not)
+        suggestion.__dict__["waits_for"] = ReadOnlyList(suggestion.waits_for)
+        return suggestion
 
     return _cached(book, ("suggestion", node.id, municipality, urgent, phase, waits), build)
+
+
+class ReadOnlyList(list):  # type: ignore[type-arg]
+    """A list that refuses to be changed: equal to, dumped and serialised as the plain list."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("this list is shared between recommendations and cannot be changed; copy it first (list(...))")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> Any:  # a copy or a pickle is a plain list again
+        return list, (list(self),)
 
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:

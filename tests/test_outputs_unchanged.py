@@ -218,6 +218,32 @@ def test_shared_output_pieces_cannot_be_changed_through_a_recommendation(engine)
     assert "changed_by_caller" not in second.to_json()
 
 
+def test_a_shared_suggestion_s_waits_for_cannot_be_changed(engine):
+    """A suggestion is shared by every case with the same node, municipality and place in the
+    plan, its `waits_for` list too: changing it is refused, so no other case sees it; a copy
+    (model_dump, copy, pickle) is an ordinary list."""
+    import copy
+    import pickle
+
+    early = {"municipality": "leiden", "conversations_held": 0, "circumstances": {"problematic_debt": True},
+             "domains": {"finances": {"self_reliance": 2}, "social_network": {"self_reliance": 2}}}
+    first = engine.recommend(early)
+    waiting = [item for item in first.interventions if item.waits_for]
+    assert waiting and any(not item.waits_for for item in first.interventions)
+    for item in first.interventions:
+        for change in (lambda w: w.append("changed_by_caller"), lambda w: w.extend(["x"]), lambda w: w.clear(),
+                       lambda w: w.__setitem__(slice(None), ["x"]), lambda w: w.__iadd__(["x"])):
+            with pytest.raises(TypeError, match="shared"):
+                change(item.waits_for)
+    second = engine.recommend(early)
+    assert second.to_json() == first.to_json() and "changed_by_caller" not in second.to_json()
+    assert [i.waits_for for i in second.interventions] == [list(i.waits_for) for i in first.interventions]
+    for copied in (copy.deepcopy(waiting[0].waits_for), pickle.loads(pickle.dumps(first)).interventions[0].waits_for,
+                   first.model_dump()["interventions"][0]["waits_for"]):
+        assert type(copied) is list
+        copied.append("fine")
+
+
 def test_reuse_cache_does_not_grow_with_free_text_from_cases(engine):
     """A lead named after the case's own organisation is built per case, not kept: a batch of
     400,000 cases with as many organisation names must not grow memory."""
