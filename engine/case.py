@@ -11,7 +11,7 @@ after `as_of`. `as_of` defaults to the latest date in the case; nothing here rea
 """
 from __future__ import annotations
 
-from datetime import date as Date
+from datetime import date as Date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -130,6 +130,16 @@ def dated_fields(case: Case) -> list[tuple[str, Date]]:
     out += [(f"contacts[{i}].date", c.date) for i, c in enumerate(case.contacts)]
     out += [(f"profile_history[{i}].date", p.date) for i, p in enumerate(case.profile_history)]
     return out
+
+
+def days_after(day: Date, days: int) -> Date:
+    """`day` plus `days`, held at the calendar's ends: a date sum never overflows, whatever
+    date and whatever parameter it is given (the models bound input dates; this holds even
+    for a date built in Python without them)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return Date.max if days > 0 else Date.min
 
 
 def as_of(case: Case) -> Date:

@@ -18,6 +18,7 @@ from ..errors import InputError, WegwijzerError
 
 TOKEN_ENV = "WEGWIJZER_USER_TOKEN"
 RETENTION_ENV = "WEGWIJZER_RETENTION_DAYS"
+MAX_RETENTION_DAYS = 36_525  # 100 years: longer than any retention period the law asks (a typo beyond it)
 
 DB_HELP = ("the case store: a file path (SQLite) or a database URL such as postgresql+psycopg://user@host/db; "
            "default $WEGWIJZER_DB, else $XDG_DATA_HOME/wegwijzer/cases.sqlite "
@@ -39,10 +40,16 @@ def open_store(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _date(text: str) -> date:
+    from ..model import EARLIEST_DATE, LATEST_DATE
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:  # the dates a case may hold (engine.model)
+        raise argparse.ArgumentTypeError(f"'{text}': een datum tussen {EARLIEST_DATE} en {LATEST_DATE} / "
+                                         f"a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,6 +252,9 @@ def _purge(store: Any, actor: Any, args: argparse.Namespace) -> int:
             days = int(text)
         except ValueError:
             raise InputError([(RETENTION_ENV, f"'{text}' is not a whole number of days")]) from None
+    if not 0 <= days <= MAX_RETENTION_DAYS:
+        raise InputError([("retention-days", f"{days}: tussen 0 en {MAX_RETENTION_DAYS:,} dagen (100 jaar) / "
+                                             f"from 0 to {MAX_RETENTION_DAYS:,} days (100 years)")])
     erased = store.purge(actor, days, args.today or date.today())
     print(f"gewist (purged): {len(erased)}")
     return 0
