@@ -230,3 +230,53 @@ def test_a_case_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     path.write_bytes(b"municipality: tilburg\x00\n")
     with pytest.raises(InputError):
         read_case(str(path))
+
+
+# ------------------------------------------------------------------ 17.6 `case import` reads as strictly as `recommend`
+
+IMPORT_CASE = case_doc("imp-1")
+
+
+def test_import_refuses_a_key_given_twice_on_stdin_and_in_json_lines(db_url, tmp_path: Path) -> None:  # noqa: F811
+    twice = json.dumps(IMPORT_CASE)[:-1] + ', "municipality": "tilburg"}'
+    lines = tmp_path / "twice.jsonl"
+    lines.write_text(json.dumps(case_doc("imp-0")) + "\n" + twice + "\n")
+    for out in (wegwijzer("case", "import", "-", "--db", db_url, stdin=twice),
+                wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("imp-0")) + "\n" + twice + "\n"),
+                wegwijzer("case", "import", str(lines), "--db", db_url)):
+        assert out.returncode != 0 and "municipality" in out.stderr and "twice" in out.stderr, out.stderr
+        no_traceback(out)
+    listed = wegwijzer("case", "list", "--db", db_url, "--format", "json")
+    assert [c["case_id"] for c in json.loads(listed.stdout)] == ["imp-0"]  # the good record is stored, once
+
+
+def test_import_reads_yaml_12_on_stdin(db_url) -> None:  # noqa: F811
+    text = ('case_id: "c077"\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n    ladder_rung: 077\n'
+            '    domains: {finances: {self_reliance: 2}}\n')
+    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
+    assert out.returncode != 0 and "ladder_rung" in out.stderr  # '077' stays text, not octal 63 nor 77
+    no_traceback(out)
+
+
+@pytest.mark.parametrize("command", ["import", "monitor"])
+def test_a_json_line_nested_without_end_is_an_error_not_a_recursion(db_url, tmp_path: Path, command: str) -> None:  # noqa: F811
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text(json.dumps(case_doc("ok-1")) + "\n" + "[" * 100_000 + "\n")
+    if command == "import":
+        out = wegwijzer("case", "import", str(lines), "--db", db_url)
+    else:
+        out = wegwijzer("monitor", "--caseload", str(lines), "--out", str(tmp_path / "monitor"))
+    assert out.returncode == 1 and "deep.jsonl:2" in out.stderr and "nested deeper than" in out.stderr, out.stderr
+    no_traceback(out)
+
+
+def test_import_caps_a_document_on_stdin(db_url) -> None:  # noqa: F811
+    out = wegwijzer("case", "import", "-", "--db", db_url, stdin="x: " + "a" * (2 << 20) + "\n")
+    assert out.returncode != 0 and "larger than 1,048,576 bytes" in out.stderr
+    no_traceback(out)
+
+
+def test_import_of_json_lines_on_stdin_streams_every_record(db_url) -> None:  # noqa: F811
+    text = "\n".join(json.dumps(case_doc(f"s-{i}")) for i in range(3)) + "\n\n"
+    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
+    assert out.returncode == 0 and "stored): 3" in out.stdout, out.stderr

@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from ..errors import InputError, WegwijzerError
+from ..errors import InputError
 
 TOKEN_ENV = "WEGWIJZER_USER_TOKEN"
 RETENTION_ENV = "WEGWIJZER_RETENTION_DAYS"
@@ -88,60 +88,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_many(path: str) -> Any:
-    """(ref, data) pairs: JSON Lines give one case a line; a YAML/JSON file or stdin one case."""
-    from ..caseload import read_case
+    """(ref, data) pairs, read by the same strict readers as `recommend` and `batch`."""
+    from ..caseload import read_documents
 
-    if path == "-":
-        text = sys.stdin.read()
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines):
-            for number, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        yield f"-:{number}", json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield f"-:{number}", InputError([("", f"not valid JSON ({exc.msg})")], f"-:{number}")
-            return
-        import yaml
-
-        try:
-            yield "-", yaml.safe_load(text)
-        except yaml.YAMLError:
-            yield "-", InputError([("", "not valid YAML or JSON")], "-")
-        return
-    if os.path.isdir(path):
-        raise WegwijzerError(f"{path}: give a case file or a .jsonl file, not a folder")
-    if path.endswith((".jsonl", ".ndjson")):
-        yield from _stream_lines(path)
-    else:
-        yield path, read_case(path)
-
-
-def _stream_lines(path: str) -> Any:
-    """JSON Lines one line at a time (bounded memory on 100,000 cases); a bad line is reported, not raised."""
-    name = os.path.basename(path)
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise WegwijzerError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        number = 0
-        while True:
-            number += 1
-            ref = f"{name}:{number}"
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError:
-                yield ref, InputError([("", "not UTF-8 text")], ref)
-                return
-            if not line:
-                return
-            if not line.strip():
-                continue
-            try:
-                yield ref, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield ref, InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref)
+    return read_documents(path)
 
 
 def _progress(args: argparse.Namespace, path: str) -> Any:
