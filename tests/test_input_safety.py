@@ -280,3 +280,67 @@ def test_import_of_json_lines_on_stdin_streams_every_record(db_url) -> None:  # 
     text = "\n".join(json.dumps(case_doc(f"s-{i}")) for i in range(3)) + "\n\n"
     out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
     assert out.returncode == 0 and "stored): 3" in out.stdout, out.stderr
+
+
+# ------------------------------------------------------------------ 17.5 inconsistent histories are never silent
+
+HISTORY = {"municipality": "tilburg", "case_id": "h-1",
+           "assessments": [{"date": "2025-03-03", "domains": {"finances": {"self_reliance": 2}, "leisure": {"self_reliance": 3}}},
+                           {"date": "2025-09-01", "domains": {"finances": {"self_reliance": 3}, "leisure": {"self_reliance": 3}}}]}
+GOAL_A = {"id": "doel-1", "domain": "finances", "set_on": "2025-03-03"}
+ENTRY = {"id": "debt_counselling", "started": "2025-04-01", "status": "running"}
+
+CONTRADICTIONS = [
+    ("the same goal id twice", {"goals": [GOAL_A, {**GOAL_A, "domain": "leisure"}]}, "goals[1].id"),
+    ("the same start both running and declined",
+     {"interventions_log": [ENTRY, {**ENTRY, "status": "declined", "ended": "2025-04-01"}]}, "interventions_log[1].started"),
+    ("the same start with two results",
+     {"interventions_log": [{**ENTRY, "status": "completed", "ended": "2025-06-01", "result": "improved"},
+                            {**ENTRY, "status": "completed", "ended": "2025-06-01", "result": "worse"}]},
+     "interventions_log[1].started"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), [c[1:] for c in CONTRADICTIONS], ids=[c[0] for c in CONTRADICTIONS])
+def test_a_contradiction_in_the_history_is_an_error_naming_the_field(change: dict, field: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        ENGINE.recommend({**HISTORY, **change})
+    assert field in info.value.fields, info.value.problems
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({**HISTORY, **change}))
+    out = wegwijzer("recommend", str(path))
+    assert out.returncode == 2 and field in out.stderr
+    no_traceback(out)
+
+
+SLIPS = [
+    ("a log entry before the first assessment", {"interventions_log": [{**ENTRY, "started": "2025-01-02"}]},
+     "log_entry_before_first_assessment", "interventions_log[0].started"),
+    ("a goal before the first assessment", {"goals": [{**GOAL_A, "set_on": "2025-02-01"}]},
+     "goal_before_first_assessment", "goals[0].set_on"),
+    ("a GAS score without review_on", {"goals": [{**GOAL_A, "gas_score": 1}]}, "goal_score_without_review_on",
+     "goals[0].review_on"),
+    ("a result on a running entry", {"interventions_log": [{**ENTRY, "result": "improved"}]}, "result_before_the_end",
+     "interventions_log[0].result"),
+    ("a log entry listed twice", {"interventions_log": [ENTRY, ENTRY]}, "log_entry_twice", "interventions_log[1]"),
+]
+
+
+@pytest.mark.parametrize(("change", "code", "field"), [s[1:] for s in SLIPS], ids=[s[0] for s in SLIPS])
+def test_a_probable_slip_is_a_warning_naming_the_field(change: dict, code: str, field: str) -> None:
+    rec = ENGINE.recommend({**HISTORY, **change})
+    found = [w for w in rec.warnings if w.code == code]
+    assert [w.field for w in found] == [field]
+    assert found[0].message_nl and found[0].message_en
+    clean = ENGINE.recommend(HISTORY)  # and silent without the slip
+    assert code not in {w.code for w in clean.warnings}
+
+
+def test_a_goal_is_counted_once_and_a_sound_history_has_no_history_warning() -> None:
+    sound = {**HISTORY, "goals": [{**GOAL_A, "review_on": "2025-09-01", "gas_score": 0}],
+             "interventions_log": [{**ENTRY, "status": "completed", "ended": "2025-08-01", "result": "improved"},
+                                   {**ENTRY, "started": "2025-08-15"}]}
+    rec = ENGINE.recommend(sound)
+    assert rec.progress is not None and rec.progress.goals.total == 1
+    history_codes = {s[2] for s in SLIPS}
+    assert not history_codes & {w.code for w in rec.warnings}
