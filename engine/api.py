@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .case import check_case_ids, current_assessment, is_case, parse_case
+from .case import check_case_ids, current_assessment, history_warnings, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
@@ -157,4 +157,8 @@ class Engine:
         assessment = current_assessment(case)
         rec = resolve(self.book, assessment, self._matcher.match_assessment(assessment))
         rec = adjust(self.book, case, assessment, rec)
-        return rec.model_copy(update={"progress": progress(case, rec.client_profile.id)})
+        update: dict[str, Any] = {"progress": progress(case, rec.client_profile.id)}
+        slips = history_warnings(case)
+        if slips:
+            update["warnings"] = [*rec.warnings, *slips]
+        return rec.model_copy(update=update)

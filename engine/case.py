@@ -11,13 +11,13 @@ after `as_of`. `as_of` defaults to the latest date in the case; nothing here rea
 """
 from __future__ import annotations
 
-from datetime import date as Date
+from datetime import date as Date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import InputError, suggest
-from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, CaseAssessment
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, CaseAssessment, InterventionLogEntry, Warning
 
 CURRENT_STATUSES = ("running", "waiting_list")  # these log entries count as current interventions
 
@@ -108,11 +108,73 @@ def history_problems(case: Case) -> list[tuple[str, str]]:
             problems.append((f"interventions_log[{index}].ended", f"{entry.ended} is before started ({entry.started})"))
         if entry.ended is not None and entry.status in CURRENT_STATUSES:
             problems.append((f"interventions_log[{index}].ended", f"an entry with status '{entry.status}' has not ended; leave 'ended' out or change the status"))
+    goal_ids: dict[str, int] = {}
+    for index, goal in enumerate(case.goals):
+        if goal.id in goal_ids:
+            problems.append((f"goals[{index}].id", f"'{goal.id}' is also goals[{goal_ids[goal.id]}].id; a goal is listed "
+                                                   "once (its review goes into that entry: review_on, gas_score)"))
+        else:
+            goal_ids[goal.id] = index
+    starts: dict[tuple[str, Date], int] = {}
+    for index, entry in enumerate(case.interventions_log):
+        held = starts.setdefault((entry.id, entry.started), index)
+        if held != index and case.interventions_log[held] != entry:
+            other = case.interventions_log[held]
+            problems.append((f"interventions_log[{index}].started",
+                             f"'{entry.id}' started {entry.started} is also interventions_log[{held}], with another "
+                             f"outcome (status '{entry.status}' against '{other.status}'); one entry per start: "
+                             "correct it or leave one out"))
     if case.as_of is not None:
         for field, when in dated_fields(case):
             if when > case.as_of:
                 problems.append((field, f"{when} is after as_of ({case.as_of})"))
     return problems
+
+
+def history_warnings(case: Case) -> list[Warning]:
+    """What in a valid history is probably a slip: the advice goes on, the coach is told.
+    (A contradiction is an error instead: history_problems.)"""
+    warnings: list[Warning] = []
+    first = min(a.date for a in case.assessments)
+    seen: dict[InterventionLogEntry, int] = {}
+    for index, entry in enumerate(case.interventions_log):
+        field = f"interventions_log[{index}]"
+        if entry in seen:
+            warnings.append(Warning(
+                code="log_entry_twice", field=field,
+                message_nl=f"{field} staat er twee keer in (gelijk aan interventions_log[{seen[entry]}]); het advies telt het één keer.",
+                message_en=f"{field} is listed twice (the same as interventions_log[{seen[entry]}]); the advice counts it once."))
+            continue
+        seen[entry] = index
+        if entry.started < first:
+            warnings.append(Warning(
+                code="log_entry_before_first_assessment", field=f"{field}.started",
+                message_nl=f"'{entry.id}' begon op {entry.started}, vóór de eerste meting in de casus ({first}); "
+                           "klopt de datum?",
+                message_en=f"'{entry.id}' started on {entry.started}, before the case's first assessment ({first}); "
+                           "is the date right?"))
+        if entry.result is not None and entry.status in CURRENT_STATUSES:
+            warnings.append(Warning(
+                code="result_before_the_end", field=f"{field}.result",
+                message_nl=f"'{entry.id}' heeft status '{entry.status}' en toch een resultaat; het advies leest het resultaat "
+                           "pas als de interventie is afgerond of gestopt (pas de status aan).",
+                message_en=f"'{entry.id}' has status '{entry.status}' and yet a result; the advice reads a result only once "
+                           "the intervention is completed or stopped (update the status)."))
+    for index, goal in enumerate(case.goals):
+        # a slip, not a contradiction: a file may begin with a later assessment than the first
+        if goal.set_on < first:
+            warnings.append(Warning(
+                code="goal_before_first_assessment", field=f"goals[{index}].set_on",
+                message_nl=f"Doel '{goal.id}' is gesteld op {goal.set_on}, vóór de eerste meting in de casus ({first}); "
+                           "klopt de datum?",
+                message_en=f"Goal '{goal.id}' was set on {goal.set_on}, before the case's first assessment ({first}); "
+                           "is the date right?"))
+        if goal.gas_score is not None and goal.review_on is None:
+            warnings.append(Warning(
+                code="goal_score_without_review_on", field=f"goals[{index}].review_on",
+                message_nl=f"Doel '{goal.id}' heeft een GAS-score maar geen datum van de evaluatie (review_on); vul die aan.",
+                message_en=f"Goal '{goal.id}' has a GAS score but no review date (review_on); add it."))
+    return warnings
 
 
 def dated_fields(case: Case) -> list[tuple[str, Date]]:
@@ -130,6 +192,16 @@ def dated_fields(case: Case) -> list[tuple[str, Date]]:
     out += [(f"contacts[{i}].date", c.date) for i, c in enumerate(case.contacts)]
     out += [(f"profile_history[{i}].date", p.date) for i, p in enumerate(case.profile_history)]
     return out
+
+
+def days_after(day: Date, days: int) -> Date:
+    """`day` plus `days`, held at the calendar's ends: a date sum never overflows, whatever
+    date and whatever parameter it is given (the models bound input dates; this holds even
+    for a date built in Python without them)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return Date.max if days > 0 else Date.min
 
 
 def as_of(case: Case) -> Date:

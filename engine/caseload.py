@@ -228,6 +228,79 @@ def _read_lines(file: Path) -> Iterator[tuple[str, Any]]:
                 yield ref, exc
 
 
+def read_documents(path: str) -> Iterator[tuple[str, Any]]:
+    """(ref, data or InputError) for every Case document a file or stdin ('-') holds, for
+    `case import` and `monitor --caseload`: JSON Lines (.jsonl, .ndjson, or stdin whose first
+    two records are one JSON object a line) give one document a line, read as `batch` reads
+    them; any other file or stdin is one YAML/JSON document, read as `recommend` reads it.
+    The same strict readers everywhere: keys given twice refused, YAML 1.2, the depth bound
+    and at most MAX_INPUT_BYTES per document. A bad record or stdin document is yielded, not
+    raised; a bad single file raises (it is the whole input)."""
+    if path == "-":
+        yield from _read_stdin(sys.stdin.buffer)
+        return
+    if Path(path).is_dir():
+        raise WegwijzerError(f"{path}: give a case file or a .jsonl file, not a folder")
+    if path.endswith(LINES_SUFFIXES):
+        name = Path(path).name
+        try:
+            stream = open(path, "rb")
+        except OSError as exc:
+            raise WegwijzerError(f"{path}: cannot read: {exc.strerror}") from None
+        with stream:
+            yield from _json_lines(iter_lines(stream), name)
+        return
+    yield path, read_case(path)  # one document: its error is the command's error
+
+
+def _json_lines(lines: Iterator[tuple[int, bytes | LineTooLong]], name: str) -> Iterator[tuple[str, Any]]:
+    for number, raw in lines:
+        ref = f"{name}:{number}"
+        try:
+            yield ref, parse_json_line(raw, ref)
+        except InputError as exc:
+            yield ref, exc
+
+
+def _one_object_a_line(raw: bytes | LineTooLong) -> bool:
+    if isinstance(raw, LineTooLong):
+        return False
+    line = raw.strip()
+    return line.startswith(b"{") and line.endswith(b"}")
+
+
+def _read_stdin(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    """Stdin as JSON Lines when its first two records each are one JSON object on a line,
+    streamed a line at a time; else one document of at most MAX_INPUT_BYTES."""
+    head: list[bytes] = []  # the raw lines read to decide, blank ones included (YAML keeps them)
+    records: list[tuple[int, bytes | LineTooLong]] = []
+    number = 0
+    while len(records) < 2:
+        line = stream.readline(MAX_INPUT_BYTES + 1)
+        if not line:
+            break
+        number += 1
+        head.append(line)
+        if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
+            break  # one line over the cap: too large as a JSON record and as a document
+        if line.strip():
+            records.append((number, line))
+    if len(records) == 2 and all(_one_object_a_line(raw) for _, raw in records):
+        yield from _json_lines(iter(records), "-")
+        following = iter_lines(stream)
+        yield from _json_lines(((number + n, raw) for n, raw in following), "-")
+        return
+    size = sum(len(line) for line in head)
+    rest = stream.read(max(0, MAX_INPUT_BYTES + 1 - size)) if size <= MAX_INPUT_BYTES else b""
+    data = b"".join(head) + rest
+    try:
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError([("", _too_large())], "-")
+        yield "-", parse_yaml(_decode(data, "-"), "-")
+    except InputError as exc:
+        yield "-", exc
+
+
 def case_label(ref: str, data: Any) -> str:
     """The case's own id when it has one, else where it came from."""
     if isinstance(data, dict) and isinstance(data.get("case_id"), str):

@@ -10,13 +10,13 @@ case's as_of; nothing here reads the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date as Date, timedelta
+from datetime import date as Date
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .case import CURRENT_STATUSES, as_of, latest_log
+from .case import CURRENT_STATUSES, as_of, days_after, latest_log
 from .errors import RuleError, suggest
 from .model import (
     Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, SuggestedIntervention, TraceStep,
@@ -369,12 +369,12 @@ def _due(plan: _Plan, rule: HistoryRuleIn, due_on: Date, values: dict[str, Any],
 
 
 def _reapproach(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
-    days = timedelta(days=plan.rules.parameters[rule.parameter])
+    days = plan.rules.parameters[rule.parameter]
     for _, entry in latest.values():
         if entry.status != "declined":
             continue
         declined = entry.ended or entry.started
-        due_on = declined + days
+        due_on = days_after(declined, days)
         if any(c.reached and c.date >= due_on for c in plan.case.contacts):
             continue  # the client was reached again after the month: the reapproach happened
         _due(plan, rule, due_on, {"label": _label(plan, entry.id), "declined": declined}, {"label": _label_en(plan, entry.id)})
@@ -384,15 +384,15 @@ def _recalibrate(plan: _Plan, rule: HistoryRuleIn) -> None:
     if not plan.case.profile_history:
         return
     record = max(enumerate(plan.case.profile_history), key=lambda pair: (pair[1].date, pair[0]))[1]
-    days = timedelta(days=plan.rules.parameters[rule.parameter])
+    days = plan.rules.parameters[rule.parameter]
     labels = plan.book.profile_labels.get(record.id)
-    _due(plan, rule, record.date + days, {"profile": labels.label_nl if labels else record.id, "given": record.date},
+    _due(plan, rule, days_after(record.date, days), {"profile": labels.label_nl if labels else record.id, "given": record.date},
          {"profile": labels.label_en if labels else record.id})
 
 
 def _review_goals(plan: _Plan, rule: HistoryRuleIn) -> None:
-    days = timedelta(days=plan.rules.parameters[rule.parameter])
-    open_goals = [(goal.review_on or goal.set_on + days, goal) for goal in plan.case.goals if goal.gas_score is None]
+    days = plan.rules.parameters[rule.parameter]
+    open_goals = [(goal.review_on or days_after(goal.set_on, days), goal) for goal in plan.case.goals if goal.gas_score is None]
     late = [(due_on, goal) for due_on, goal in open_goals if due_on <= plan.today]
     if late:
         _due(plan, rule, min(d for d, _ in late), {"count": len(late), "set_on": min(g.set_on for _, g in late)})

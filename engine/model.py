@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 # A municipality's id, as under `municipalities:` in rules/social_map.yaml. The rule files,
 # not this module, say which ids exist: the engine checks an id against its loaded rulebook
@@ -66,9 +66,24 @@ def _date_text(value: Any) -> Any:
     raise ValueError("must be a date as YYYY-MM-DD")
 
 
+# The dates a case may hold. A social-domain case spans a few years; a date outside these is
+# a typo (9999 for 2025), and refusing it here keeps every date sum the engine makes (a due
+# date a few months on) far from the calendar's end (9999-12-31), where it would overflow.
+EARLIEST_DATE = Date(1900, 1, 1)
+LATEST_DATE = Date(2100, 12, 31)
+DATE_RANGE_MESSAGE = (f"een datum tussen {EARLIEST_DATE} en {LATEST_DATE} / "
+                      f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+
+
+def _in_date_range(value: Date) -> Date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"{value}: {DATE_RANGE_MESSAGE}")
+    return value
+
+
 SchemaVersion = Annotated[Literal[1], BeforeValidator(_not_a_bool)]
 # Dates come as text in JSON: the one place input is parsed rather than taken as given.
-InputDate = Annotated[Date, Strict(False), BeforeValidator(_date_text)]
+InputDate = Annotated[Date, Strict(False), BeforeValidator(_date_text), AfterValidator(_in_date_range)]
 
 
 class _Strict(BaseModel):

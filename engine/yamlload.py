@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,11 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            # `? [a, b]` or `? {a: 1}`: a key that is a list or a mapping names no field
+            mark = key_node.start_mark
+            raise RuleError(loader.name, mark.line + 1,
+                            f"a key must be text, not a list or a mapping (column {mark.column + 1})")
         if key in seen and not getattr(key_node, "_merged", False):
             raise RuleError(
                 loader.name, key_node.start_mark.line + 1,
@@ -92,8 +98,8 @@ if getattr(yaml, "__with_libyaml__", False):
     _CLineLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
 
 
-def _check_shape(root: yaml.Node | None, name: str) -> None:
-    """Refuse nesting deeper than MAX_NESTING and aliases that expand past MAX_VALUES or loop."""
+def _check_shape(root: yaml.Node | None, name: str, max_nesting: int = MAX_NESTING) -> None:
+    """Refuse nesting deeper than `max_nesting` and aliases that expand past MAX_VALUES or loop."""
     sizes: dict[int, tuple[int, int]] = {}  # node id -> (values it expands to, its height)
     open_nodes: set[int] = set()
 
@@ -102,8 +108,8 @@ def _check_shape(root: yaml.Node | None, name: str) -> None:
 
     def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
         if node.__class__ is yaml.ScalarNode:  # most nodes: no children, nothing to remember
-            if depth > MAX_NESTING:
-                raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+            if depth > max_nesting:
+                raise RuleError(name, line(node), f"nested more than {max_nesting} deep")
             return 1, 1
         key = id(node)
         if key in open_nodes:
@@ -111,8 +117,8 @@ def _check_shape(root: yaml.Node | None, name: str) -> None:
         if key in sizes:
             size, height = sizes[key]
         else:
-            if depth > MAX_NESTING:
-                raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+            if depth > max_nesting:
+                raise RuleError(name, line(node), f"nested more than {max_nesting} deep")
             children: list[yaml.Node] = []
             if isinstance(node, yaml.SequenceNode):
                 children = list(node.value)
@@ -132,17 +138,17 @@ def _check_shape(root: yaml.Node | None, name: str) -> None:
                     raise RuleError(name, line(node), f"expands to more than {MAX_VALUES:,} values through its aliases (*name); write them out or use fewer")
             open_nodes.discard(key)
             sizes[key] = size, height
-        if depth + height - 1 > MAX_NESTING:
-            raise RuleError(name, line(node), f"nested more than {MAX_NESTING} deep")
+        if depth + height - 1 > max_nesting:
+            raise RuleError(name, line(node), f"nested more than {max_nesting} deep")
         return size, height
 
     if root is not None:
         measure(root, 1)
 
 
-def _load(loader: Any) -> Any:
+def _load(loader: Any, max_nesting: int = MAX_NESTING) -> Any:
     node = loader.get_single_node()
-    _check_shape(node, loader.name)
+    _check_shape(node, loader.name, max_nesting)
     return loader.construct_document(node) if node is not None else None
 
 
@@ -150,9 +156,14 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
     """Parse one YAML file safely. Mappings carry `.line`. Syntax errors become RuleError with the line."""
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise RuleError(name, None, f"cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleError(name, data[:exc.start].count(b"\n") + 1,
+                        f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8") from None
     if _CLineLoader is not None:
         fast = _CLineLoader(text)
         fast.name = name
@@ -162,7 +173,10 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
             pass  # report it exactly as the pure-Python loader does, below
         finally:
             fast.dispose()
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)  # the reader refuses a NUL or another control character here
+    except yaml.reader.ReaderError as exc:
+        raise RuleError(name, text[:exc.position].count("\n") + 1, _unreadable(exc)) from None
     loader.name = name
     try:
         return _load(loader)
@@ -178,15 +192,25 @@ def load_with_lines(path: Path, display_name: str | None = None) -> Any:
         loader.dispose()
 
 
+def _unreadable(exc: yaml.reader.ReaderError) -> str:
+    character = exc.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    return f"YAML: the character {shown} is not allowed in a YAML file (a NUL or another control character)"
+
+
 def load_case_yaml(text: str, name: str) -> Any:
     """One case from YAML (or JSON) text with the rule files' loader: safe, duplicate keys
-    refused, YAML 1.2 numbers. Raises RuleError (with the line) or yaml.YAMLError; the
-    caller turns them into the case's InputError. Pure Python on purpose: its recursion is
-    bounded by Python's (a RecursionError), where libyaml's C stack is not."""
+    refused, YAML 1.2 numbers, the same caps on nesting and on what aliases expand to (a
+    "billion laughs" of a few hundred bytes is refused, not expanded). Raises RuleError
+    (with the line) or yaml.YAMLError; the caller turns them into the case's InputError.
+    Pure Python on purpose: its recursion is bounded by Python's (a RecursionError), where
+    libyaml's C stack is not."""
     loader = _LineLoader(text)
     loader.name = name
     try:
-        return loader.get_single_data()
+        # nesting: the caller's own bound (engine.caseload.MAX_DEPTH) names the field; here
+        # only what aliases expand to, and a depth no honest case comes near
+        return _load(loader, max_nesting=10 * MAX_NESTING)
     finally:
         loader.dispose()
 

@@ -50,11 +50,10 @@ def _threshold(args: argparse.Namespace) -> int:
 
 
 def _from_caseload(path: str, municipality: str | None, failed: list[tuple[str, str]]) -> Iterator[tuple[Any, None]]:
-    from ..caseload import iter_cases
-    from ..store.cli import _stream_lines
+    from ..caseload import LINES_SUFFIXES, iter_cases, read_documents
     from ..store.repo import validate_case
 
-    source = _stream_lines(path) if path.endswith((".jsonl", ".ndjson")) else iter_cases(path)
+    source = read_documents(path) if path.endswith(LINES_SUFFIXES) else iter_cases(path)
     for ref, data in source:
         try:
             if isinstance(data, InputError):

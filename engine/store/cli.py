@@ -14,10 +14,11 @@ import sys
 from datetime import date
 from typing import Any
 
-from ..errors import InputError, WegwijzerError
+from ..errors import InputError
 
 TOKEN_ENV = "WEGWIJZER_USER_TOKEN"
 RETENTION_ENV = "WEGWIJZER_RETENTION_DAYS"
+MAX_RETENTION_DAYS = 36_525  # 100 years: longer than any retention period the law asks (a typo beyond it)
 
 DB_HELP = ("the case store: a file path (SQLite) or a database URL such as postgresql+psycopg://user@host/db; "
            "default $WEGWIJZER_DB, else $XDG_DATA_HOME/wegwijzer/cases.sqlite "
@@ -39,10 +40,16 @@ def open_store(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _date(text: str) -> date:
+    from ..model import EARLIEST_DATE, LATEST_DATE
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:  # the dates a case may hold (engine.model)
+        raise argparse.ArgumentTypeError(f"'{text}': een datum tussen {EARLIEST_DATE} en {LATEST_DATE} / "
+                                         f"a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return day
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,60 +88,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_many(path: str) -> Any:
-    """(ref, data) pairs: JSON Lines give one case a line; a YAML/JSON file or stdin one case."""
-    from ..caseload import read_case
+    """(ref, data) pairs, read by the same strict readers as `recommend` and `batch`."""
+    from ..caseload import read_documents
 
-    if path == "-":
-        text = sys.stdin.read()
-        lines = [line for line in text.splitlines() if line.strip()]
-        if len(lines) > 1 and all(line.lstrip().startswith("{") and line.rstrip().endswith("}") for line in lines):
-            for number, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        yield f"-:{number}", json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        yield f"-:{number}", InputError([("", f"not valid JSON ({exc.msg})")], f"-:{number}")
-            return
-        import yaml
-
-        try:
-            yield "-", yaml.safe_load(text)
-        except yaml.YAMLError:
-            yield "-", InputError([("", "not valid YAML or JSON")], "-")
-        return
-    if os.path.isdir(path):
-        raise WegwijzerError(f"{path}: give a case file or a .jsonl file, not a folder")
-    if path.endswith((".jsonl", ".ndjson")):
-        yield from _stream_lines(path)
-    else:
-        yield path, read_case(path)
-
-
-def _stream_lines(path: str) -> Any:
-    """JSON Lines one line at a time (bounded memory on 100,000 cases); a bad line is reported, not raised."""
-    name = os.path.basename(path)
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        raise WegwijzerError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        number = 0
-        while True:
-            number += 1
-            ref = f"{name}:{number}"
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError:
-                yield ref, InputError([("", "not UTF-8 text")], ref)
-                return
-            if not line:
-                return
-            if not line.strip():
-                continue
-            try:
-                yield ref, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield ref, InputError([("", f"not valid JSON ({exc.msg}, column {exc.colno})")], ref)
+    return read_documents(path)
 
 
 def _progress(args: argparse.Namespace, path: str) -> Any:
@@ -245,6 +202,9 @@ def _purge(store: Any, actor: Any, args: argparse.Namespace) -> int:
             days = int(text)
         except ValueError:
             raise InputError([(RETENTION_ENV, f"'{text}' is not a whole number of days")]) from None
+    if not 0 <= days <= MAX_RETENTION_DAYS:
+        raise InputError([("retention-days", f"{days}: tussen 0 en {MAX_RETENTION_DAYS:,} dagen (100 jaar) / "
+                                             f"from 0 to {MAX_RETENTION_DAYS:,} days (100 years)")])
     erased = store.purge(actor, days, args.today or date.today())
     print(f"gewist (purged): {len(erased)}")
     return 0

@@ -19,13 +19,14 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from ..case import days_after
 from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import privacy
@@ -433,7 +434,7 @@ class Store:
             raise Forbidden("only an admin purges (alleen een beheerder)")
         if retention_days < 0:
             raise InputError([("retention", "must be 0 days or more")])
-        limit = today - timedelta(days=retention_days)
+        limit = days_after(today, -retention_days)  # held at the calendar's start: never an overflow
         with self.engine.begin() as conn:
             ids = [r.case_id for r in conn.execute(sa.select(cases.c.case_id).where(
                 cases.c.closed_on.is_not(None), cases.c.closed_on < limit))]
