@@ -85,4 +85,8 @@ def rules(request: Request) -> dict[str, Any]:
 
 @router.get("/healthz", summary="Liveness; always open")
 def healthz(request: Request) -> dict[str, str]:
-    return {"status": "ok", "rules_version": engine_of(request).rules_version}
+    health = {"status": "ok", "rules_version": engine_of(request).rules_version}
+    store = getattr(request.app.state, "case_store", None)
+    if store is not None:  # opened by a /v1/cases request; a write that met a full disk says so here
+        health["store"] = "ok" if store.writable else "cannot write (de opslag kan niet schrijven)"
+    return health
