@@ -51,17 +51,20 @@ def _media_type(request: Request) -> str:
 async def read_json(request: Request, limit: int) -> Any:
     """The body as JSON: 415 for another media type, 400 when it does not parse."""
     media = _media_type(request)
-    if media and media != "application/json" and not media.endswith("+json"):
-        raise Problem(415, problems.UNSUPPORTED_MEDIA_TYPE, f"send the assessment as application/json, not {media}")
+    if media != "application/json" and not media.endswith("+json"):  # a missing type too: engine.web.guard
+        raise Problem(415, problems.UNSUPPORTED_MEDIA_TYPE,
+                      "send the body as application/json (Content-Type)")  # the type sent is not repeated
     raw = await read_body(request, limit)
     try:
-        return loads_checked(raw.decode("utf-8"))  # duplicate keys, NaN, depth: a 422 naming the field
+        data = loads_checked(raw.decode("utf-8"))  # duplicate keys, NaN, depth: a 422 naming the field
     except UnicodeDecodeError:
         raise Problem(400, problems.MALFORMED_JSON, "the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         # position only: the message never quotes the body
         raise Problem(400, problems.MALFORMED_JSON, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                       [("(body)", f"{exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+    request.state.submitted = problems.submitted_values(data)  # never repeated in an error body
+    return data
 
 
 async def read_form(request: Request, limit: int) -> list[tuple[str, str]]:

@@ -83,6 +83,10 @@ def rules(request: Request) -> dict[str, Any]:
     return rules_summary(engine_of(request))
 
 
-@router.get("/healthz", summary="Liveness; always open")
-def healthz(request: Request) -> dict[str, str]:
-    return {"status": "ok", "rules_version": engine_of(request).rules_version}
+@router.get("/healthz", summary="Liveness (always 200 while the server answers) and load; always open")
+def healthz(request: Request) -> dict[str, Any]:
+    """200 as long as the server answers: a liveness probe must not restart a server that is only full.
+    `status` is "busy" while every request slot is taken (new requests get 503), with the counts."""
+    load = request.app.state.load.report()
+    return {"status": "busy" if load["saturated"] else "ok", "rules_version": engine_of(request).rules_version,
+            "requests": load}

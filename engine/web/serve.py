@@ -8,7 +8,9 @@ What the server promises under load and bad input (README, docs/web.md):
   within --body-timeout seconds, else 408 (engine.web.guard);
 - at most --max-connections open connections (uvicorn limit_concurrency: 503 beyond) and
   --max-requests requests being handled at once (503 with Retry-After beyond);
-  /healthz does not count against the request cap.
+  at most --max-per-client of those from one client address (429 with Retry-After beyond),
+  so a hundred slow bodies from one address leave the other clients room;
+  /healthz does not count against the request caps and reports the load ("busy" when full).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import sys
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .guard import DEFAULT_MAX_PER_CLIENT
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -38,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"open connections at most (default {DEFAULT_MAX_CONNECTIONS})")
     parser.add_argument("--max-requests", type=int, default=64,
                         help="requests handled at once at most; more get 503 with Retry-After (default 64)")
+    parser.add_argument("--max-per-client", type=int, default=DEFAULT_MAX_PER_CLIENT,
+                        help="requests handled at once from one client address; more get 429 with Retry-After "
+                             f"(default {DEFAULT_MAX_PER_CLIENT}; behind a reverse proxy every client has the proxy's "
+                             "address: let the proxy limit per client and raise this to --max-requests)")
 
 
 class HeadTimeoutH11(H11Protocol):
@@ -148,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     engine = Engine.load(args.rules)
     pool = WorkerPool(args.rules, size=args.workers)
-    app = create_app(engine, matcher=pool, max_requests=args.max_requests, body_timeout=args.body_timeout)
+    app = create_app(engine, matcher=pool, max_requests=args.max_requests, body_timeout=args.body_timeout,
+                     max_per_client=args.max_per_client)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print(f"wegwijzer: listening on {args.host}, not only on this machine; set WEGWIJZER_TOKEN "
               "and put TLS in front", file=sys.stderr)
