@@ -2,7 +2,9 @@
 
 `matcher` is where recommend and explain run: a engine.web.workers.WorkerPool (what
 `wegwijzer serve` uses: a native crash costs one request, answered 503) or, by default, the
-Engine in this process (engine.web.workers.InProcess; tests and embedding).
+Engine in this process (engine.web.workers.InProcess; tests and embedding). `reader` is where
+a coach's case document is parsed: engine.web.intake.ReaderPool (serve: processes with a
+memory limit and a deadline) or, by default, ThreadReader (the threadpool).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
 from . import cases, problems, routes
 from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_PER_CLIENT, DEFAULT_MAX_REQUESTS, Guard, Load
-from .intake import DEFAULT_MAX_BODY
+from .intake import DEFAULT_MAX_BODY, ThreadReader
 from .problems import Problem
 from .workers import InProcess, PoolBusy, WorkerCrashed
 
@@ -56,7 +58,8 @@ def _docs_assets() -> Path:
 
 def create_app(engine: Engine | None = None, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
                matcher: Any = None, max_requests: int = DEFAULT_MAX_REQUESTS,
-               body_timeout: float = DEFAULT_BODY_TIMEOUT, max_per_client: int = DEFAULT_MAX_PER_CLIENT) -> FastAPI:
+               body_timeout: float = DEFAULT_BODY_TIMEOUT, max_per_client: int = DEFAULT_MAX_PER_CLIENT,
+               reader: Any = None) -> FastAPI:
     """The app. `token` defaults to $WEGWIJZER_TOKEN; when set, everything but /healthz and the OpenAPI document needs it."""
     from . import casepage, pages  # the coach's pages
 
@@ -66,11 +69,13 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     async def lifespan(app: FastAPI) -> Any:
         yield
         app.state.matcher.close()
+        app.state.reader.close()
 
     app = FastAPI(title="Wegwijzer", version="1", summary="Explained next-step advice for long-term social-assistance clients",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.engine = engine or Engine.load()
     app.state.matcher = matcher or InProcess(app.state.engine)
+    app.state.reader = reader or ThreadReader()  # case documents: engine.web.intake (ReaderPool under serve)
     app.state.max_body = max_body
     app.include_router(routes.router)
     app.include_router(pages.router)
