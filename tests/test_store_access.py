@@ -122,3 +122,18 @@ def test_http_refuses_another_coachs_case(shared):
     assert client.get("/v1/cases/anna-1", headers=as_("lead")).status_code == 403
     assert client.get("/v1/cases/anna-1/export", headers=as_("anna")).json()["case_id"] == "anna-1"
     assert [c["case_id"] for c in client.get("/v1/cases", headers=as_("anna")).json()] == ["anna-1"]
+
+
+def test_only_an_admin_sets_the_stores_policy_and_it_is_audited(shared):
+    store, tokens, _ = shared
+    admin, lead = store.actor(tokens["admin"]), store.actor(tokens["lead"])
+    assert store.setting("monitor.min_group") is None
+    with pytest.raises(Forbidden):
+        store.set_setting(lead, "monitor.min_group", "2")  # a team lead cannot lower the threshold
+    assert store.setting("monitor.min_group") is None
+    store.set_setting(admin, "monitor.min_group", "10")
+    store.set_setting(admin, "monitor.min_group", "12")  # a second write replaces the first
+    assert store.setting("monitor.min_group") == "12"
+    trail = [(r["actor"], r["action"]) for r in store.audit_trail() if r["action"].startswith("setting")]
+    assert trail == [("lotte", "setting_refused"), ("beheer", "setting:monitor.min_group"),
+                     ("beheer", "setting:monitor.min_group")]

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import privacy
-from .schema import audit, cases, users
+from .schema import audit, cases, store_settings, users
 
 DB_ENV = "WEGWIJZER_DB"
 SHARED_ENV = "WEGWIJZER_SHARED"
@@ -268,6 +268,31 @@ class Store:
         with self.engine.connect() as conn:
             return [{"name": r.name, "role": r.role, "team": r.team}
                     for r in conn.execute(sa.select(users).order_by(users.c.name))]
+
+    # ---------------------------------------------------------------- the store's own policy
+    def setting(self, key: str) -> str | None:
+        """A policy value the store holds itself (None when never set); no caller overrides it."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(store_settings.c.value).where(store_settings.c.key == key)).scalar()
+
+    def set_setting(self, actor: Actor, key: str, value: str) -> None:
+        """Record a policy value: an admin (shared store) or the local user only; audited
+        (which key, never needed more: the value is policy, not case content)."""
+        if actor.role not in ("admin", "local"):
+            self._audit_alone(actor, "setting_refused")
+            raise Forbidden("only an admin changes the store's settings (alleen een beheerder)")
+        if not re.fullmatch(r"[a-z0-9_.]{1,64}", key):
+            raise InputError([("key", "a setting's key is 1-64 lower-case letters, digits, '_' or '.'")])
+        if not isinstance(value, str) or not 0 < len(value) <= 255:
+            raise InputError([("value", "a setting's value is text of 1-255 characters")])
+        with self.engine.begin() as conn:
+            self._put_setting(conn, key, value)
+            self._audit(conn, actor, f"setting:{key}"[:32])
+
+    def _put_setting(self, conn: sa.Connection, key: str, value: str) -> None:
+        done = conn.execute(store_settings.update().where(store_settings.c.key == key).values(value=value)).rowcount
+        if done == 0:
+            conn.execute(store_settings.insert().values(key=key, value=value))
 
     # ---------------------------------------------------------------- access
     def _may_hold(self, actor: Actor) -> None:

@@ -45,3 +45,11 @@ users = sa.Table(
     sa.Column("token_hash", sa.String(255), nullable=False),  # scrypt; the token itself is never stored
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# revision 0003: the store's own policy (shared mode, the monitor's threshold): no caller's flag
+# or variable overrides what is recorded here; only an admin (or the local user) changes it.
+store_settings = sa.Table(
+    "store_settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
