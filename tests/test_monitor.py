@@ -107,7 +107,7 @@ def test_the_csv_holds_the_numbers_the_page_shows(tmp_path):
     assert {r["section"] for r in rows} >= {"reach", "ladder", "gas", "igm", "profiles", "suggested", "running",
                                             "referrals"}
     for row in rows:
-        shown = "&lt; 10" if row["count"] == "<10" else row["count"]
+        shown = row["count"]  # a hidden count is "x" in both
         assert re.search(rf"<td>{re.escape(row['label'].replace('&', '&amp;'))}</td>\s*<td class=\"n\">{re.escape(shown)}</td>",
                          page), row
     gas = {r["key"]: r["count"] for r in rows if r["section"] == "gas"}
@@ -129,14 +129,14 @@ def test_the_monitor_over_the_store_for_a_team_lead(db_url, tmp_path):  # noqa: 
     coach_token = store.add_user(admin, "anna", "coach", "noord")
     other = store.actor(store.add_user(admin, "bram", "coach", "zuid"))
     lead_token = store.add_user(admin, "lotte", "team_lead", "noord")
-    store.import_many(store.actor(coach_token), [(str(i), trajectory(i)) for i in range(12)])
+    store.import_many(store.actor(coach_token), [(str(i), trajectory(i)) for i in range(20)])  # two whole batches
     store.import_many(other, [(str(i), trajectory(100 + i, climb=3)) for i in range(12)])
     env = {**os.environ, "WEGWIJZER_USER_TOKEN": lead_token}
     out = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--db", db_url, "--shared", "--no-advice",
                           "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader((tmp_path / "monitor.csv").open()))
-    assert {(r["key"], r["count"]) for r in rows if r["section"] == "ladder"} >= {("1", "12"), ("3 of meer", "0")}
+    assert {(r["key"], r["count"]) for r in rows if r["section"] == "ladder"} >= {("1", "20"), ("3 of meer", "0")}
     assert "team noord" in (tmp_path / "tilburg.html").read_text()
     env["WEGWIJZER_USER_TOKEN"] = coach_token
     out = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--db", db_url, "--shared", "--out",
@@ -148,7 +148,7 @@ def test_the_monitor_over_the_store_for_a_team_lead(db_url, tmp_path):  # noqa: 
 
 def test_a_bad_line_in_the_caseload_is_reported_and_the_rest_counted(tmp_path):
     caseload = tmp_path / "c.jsonl"
-    caseload.write_text("\n".join([json.dumps(trajectory(i)) for i in range(11)] + ['{"municipality": "x"}']) + "\n")
+    caseload.write_text("\n".join([json.dumps(trajectory(i)) for i in range(20)] + ['{"municipality": "x"}']) + "\n")
     out = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--caseload", str(caseload), "--no-advice",
                           "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 1 and "c.jsonl:12" in out.stderr and "11 casussen" in out.stdout
+    assert out.returncode == 1 and "c.jsonl:21" in out.stderr and "20 casussen" in out.stdout  # whole batches of ten

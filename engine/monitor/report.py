@@ -11,10 +11,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import svg
-from .aggregate import GAS_SCORES, IGM_FACTORS, LADDER_BUCKETS, REACH_KEYS, Aggregator, Figures, suppress
+from .aggregate import GAS_SCORES, IGM_FACTORS, LADDER_BUCKETS, REACH_KEYS, Aggregator, Figures, hide, suppress
 from .labels import GAS_LABELS, IGM_LABELS, LADDER_LABELS, REACH_LABELS
 
 CSV_COLUMNS = ("municipality", "section", "key", "label", "count", "percent", "t0", "t1")
+HIDDEN = "x"  # a hidden count, as CBS marks it: small, or hidden so that no small count follows from the others
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Row:
     section: str
     key: str
     label: str
-    count: int | None  # None: suppressed (fewer than the threshold)
+    count: int | None  # None: hidden (fewer than the threshold, or so that no small count follows from the others)
     percent: float | None = None
     t0: float | None = None
     t1: float | None = None
@@ -51,15 +52,18 @@ def numbers(fig: Figures, threshold: int, book: Any = None) -> list[Section]:
         if base < threshold:
             sections.append(Section(id_, title, None, [], f"{hidden}: {unit}"))
             return
-        rows = []
-        for key in keys:
-            count = suppress(counter.get(key, 0), threshold)
-            rows.append(Row(id_, str(key), labels.get(key, str(key)), count, _pct(count, base)))
+        keys = list(keys)
+        counts = hide([counter.get(key, 0) for key in keys], threshold, base, partition=True)
+        rows = [Row(id_, str(key), labels.get(key, str(key)), count, _pct(count, base))
+                for key, count in zip(keys, counts)]
         sections.append(Section(id_, title, base, rows))
 
     cases = fig.reach["cases"]
-    reach_rows = [Row("reach", k, REACH_LABELS[k], suppress(fig.reach[k], threshold),
-                      _pct(suppress(fig.reach[k], threshold), cases)) for k in REACH_KEYS]
+    reach = dict(zip(REACH_KEYS, hide([fig.reach[k] for k in REACH_KEYS], threshold, cases)))
+    if reach["contacted"] is not None and reach["reached"] is not None \
+            and 0 < reach["contacted"] - reach["reached"] < threshold:  # the few contacted and not reached
+        reach["reached"] = None
+    reach_rows = [Row("reach", k, REACH_LABELS[k], reach[k], _pct(reach[k], cases)) for k in REACH_KEYS]
     sections.append(Section("reach", "Bereik", cases, reach_rows))
     distribution("ladder", "Stijging op de Participatieladder sinds de start (zoals figuur 6.3)", fig.ladder,
                  LADDER_BUCKETS, LADDER_LABELS, "deelnemers met twee metingen van de ladder")
@@ -97,7 +101,7 @@ def numbers(fig: Figures, threshold: int, book: Any = None) -> list[Section]:
 
 
 def _chart(section: Section, threshold: int) -> Any:
-    hidden = f"< {threshold} (niet getoond)"
+    hidden = f"{HIDDEN} (niet getoond)"
     if not section.rows:
         return None
     if section.id == "igm":
@@ -124,13 +128,13 @@ def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: 
     for municipality in sorted(agg.figures):
         fig = agg.figures[municipality]
         shown = fig.cases >= threshold
-        sections = numbers(fig, threshold, agg.book) if shown else []
+        sections = numbers(fig, threshold, agg.book) if shown else []  # agg.finish() has been called
         known = agg.book.municipalities.get(municipality) if agg.book is not None else None
         name = known.name if known is not None else municipality  # the social map's name
         page = out / f"{municipality}.html"
         page.write_text(env.get_template("municipality.html.j2").render(
             name=name, scope=scope, as_of=as_of, threshold=threshold, shown=shown,
-            cases=fig.cases if shown else None,
+            cases=fig.cases if shown else None, waiting=fig.waiting, batch=agg.batch, hidden=HIDDEN,
             sections=[(s, _chart(s, threshold)) for s in sections], with_advice=agg.engine is not None),
             encoding="utf-8")
         written.append(page)
@@ -140,12 +144,12 @@ def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: 
         for section in sections:
             for r in section.rows:
                 writer.writerow((municipality, r.section, r.key, r.label,
-                                 f"<{threshold}" if r.count is None else r.count,
+                                 HIDDEN if r.count is None else r.count,
                                  "" if r.percent is None else r.percent, "" if r.t0 is None else r.t0,
                                  "" if r.t1 is None else r.t1))
     index = out / "index.html"
     index.write_text(env.get_template("index.html.j2").render(pages=pages, scope=scope, as_of=as_of,
-                                                              threshold=threshold), encoding="utf-8")
+                                                              threshold=threshold, hidden=HIDDEN), encoding="utf-8")
     table = out / "monitor.csv"
     table.write_text(csv_buffer.getvalue(), encoding="utf-8")
     return [index, *written, table]

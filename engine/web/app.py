@@ -2,7 +2,9 @@
 
 `matcher` is where recommend and explain run: a engine.web.workers.WorkerPool (what
 `wegwijzer serve` uses: a native crash costs one request, answered 503) or, by default, the
-Engine in this process (engine.web.workers.InProcess; tests and embedding).
+Engine in this process (engine.web.workers.InProcess; tests and embedding). `reader` is where
+a coach's case document is parsed: engine.web.intake.ReaderPool (serve: processes with a
+memory limit and a deadline) or, by default, ThreadReader (the threadpool).
 """
 from __future__ import annotations
 
@@ -24,8 +26,8 @@ from ..cli import list_municipalities
 from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
 from . import cases, problems, routes
-from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_REQUESTS, Guard
-from .intake import DEFAULT_MAX_BODY
+from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_PER_CLIENT, DEFAULT_MAX_REQUESTS, Guard, Load
+from .intake import DEFAULT_MAX_BODY, ThreadReader
 from .problems import Problem
 from .workers import InProcess, PoolBusy, WorkerCrashed
 
@@ -56,7 +58,8 @@ def _docs_assets() -> Path:
 
 def create_app(engine: Engine | None = None, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
                matcher: Any = None, max_requests: int = DEFAULT_MAX_REQUESTS,
-               body_timeout: float = DEFAULT_BODY_TIMEOUT) -> FastAPI:
+               body_timeout: float = DEFAULT_BODY_TIMEOUT, max_per_client: int = DEFAULT_MAX_PER_CLIENT,
+               reader: Any = None) -> FastAPI:
     """The app. `token` defaults to $WEGWIJZER_TOKEN; when set, everything but /healthz and the OpenAPI document needs it."""
     from . import casepage, pages  # the coach's pages
 
@@ -66,11 +69,13 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     async def lifespan(app: FastAPI) -> Any:
         yield
         app.state.matcher.close()
+        app.state.reader.close()
 
     app = FastAPI(title="Wegwijzer", version="1", summary="Explained next-step advice for long-term social-assistance clients",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.engine = engine or Engine.load()
     app.state.matcher = matcher or InProcess(app.state.engine)
+    app.state.reader = reader or ThreadReader()  # case documents: engine.web.intake (ReaderPool under serve)
     app.state.max_body = max_body
     app.include_router(routes.router)
     app.include_router(pages.router)
@@ -84,7 +89,8 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     async def on_problem(request: Request, exc: Problem) -> Any:
         if pages.wants_page(request):
             return await pages.on_problem(request, exc)
-        return problems.from_problem(exc)
+        redact = problems.redactor(request)  # the body never repeats a submitted value (problems.py)
+        return problems.response(exc.status, exc.type, redact(exc.detail), redact.errors(exc.errors), exc.headers)
 
     @app.exception_handler(WorkerCrashed)
     async def on_crash(request: Request, exc: WorkerCrashed) -> Any:
@@ -101,19 +107,24 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     async def on_input_error(request: Request, exc: InputError) -> Any:
         return problems.response(422, problems.INVALID_ASSESSMENT,
                                  f"the assessment does not fit the contract ({len(exc.problems)} problem(s)); see errors",
-                                 [(field or "(root)", message) for field, message in exc.problems])
+                                 problems.redactor(request).errors([(field or "(root)", message)
+                                                                    for field, message in exc.problems]))
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> Any:
-        return problems.response(exc.status_code, "about:blank", str(exc.detail), headers=getattr(exc, "headers", None))
+        return problems.response(exc.status_code, "about:blank", problems.redactor(request)(str(exc.detail)),
+                                 headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> Any:
-        errors = [(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
-        return problems.response(422, problems.INVALID_ASSESSMENT, "the request does not fit", errors)
+        errors = [(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]  # never err["input"]
+        return problems.response(422, problems.INVALID_ASSESSMENT, "the request does not fit",
+                                 problems.redactor(request).errors(errors))
 
     app.state.token = resolved_token or None
-    app.add_middleware(Guard, token=app.state.token, max_requests=max_requests, body_timeout=body_timeout)
+    app.state.load = Load()  # the Guard's counts, for /healthz
+    app.add_middleware(Guard, token=app.state.token, max_requests=max_requests, body_timeout=body_timeout,
+                       max_per_client=max_per_client, load=app.state.load)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

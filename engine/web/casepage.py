@@ -10,7 +10,8 @@ The server keeps no state: the case document travels in a hidden form field, as 
 the coach keeps the file. Every POST carries the CSRF token of the coach's form (see
 engine.web.pages). The document is read by the same strict readers as the CLI
 (engine.caseload.parse_yaml: duplicate keys refused, at most MAX_INPUT_BYTES, bounded
-depth); the matching runs in the app's worker pool, as /advies does.
+depth), off the event loop by the app's reader (engine.web.intake); the matching runs in the
+app's worker pool, as /advies does.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import io
 import json
 import re
 import secrets
-from datetime import date
 from typing import Any
 
 import yaml
@@ -26,12 +26,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..case import is_case
-from ..caseload import MAX_INPUT_BYTES, parse_yaml, read_capped
+from ..caseload import MAX_INPUT_BYTES, read_capped
 from ..errors import InputError
 from ..model import DOMAIN_IDS
 from . import dutch, labels as L, page, problems
 from .form import _Converter, collect, first
-from .intake import TooManyFields, read_form, read_upload_form
+from .intake import TooManyFields, read_document, read_form, read_upload_form
 from .pages import _check_origin_and_token, _token_of, _with_token
 from .problems import Problem
 
@@ -48,11 +48,6 @@ RESULT_NL = {"improved": "verbeterd", "no_change": "geen verandering", "worse": 
 CONTACT_NL = {"phone": "gebeld", "letter": "brief", "home_visit": "huisbezoek", "meeting": "gesprek"}
 _ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 REACHED_NL = {"true": "bereikt", "false": "niet bereikt"}
-
-
-def _plain(value: Any) -> Any:
-    """The document as JSON data: a date from YAML becomes its YYYY-MM-DD text (the contract reads both)."""
-    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
 
 
 def _load_page(request: Request, token: str, errors: list[tuple[str, str]] | None = None, text: str = "",
@@ -124,7 +119,7 @@ async def load_case(request: Request) -> HTMLResponse:
             text = pasted
         else:
             return _load_page(request, str(token), [("", NO_DOCUMENT)], pasted, status=422)
-        data = _plain(parse_yaml(text, "casus"))
+        data = await read_document(request, text, "casus")  # off the event loop: engine.web.intake
     except InputError as exc:
         return _load_page(request, str(token), _dutch(exc), pasted, status=422)
     answer = await _advice_page(request, data, str(token), errors=errors)
@@ -140,10 +135,10 @@ async def _posted(request: Request) -> tuple[dict[str, list[str]], str, Any]:
     token = values.pop("csrf_token", [""])[0]
     _check_origin_and_token(request, token)
     try:
-        data = parse_yaml(first(values, "document"), "casus")
+        data = await read_document(request, first(values, "document"), "casus")
     except InputError:
         raise Problem(400, problems.MALFORMED_JSON, "the case document in the form cannot be read") from None
-    return values, token, _plain(data)
+    return values, token, data
 
 
 def _follow_up(values: dict[str, list[str]], latest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

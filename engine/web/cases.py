@@ -52,7 +52,7 @@ def _translate(exc: Exception) -> problems.Problem:
 
 async def _call(request: Request, work: Callable[[Store, Any], Any]) -> Any:
     """Run `work(store, actor)` in the threadpool; store errors become problem responses."""
-    token = _presented_token(request.scope.get("headers", []))
+    token = _presented_token(request.scope.get("headers", []), basic=False)  # Bearer only: engine.web.guard
 
     def job() -> Any:
         store = case_store(request)  # in the threadpool: opening a store may migrate it

@@ -107,6 +107,7 @@ async def on_problem(request: Request, exc: Problem) -> HTMLResponse:
     return HTMLResponse(page.error_page(exc.status, message), status_code=exc.status, headers=exc.headers)
 
 
-def busy_page() -> HTMLResponse:
-    """The request cap's 503 for a coach (engine.web.guard), in Dutch."""
-    return HTMLResponse(page.error_page(503, BUSY), status_code=503, headers={"Retry-After": "1"})
+def busy_page(status: int = 503) -> HTMLResponse:
+    """The request caps' 503 (the server is full) or 429 (this address has its share) for a coach
+    (engine.web.guard), in Dutch."""
+    return HTMLResponse(page.error_page(status, BUSY), status_code=status, headers={"Retry-After": "1"})

@@ -3,12 +3,16 @@
 What the server promises under load and bad input (README, docs/web.md):
 - the matching runs in worker processes (engine.web.workers): a native crash ends one
   request (503) and that worker is restarted;
+- a coach's case document is parsed in reader processes with a memory limit and a
+  --read-timeout (engine.web.intake.ReaderPool), never in the event loop;
 - a request head must be complete within --header-timeout seconds, else the connection is
   closed (uvicorn itself has no such timeout: HeadTimeoutH11 adds it); a body must arrive
   within --body-timeout seconds, else 408 (engine.web.guard);
 - at most --max-connections open connections (uvicorn limit_concurrency: 503 beyond) and
   --max-requests requests being handled at once (503 with Retry-After beyond);
-  /healthz does not count against the request cap.
+  at most --max-per-client of those from one client address (429 with Retry-After beyond),
+  so a hundred slow bodies from one address leave the other clients room;
+  /healthz does not count against the request caps and reports the load ("busy" when full).
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ import sys
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .guard import DEFAULT_MAX_PER_CLIENT
+from .intake import READ_TIMEOUT
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -38,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"open connections at most (default {DEFAULT_MAX_CONNECTIONS})")
     parser.add_argument("--max-requests", type=int, default=64,
                         help="requests handled at once at most; more get 503 with Retry-After (default 64)")
+    parser.add_argument("--read-timeout", type=float, default=READ_TIMEOUT,
+                        help=f"seconds one case document may take to read, in a reader process with a memory limit "
+                             f"(default {READ_TIMEOUT:g})")
+    parser.add_argument("--max-per-client", type=int, default=DEFAULT_MAX_PER_CLIENT,
+                        help="requests handled at once from one client address; more get 429 with Retry-After "
+                             f"(default {DEFAULT_MAX_PER_CLIENT}; behind a reverse proxy every client has the proxy's "
+                             "address: let the proxy limit per client and raise this to --max-requests)")
 
 
 class HeadTimeoutH11(H11Protocol):
@@ -130,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..api import Engine
     from .app import ConfigError, create_app, token_from_environment
+    from .intake import ReaderPool
     from .workers import WorkerPool
 
     try:
@@ -148,7 +163,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     engine = Engine.load(args.rules)
     pool = WorkerPool(args.rules, size=args.workers)
-    app = create_app(engine, matcher=pool, max_requests=args.max_requests, body_timeout=args.body_timeout)
+    reader = ReaderPool(size=args.workers, timeout=args.read_timeout)
+    app = create_app(engine, matcher=pool, max_requests=args.max_requests, body_timeout=args.body_timeout,
+                     max_per_client=args.max_per_client, reader=reader)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print(f"wegwijzer: listening on {args.host}, not only on this machine; set WEGWIJZER_TOKEN "
               "and put TLS in front", file=sys.stderr)
@@ -156,5 +173,6 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.Server(config(app, args.host, args.port, args.header_timeout, args.max_connections)).run(sockets=[sock])
     finally:
         pool.close()
+        reader.close()
         sock.close()
     return 0

@@ -62,10 +62,15 @@ def _run(engine: Engine, kind: str, data: Any) -> Any:
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def _worker_main(conn: Any, rules_dir: str | None, task: Callable[[Engine, str, Any], Any]) -> None:
-    """The loop of one worker: load the rules once, then answer (kind, data) messages until the pipe closes."""
+def _load_engine(rules_dir: str | None) -> Engine:
+    return Engine.load(rules_dir)
+
+
+def _worker_main(conn: Any, rules_dir: str | None, task: Callable[[Any, str, Any], Any],
+                 setup: Callable[[str | None], Any] = _load_engine) -> None:
+    """The loop of one worker: `setup` once (load the rules), then answer (kind, data) messages until the pipe closes."""
     try:
-        engine = Engine.load(rules_dir)
+        engine = setup(rules_dir)
     except Exception as exc:  # noqa: BLE001 - reported to the parent by type only
         conn.send(("failed", type(exc).__name__))
         return
@@ -87,9 +92,10 @@ def _worker_main(conn: Any, rules_dir: str | None, task: Callable[[Engine, str, 
 
 
 class _Worker:
-    def __init__(self, context: Any, rules_dir: str | None, task: Callable[[Engine, str, Any], Any]):
+    def __init__(self, context: Any, rules_dir: str | None, task: Callable[[Any, str, Any], Any],
+                 setup: Callable[[str | None], Any] = _load_engine):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, rules_dir, task), daemon=True,
+        self.process = context.Process(target=_worker_main, args=(child, rules_dir, task, setup), daemon=True,
                                        name="wegwijzer-worker")
         self.process.start()
         child.close()
@@ -133,14 +139,16 @@ class _Worker:
 
 
 class WorkerPool:
-    """`size` worker processes, each with a loaded Engine; a dead or hung worker is replaced."""
+    """`size` worker processes, each with a loaded Engine (or what `setup` makes); a dead or hung
+    worker is replaced."""
 
     def __init__(self, rules_dir: str | Path | None = None, size: int = 2, timeout: float = DEFAULT_TIMEOUT,
-                 task: Callable[[Engine, str, Any], Any] = _run):
+                 task: Callable[[Any, str, Any], Any] = _run, setup: Callable[[str | None], Any] = _load_engine):
         self.rules_dir = None if rules_dir is None else str(rules_dir)
         self.size = max(1, size)
         self.timeout = timeout
         self.task = task
+        self.setup = setup
         self.crashes = 0
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -151,7 +159,7 @@ class WorkerPool:
             self._idle.put(self._start())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._context, self.rules_dir, self.task)
+        worker = _Worker(self._context, self.rules_dir, self.task, self.setup)
         with self._lock:
             self._all.add(worker)
         return worker
