@@ -438,8 +438,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
     "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
     "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
-    "override_reasons.yaml": OverrideReasonsFile,
 }
+# Rule files the advice does not depend on: loaded when present, so that the rules of a revision
+# from before them (`wegwijzer diff HEAD~5 rules`) still load. `check` asks for them.
+OPTIONAL_SCHEMAS: dict[str, type[BaseModel]] = {"override_reasons.yaml": OverrideReasonsFile}
 
 
 def _raise(error: RuleError) -> None:
@@ -460,6 +462,11 @@ def load(directory: Path | str | None = None) -> Rulebook:
             raise RuleError(display, None, "rule file missing")
         raw[name] = load_with_lines(path, display)
         parsed[name] = _validate(schema, raw[name], display)
+    for name, schema in OPTIONAL_SCHEMAS.items():
+        path = directory / name
+        if path.exists():
+            raw[name] = load_with_lines(path, str(path))
+            parsed[name] = _validate(schema, raw[name], str(path))
     checks = RuleChecks(directory, raw, _raise).run()  # raises at the first problem
     conditions = checks.conditions
 
@@ -509,7 +516,7 @@ def load(directory: Path | str | None = None) -> Rulebook:
     return Rulebook(directory, rules_version(directory), interventions, municipalities, flowchart,
                     dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
                     parsed["resolution.yaml"], raw, checks.fields,
-                    override_reasons=parsed["override_reasons.yaml"])
+                    override_reasons=parsed.get("override_reasons.yaml"))
 
 
 # ------------------------------------------------------------------ the one set of rule checks

@@ -44,3 +44,12 @@ def test_a_reason_without_source_or_a_decision_left_out_is_an_error(tmp_path):
     rules2, _ = _rules_with(tmp_path / "b", "  other:\n    label_nl: anders\n    label_en: something else\n    needs_reason: true\n", "")
     errors = [f for f in check_rules(rules2) if f.severity == "error"]
     assert any("missing other" in f.message for f in errors), errors
+
+
+def test_rules_from_before_the_reasons_still_load_but_check_asks_for_them(tmp_path):
+    """`wegwijzer diff HEAD~5 rules` loads a revision from before override_reasons.yaml."""
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    (rules / "override_reasons.yaml").unlink()
+    assert load(rules).override_reasons is None
+    assert [f.message for f in check_rules(rules) if f.severity == "error"] == ["rule file missing"]
