@@ -258,3 +258,34 @@ class DecisionLog:
                 conn.execute(advice_log.delete().where(advice_log.c.advice_id.in_(old)))
             self._audit(conn, actor, "purge_log")
         return len(old)
+
+    # ---------------------------------------------------------------- for trainers
+    def feedback_entries(self, actor: Any, municipality: str | None = None,
+                         rules_version: str | None = None) -> list[tuple[str, str, list, dict]]:
+        """Per logged advice: (municipality, rules version, suggestions shown, {intervention id:
+        (latest decision, reason)}), for `wegwijzer feedback`; never a case id, a coach or a
+        comment. A team lead counts the team's cases; an admin (or the local user) all."""
+        from .repo import Forbidden
+        from .schema import cases
+
+        where = []
+        if actor.role == "team_lead":
+            where.append(advice_log.c.case_id.in_(sa.select(cases.c.case_id).where(cases.c.team == actor.team)))
+        elif actor.role not in ("admin", "local"):
+            raise Forbidden("the coaches' feedback is for a team lead or an admin (voor een teamleider of beheerder)")
+        if municipality:
+            where.append(advice_log.c.municipality == municipality)
+        if rules_version:
+            where.append(advice_log.c.rules_version == rules_version)
+        self._audit_alone(actor, "feedback")
+        with self.engine.connect() as conn:
+            logged = conn.execute(sa.select(advice_log.c.advice_id, advice_log.c.municipality,
+                                            advice_log.c.rules_version, advice_log.c.shown)
+                                  .where(*where).order_by(advice_log.c.advice_id)).all()
+            decided: dict[str, dict[str, tuple[str, str | None]]] = {}
+            for row in conn.execute(sa.select(decisions.c.advice_id, decisions.c.intervention_id,
+                                              decisions.c.decision, decisions.c.reason)
+                                    .where(decisions.c.advice_id.in_(sa.select(advice_log.c.advice_id).where(*where)))
+                                    .order_by(decisions.c.id)):
+                decided.setdefault(row.advice_id, {})[row.intervention_id] = (row.decision, row.reason)  # latest wins
+        return [(row.municipality, row.rules_version, row.shown, decided.get(row.advice_id, {})) for row in logged]
