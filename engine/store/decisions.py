@@ -223,6 +223,18 @@ class DecisionLog:
             self._audit(conn, actor, "decide", case_id)
         return int(done.inserted_primary_key[0])
 
+    def record_decision_on(self, actor: Any, advice_id: str, position: int, decision: str,
+                           reason: str | None = None, comment: str | None = None) -> int:
+        """record_decision for the step at `position` of a logged advice (CDS Hooks feedback names
+        the card, not the case)."""
+        with self.engine.connect() as conn:
+            logged = conn.execute(sa.select(advice_log.c.case_id, advice_log.c.shown)
+                                  .where(advice_log.c.advice_id == advice_id)).first()
+        if logged is None or not 0 <= position < len(logged.shown):
+            raise InputError([("card", "no such card was given by this service (or its log was erased)")])
+        return self.record_decision(actor, logged.case_id, advice_id, logged.shown[position]["id"], decision,
+                                    reason, comment)
+
     def decisions(self, actor: Any, case_id: str) -> list[dict[str, Any]]:
         """The case's decisions, oldest first, each with its advice's rules version and the rule
         that chose the suggestion."""
