@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Recommendation
+from .render import OVERSIGHT
 from .rulebook import Rulebook
 
 SERVICE_ID = "wegwijzer-advies"
@@ -26,7 +27,7 @@ REASON_SYSTEM = "urn:wegwijzer:override-reason"
 INTERVENTION_SYSTEM = "urn:wegwijzer:intervention"
 SUMMARY_MAX = 139  # "<140 characters" (CDS Hooks 2.0, Card attributes)
 PHASE_NL = {"now": "Nu", "next": "Daarna", "later": "Later"}
-OVERSIGHT_NL = "Advies; de coach beslist samen met de deelnemer."
+OVERSIGHT_NL = OVERSIGHT["nl"]
 _SUGGESTION_BIT = 0x80000000  # a suggestion's uuid: its card's, with the top bit of the place set
 
 
