@@ -33,6 +33,7 @@ from ..case import days_after
 from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import crypto, privacy
+from .decisions import DecisionLog
 from .schema import audit, case_keys, cases, store_settings, users
 
 DB_ENV = "WEGWIJZER_DB"
@@ -248,7 +249,7 @@ def derived_id(document: dict[str, Any]) -> str:
     return "c-" + digest.translate(str.maketrans("0123456789", "ghijklmnop"))
 
 
-class Store:
+class Store(DecisionLog):
     def __init__(self, url: str, shared: bool | None = None, migrate: bool = True, engine: Any = None):
         self.url = url
         self._rules = engine  # the engine that validates every write; loaded on the first write if None
@@ -685,6 +686,7 @@ class Store:
             self._row(conn, actor, case_id, "forget")
             conn.execute(case_keys.delete().where(case_keys.c.case_id == case_id))
             conn.execute(cases.delete().where(cases.c.case_id == case_id))
+            self._erase_log(conn, [case_id])
             self._audit(conn, actor, "forget", case_id)
         self.writable = True
 
@@ -703,6 +705,7 @@ class Store:
             if ids:
                 conn.execute(case_keys.delete().where(case_keys.c.case_id.in_(ids)))
                 conn.execute(cases.delete().where(cases.c.case_id.in_(ids)))
+                self._erase_log(conn, ids)
                 conn.execute(audit.insert(), [{"at": _now(), "actor": actor.name, "action": "purge", "case_id": i}
                                               for i in ids])
         return ids
