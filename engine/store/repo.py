@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import privacy
-from .schema import audit, cases, users
+from .schema import audit, caseload, cases, users
 
 DB_ENV = "WEGWIJZER_DB"
 SHARED_ENV = "WEGWIJZER_SHARED"
@@ -425,6 +425,7 @@ class Store:
         with self.engine.begin() as conn:
             self._row(conn, actor, case_id, "forget")
             conn.execute(cases.delete().where(cases.c.case_id == case_id))
+            conn.execute(caseload.delete().where(caseload.c.case_id == case_id))  # what the list showed of it
             self._audit(conn, actor, "forget", case_id)
 
     def purge(self, actor: Actor, retention_days: int, today: date) -> list[str]:
@@ -439,6 +440,7 @@ class Store:
                 cases.c.closed_on.is_not(None), cases.c.closed_on < limit))]
             if ids:
                 conn.execute(cases.delete().where(cases.c.case_id.in_(ids)))
+                conn.execute(caseload.delete().where(caseload.c.case_id.in_(ids)))
                 conn.execute(audit.insert(), [{"at": _now(), "actor": actor.name, "action": "purge", "case_id": i}
                                               for i in ids])
         return ids
