@@ -60,8 +60,8 @@ def _ctx(session: Session, **context: Any) -> dict[str, Any]:
     return {**menu_of(session), "csrf_token": session.csrf_token, **context}
 
 
-def _html(template: str, session: Session, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(page.render(template, **_ctx(session, **context)), status_code=status)
+def _html(template: str, session: Session, code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(page.render(template, **_ctx(session, **context)), status_code=code)
 
 
 def _not_found(session: Session) -> HTMLResponse:
@@ -256,9 +256,9 @@ async def forget(request: Request, case_id: str) -> Response:
 
 # ---------------------------------------------------------------- the admin's users
 def _users_page(request: Request, session: Session, values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, notice: str = "", status: int = 200) -> HTMLResponse:
+                errors: dict[str, str] | None = None, notice: str = "", code: int = 200) -> HTMLResponse:
     users = store_of(request).list_users(session.actor)
-    return _html("users.html", session, status, title="Gebruikers", users=users, roles=ROLES_NL,
+    return _html("users.html", session, code, title="Gebruikers", users=users, roles=ROLES_NL,
                  values=values or {}, errors=errors or {}, notice=notice)
 
 
@@ -300,7 +300,7 @@ async def add_user(request: Request) -> HTMLResponse:
             except InputError as exc:
                 errors.update({field: message for field, message in exc.problems})
         if errors:
-            return _users_page(request, session, shown, errors, status=422)
+            return _users_page(request, session, shown, errors, code=422)
         return _users_page(request, session, notice=f"{name} is toegevoegd als {ROLES_NL[role].lower()}.")
 
     return await run_in_threadpool(work)
