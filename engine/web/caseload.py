@@ -15,6 +15,7 @@ no engine for the list: each case's due items are kept in the store's caseload i
 """
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from datetime import date, timedelta
@@ -311,3 +312,54 @@ def install(app: Any) -> None:
     page._env.filters["datum_iso"] = lambda text: dutch_date(date.fromisoformat(str(text)))
     page._env.globals["due_labels"] = DUE_LABELS
     app.include_router(router)
+
+
+# ---------------------------------------------------------------- the team lead's monitor
+MONITOR_FILE = re.compile(r"^[a-z0-9_-]{1,40}\.(html|csv)$")
+
+
+def _monitor_files(request: Request, actor: Actor) -> dict[str, bytes]:
+    """The monitor of the team lead's team (engine.monitor: counts only, small ones hidden),
+    as `wegwijzer monitor` writes it: index.html, a page per municipality, monitor.csv."""
+    import tempfile
+    from pathlib import Path
+
+    from ..monitor.aggregate import Aggregator
+    from ..monitor.cli import _threshold
+    from ..monitor.report import write_report
+
+    engine = request.app.state.engine
+    threshold = _threshold(argparse.Namespace(threshold=None))  # $WEGWIJZER_MONITOR_THRESHOLD or 10
+    agg = Aggregator(book=engine.book, engine=engine)
+    latest: date | None = None
+    for case, closed_on in store_of(request).monitor_cases(actor):
+        agg.add(case, closed_on)
+        last = max(a.date for a in case.assessments)
+        latest = last if latest is None or last > latest else latest
+    with tempfile.TemporaryDirectory(prefix="wegwijzer-monitor-") as folder:
+        paths = write_report(agg, Path(folder), threshold, f"team {actor.team}",
+                             latest.isoformat() if latest else None)
+        return {path.name: path.read_bytes() for path in paths}
+
+
+@router.get("/monitor")
+async def monitor_home(request: Request) -> Response:
+    await require(request, "team_lead")
+    return RedirectResponse("/monitor/", status_code=303)  # the monitor's pages link to each other relatively
+
+
+@router.get("/monitor/")
+@router.get("/monitor/{name}")
+async def monitor(request: Request, name: str = "index.html") -> Response:
+    session = await require(request, "team_lead")
+    if not MONITOR_FILE.match(name):
+        return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+                     message="Deze pagina van de monitor bestaat niet.")
+    files = await run_in_threadpool(_monitor_files, request, session.actor)
+    if name not in files:
+        return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+                     message="Deze pagina van de monitor bestaat niet.")
+    if name.endswith(".csv"):
+        return Response(files[name], media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return HTMLResponse(files[name])

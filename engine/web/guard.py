@@ -52,7 +52,8 @@ DEFAULT_BODY_TIMEOUT = 30.0
 
 
 _CASE_PATH = re.compile(r"^(/v1/cases/|/deelnemers/)[^/]+")
-_STORED_REPORT = re.compile(r"^/deelnemers/[^/]+/rapport$")  # a stored case's report (engine/web/caseload.py)
+# a stored case's report and the team lead's monitor (engine/web/caseload.py): self-contained pages, inline style
+_STORED_REPORT = re.compile(r"^(/deelnemers/[^/]+/rapport|/monitor/.*)$")
 
 
 def loggable(path: str) -> str:
