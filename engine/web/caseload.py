@@ -71,11 +71,19 @@ def _not_found(session: Session) -> HTMLResponse:
 
 
 # ---------------------------------------------------------------- the caseload index
+def horizon_document(case: Any) -> dict[str, Any]:
+    """The case as the engine takes it, as of a day far ahead (HORIZON)."""
+    latest = max(when for when in _dates(case))
+    return case_document(case, pinned=max(latest, today()) + HORIZON)
+
+
 async def due_entries(request: Request, case: Any) -> list[index.DueEntry]:
     """The case's due items with their dates, by the engine (the app's matcher)."""
-    latest = max(when for when in _dates(case))
-    data = case_document(case, pinned=max(latest, today()) + HORIZON)
-    rec = await request.app.state.matcher.recommend(data)
+    return due_of(await request.app.state.matcher.recommend(horizon_document(case)), case)
+
+
+def due_of(rec: Any, case: Any) -> list[index.DueEntry]:
+    """The due items of the advice as of the horizon, each with the date it falls due."""
     entries = [index.DueEntry(item.id, item.due_on) for item in rec.due if item.due_on is not None]
     if any(item.id == "home_visit" and item.rule == HOME_VISIT_RULE for item in rec.interventions):
         # calls went unanswered: the home visit is due from the last unanswered call
