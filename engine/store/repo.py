@@ -34,7 +34,7 @@ from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import crypto, privacy
 from .decisions import DecisionLog
-from .schema import audit, case_keys, cases, store_settings, users
+from .schema import audit, case_keys, caseload, cases, store_settings, users
 
 DB_ENV = "WEGWIJZER_DB"
 SHARED_ENV = "WEGWIJZER_SHARED"
@@ -687,6 +687,7 @@ class Store(DecisionLog):
             conn.execute(case_keys.delete().where(case_keys.c.case_id == case_id))
             conn.execute(cases.delete().where(cases.c.case_id == case_id))
             self._erase_log(conn, [case_id])
+            conn.execute(caseload.delete().where(caseload.c.case_id == case_id))  # what the list showed of it
             self._audit(conn, actor, "forget", case_id)
         self.writable = True
 
@@ -706,6 +707,7 @@ class Store(DecisionLog):
                 conn.execute(case_keys.delete().where(case_keys.c.case_id.in_(ids)))
                 conn.execute(cases.delete().where(cases.c.case_id.in_(ids)))
                 self._erase_log(conn, ids)
+                conn.execute(caseload.delete().where(caseload.c.case_id.in_(ids)))
                 conn.execute(audit.insert(), [{"at": _now(), "actor": actor.name, "action": "purge", "case_id": i}
                                               for i in ids])
         return ids

@@ -80,6 +80,10 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     app.include_router(routes.router)
     app.include_router(pages.router)
     app.include_router(casepage.router)  # /casus: a case file with history (engine/web/casepage.py)
+    from . import auth, caseload
+
+    auth.install(app)  # /aanmelden, /afmelden: sessions in the store (engine/web/auth.py)
+    caseload.install(app)  # /deelnemers, /beheer: the coach's caseload (engine/web/caseload.py)
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)

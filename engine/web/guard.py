@@ -46,6 +46,9 @@ log = logging.getLogger("wegwijzer.web")
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 # The API viewers' own assets (served from the installed fastapi-offline package) are open with them.
 OPEN_PREFIXES = ("/static/docs/",)
+# The signed-in pages (engine/web/auth.py) check their own session and never the server
+# token: a coach is not asked for a Basic password, and their stylesheet comes with them.
+SESSION_PREFIXES = ("/aanmelden", "/afmelden", "/deelnemers", "/beheer/", "/monitor", "/static/wegwijzer.css")
 DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 # The page needs nothing but itself: no script at all, its own stylesheet, inline SVG.
@@ -86,7 +89,9 @@ class Load:
                 "max_per_client": self.max_per_client, "refused": self.refused, "saturated": saturated}
 
 
-_CASE_PATH = re.compile(r"^(/v1/cases/)[^/]+")
+_CASE_PATH = re.compile(r"^(/v1/cases/|/deelnemers/)[^/]+")
+# a stored case's report and the team lead's monitor (engine/web/caseload.py): self-contained pages, inline style
+_STORED_REPORT = re.compile(r"^(/deelnemers/[^/]+/rapport|/monitor/.*)$")
 
 
 def loggable(path: str) -> str:
@@ -102,7 +107,7 @@ def loggable(path: str) -> str:
 def _security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     extra = [(name, value) for name, value in HEADERS if name not in present]
-    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if path == "/rapport" else PAGE_CSP
+    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if path == "/rapport" or _STORED_REPORT.match(path) else PAGE_CSP
     extra.append((b"content-security-policy", csp.encode()))
     if not path.startswith("/static/") and b"cache-control" not in present:
         extra.append((b"cache-control", b"no-store"))
@@ -197,7 +202,7 @@ class Guard:
         return self.load.max_requests
 
     def _authorised(self, scope: dict[str, Any]) -> bool:
-        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES):
+        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES + SESSION_PREFIXES):
             return True
         presented = _presented_token(scope.get("headers", []), basic=not scope["path"].startswith(API_PREFIX))
         return presented is not None and hmac.compare_digest(presented.encode(), self.token.encode())
