@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..model import Case
-from .repo import Actor, Store
-from .schema import caseload, cases
+from .repo import Actor, Store, _open
+from .schema import case_keys, caseload, cases
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,13 @@ class CaseloadRow:
 
 def stale(store: Store, actor: Actor) -> list[tuple[str, int, Case]]:
     """(case id, version, Case) of the actor's cases whose caseload row is missing or out of date."""
-    query = (sa.select(cases.c.case_id, cases.c.version, cases.c.document)
-             .select_from(cases.outerjoin(caseload, caseload.c.case_id == cases.c.case_id))
+    # the document is sealed with the case's own key (engine/store/crypto.py): read it with its key
+    query = (sa.select(cases.c.case_id, cases.c.version, cases.c.sealed, case_keys.c.key)
+             .select_from(cases.join(case_keys, case_keys.c.case_id == cases.c.case_id)
+                          .outerjoin(caseload, caseload.c.case_id == cases.c.case_id))
              .where(store._visible(actor), sa.or_(caseload.c.version.is_(None), caseload.c.version != cases.c.version)))
     with store.engine.connect() as conn:
-        return [(r.case_id, r.version, Case.model_validate(r.document)) for r in conn.execute(query)]
+        return [(r.case_id, r.version, Case.model_validate(_open(r))) for r in conn.execute(query)]
 
 
 def summary_of(case: Case) -> tuple[date, int | None]:
