@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Engine", "Assessment", "Recommendation", "WegwijzerError", "InputError", "RuleError"]
+# The package's version, as pyproject.toml gives it (tests/test_receipt.py holds them equal);
+# every advice's receipt names it (engine_version).
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "Engine", "Assessment", "Recommendation", "WegwijzerError", "InputError", "RuleError"]
 
 if TYPE_CHECKING:
     from .api import Engine

@@ -1,18 +1,39 @@
 """The Python API: `Engine.load().recommend(data)`."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from .case import check_case_ids, current_assessment, is_case, parse_case
+from . import __version__
+from .case import as_of, check_case_ids, current_assessment, is_case, parse_case
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Recommendation
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Receipt, Recommendation
 from .resolve import resolve
 from .rulebook import Rulebook, load
+
+TRAJECTORY_RULE = "trajectory/"  # the trace's rule prefix of the history rules (engine.history)
+
+
+def input_hash(validated: Assessment | Case) -> str:
+    """The hash of the validated input: its canonical JSON (every field, defaults included, in
+    the model's order), so the same case written with or without its defaults hashes alike."""
+    return "sha256:" + hashlib.sha256(validated.__pydantic_serializer__.to_json(validated)).hexdigest()
+
+
+def receipt(book: Rulebook, validated: Assessment | Case, fired: dict[str, set[str]], as_of: Any = None,
+            trace: Any = ()) -> Receipt:
+    """The advice's receipt. `trace`: a Case's trace, whose trajectory steps are that rule set's firings."""
+    by_set = {kind: sorted(ids) for kind, ids in fired.items()}
+    trajectory = sorted({step.rule[len(TRAJECTORY_RULE):] for step in trace if step.rule.startswith(TRAJECTORY_RULE)})
+    if trajectory:
+        by_set["trajectory"] = trajectory
+    return Receipt(engine_version=__version__, rules_version=book.version, schema_version=validated.schema_version,
+                   as_of=as_of, input_hash=input_hash(validated), fired=by_set)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -145,7 +166,9 @@ class Engine:
         assessment = self._parsed(parse_assessment, data, source)
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
-        return resolve(self.book, assessment, self._matcher.match_assessment(assessment))
+        fired = self._matcher.match_assessment(assessment)
+        rec = resolve(self.book, assessment, fired)
+        return rec.model_copy(update={"receipt": receipt(self.book, assessment, fired)})
 
     def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
         """The current assessment's advice, adjusted for what the history says, with progress and due."""
@@ -155,6 +178,8 @@ class Engine:
 
         check_case_ids(self.book, case, source)
         assessment = current_assessment(case)
-        rec = resolve(self.book, assessment, self._matcher.match_assessment(assessment))
+        fired = self._matcher.match_assessment(assessment)
+        rec = resolve(self.book, assessment, fired)
         rec = adjust(self.book, case, assessment, rec)
-        return rec.model_copy(update={"progress": progress(case, rec.client_profile.id)})
+        return rec.model_copy(update={"progress": progress(case, rec.client_profile.id),
+                                      "receipt": receipt(self.book, case, fired, as_of(case), rec.trace)})

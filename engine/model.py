@@ -358,6 +358,22 @@ class DueItem(_Strict):
     due_on: Date | None = None  # the date it fell due (relative to the case's as_of, never the clock)
 
 
+class Receipt(_Strict):
+    """What an advice was made from, so that it can be told apart and replayed byte for byte
+    (`wegwijzer replay`): the engine and rules versions, the input's schema version and hash
+    (over the validated input, so the same case written differently hashes alike), the date
+    it was advised as of (a Case's; an Assessment has none: its advice does not depend on the
+    date) and the ids of the rules whose conditions held, per rule set."""
+
+    engine_version: str
+    rules_version: str
+    schema_version: int
+    as_of: Date | None = None
+    input_hash: str
+    fired: dict[str, list[str]] = Field(
+        description="rule set (flowchart, profiles, lead; trajectory for a Case) -> rule ids that held, sorted")
+
+
 class Recommendation(_Strict):
     case_id: str | None
     municipality: Municipality
@@ -371,6 +387,7 @@ class Recommendation(_Strict):
     warnings: list[Warning]
     progress: Progress | None = None  # only for a Case
     due: list[DueItem] = Field(default_factory=list)
+    receipt: Receipt | None = None  # what the advice was made from (engine.api adds it to every advice)
 
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(by_alias=True, indent=indent)

@@ -25,6 +25,7 @@ RULE_FILES = (
     "interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml",
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
     "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
+    "override_reasons.yaml",  # why a coach sets a suggestion aside (the decision log, CDS Hooks)
 )
 # No list of municipalities here: they are the ids under `municipalities:` in social_map.yaml.
 MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
@@ -260,6 +261,36 @@ class ResolutionFile(_Schema):
     nothing_needed: NothingNeededIn
 
 
+DECISIONS = ("accepted", "not_now", "other")  # the coach's answers to one suggestion (the decision log)
+
+
+class DecisionIn(_Schema):
+    label_nl: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    needs_reason: bool
+
+
+class OverrideReasonIn(_Schema):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
+    label_nl: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    source: str = Source
+
+
+class OverrideReasonsFile(_Schema):
+    """override_reasons.yaml: the coach's answers to a suggestion, and the reasons for setting one aside."""
+
+    decisions: dict[Literal["accepted", "not_now", "other"], DecisionIn]
+    reasons: list[OverrideReasonIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_decision(self) -> "OverrideReasonsFile":
+        missing = [d for d in DECISIONS if d not in self.decisions]
+        if missing:
+            raise ValueError(f"decisions: missing {', '.join(missing)} (each of {', '.join(DECISIONS)} needs labels)")
+        return self
+
+
 # ------------------------------------------------------------------ the loaded rulebook
 
 
@@ -356,6 +387,8 @@ class Rulebook:
     fields: dict[str, FieldSpec] = field(default_factory=lambda: dict(FIELDS), compare=False, repr=False)
     # frozen output pieces that depend only on the rules, built on first use (engine.resolve)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # override_reasons.yaml: the coach's answers to a suggestion and the reasons for setting one aside
+    override_reasons: OverrideReasonsFile | None = field(default=None, compare=False, repr=False)
 
     def file_path(self, name: str) -> str:
         return str(self.directory / name)
@@ -374,11 +407,16 @@ def _domains_asked(cond: Cond) -> frozenset[str]:
 
 def rules_version(directory: Path) -> str:
     """Content hash of the rule files (not the test files): names and bytes, in a fixed order."""
+    return version_of_files({name: (directory / name).read_bytes() for name in RULE_FILES if (directory / name).exists()})
+
+
+def version_of_files(files: dict[str, bytes]) -> str:
+    """The rules version of rule files given as bytes (a file left out counts as empty), so that
+    rules kept elsewhere (the store's snapshots) are named as the folder they came from."""
     digest = hashlib.sha256()
     for name in RULE_FILES:
-        path = directory / name
         digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(files.get(name, b""))
         digest.update(b"\0")
     return "sha256:" + digest.hexdigest()[:16]
 
@@ -401,6 +439,9 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
     "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
 }
+# Rule files the advice does not depend on: loaded when present, so that the rules of a revision
+# from before them (`wegwijzer diff HEAD~5 rules`) still load. `check` asks for them.
+OPTIONAL_SCHEMAS: dict[str, type[BaseModel]] = {"override_reasons.yaml": OverrideReasonsFile}
 
 
 def _raise(error: RuleError) -> None:
@@ -421,6 +462,11 @@ def load(directory: Path | str | None = None) -> Rulebook:
             raise RuleError(display, None, "rule file missing")
         raw[name] = load_with_lines(path, display)
         parsed[name] = _validate(schema, raw[name], display)
+    for name, schema in OPTIONAL_SCHEMAS.items():
+        path = directory / name
+        if path.exists():
+            raw[name] = load_with_lines(path, str(path))
+            parsed[name] = _validate(schema, raw[name], str(path))
     checks = RuleChecks(directory, raw, _raise).run()  # raises at the first problem
     conditions = checks.conditions
 
@@ -469,7 +515,8 @@ def load(directory: Path | str | None = None) -> Rulebook:
 
     return Rulebook(directory, rules_version(directory), interventions, municipalities, flowchart,
                     dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
-                    parsed["resolution.yaml"], raw, checks.fields)
+                    parsed["resolution.yaml"], raw, checks.fields,
+                    override_reasons=parsed.get("override_reasons.yaml"))
 
 
 # ------------------------------------------------------------------ the one set of rule checks
@@ -535,6 +582,7 @@ class RuleChecks:
         self.profiles()
         self.lead()
         self.resolution()
+        self.override_reasons()
         return self
 
     def first_time(self, name: str, seen: dict[str, int | None], key: str, line: int | None, duplicate: str) -> bool:
@@ -754,3 +802,11 @@ class RuleChecks:
                 self.report(name, key_line(covered, kind), f"already_covered_by_support: '{kind}' is not a kind of support{suggest(str(kind), SUPPORT_KINDS)}")
             for iid in iids if isinstance(iids, list) else []:
                 self.known_intervention(name, iid, key_line(covered, kind), f"already_covered_by_support.{kind}")
+
+    def override_reasons(self) -> None:
+        name = "override_reasons.yaml"
+        seen: dict[str, int | None] = {}
+        for reason in mappings(self.raw.get(name), "reasons"):
+            rid = text(reason.get("id"))
+            if rid is not None:
+                self.first_time(name, seen, rid, key_line(reason, "id"), f"duplicate reason id '{rid}'")

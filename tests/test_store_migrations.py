@@ -30,7 +30,7 @@ def test_upgrade_from_the_first_revision_keeps_the_cases(db_url):  # noqa: F811
     engine.dispose()
 
     store = Store(db_url)  # opening upgrades to head
-    assert current(store.engine) == head() == "0002"
+    assert current(store.engine) == head() == "0005"
     assert sorted(s.case_id for s in store.list_cases(LOCAL)) == [f"old-{i}" for i in range(5)]
     assert store.export(LOCAL, "old-3")["assessments"][0]["igm"] == {"attitude": 4, "behaviour": 3}
     summary = store.summary(LOCAL, "old-0")

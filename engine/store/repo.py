@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import privacy
+from .decisions import DecisionLog
 from .schema import audit, cases, users
 
 DB_ENV = "WEGWIJZER_DB"
@@ -185,7 +186,7 @@ class CaseSummary:
                 "owner": self.owner, "team": self.team}
 
 
-class Store:
+class Store(DecisionLog):
     def __init__(self, url: str, shared: bool | None = None, migrate: bool = True):
         self.url = url
         kwargs: dict[str, Any] = {"future": True}
@@ -450,6 +451,7 @@ class Store:
         with self.engine.begin() as conn:
             self._row(conn, actor, case_id, "forget")
             conn.execute(cases.delete().where(cases.c.case_id == case_id))
+            self._erase_log(conn, [case_id])
             self._audit(conn, actor, "forget", case_id)
 
     def purge(self, actor: Actor, retention_days: int, today: date) -> list[str]:
@@ -464,6 +466,7 @@ class Store:
                 cases.c.closed_on.is_not(None), cases.c.closed_on < limit))]
             if ids:
                 conn.execute(cases.delete().where(cases.c.case_id.in_(ids)))
+                self._erase_log(conn, ids)
                 conn.execute(audit.insert(), [{"at": _now(), "actor": actor.name, "action": "purge", "case_id": i}
                                               for i in ids])
         return ids

@@ -45,3 +45,44 @@ users = sa.Table(
     sa.Column("token_hash", sa.String(255), nullable=False),  # scrypt; the token itself is never stored
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# revision 0005: the decision log. One row per advice shown: its receipt (engine.model.Receipt:
+# versions, input hash, fired rule ids), the coach's pseudonymous name, the case's masked id
+# (`case_ref`, random per case) and the suggestions shown (id, rule, phase); never what the case
+# holds. `case_id` only links the rows to their case, so they are erased with it.
+advice_log = sa.Table(
+    "advice_log", metadata,
+    sa.Column("advice_id", sa.String(32), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("case_id", sa.String(64), nullable=False, index=True),
+    sa.Column("case_ref", sa.String(32), nullable=False),
+    sa.Column("municipality", sa.String(64), nullable=False),
+    sa.Column("rules_version", sa.String(64), nullable=False),
+    sa.Column("receipt", sa.JSON, nullable=False),
+    sa.Column("shown", sa.JSON, nullable=False),
+)
+
+# The coach's answer to one suggestion of a logged advice. `comment` is the only free text in
+# the store: kept with the case, erased with it, never in what trainers see.
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("advice_id", sa.String(32), nullable=False, index=True),
+    sa.Column("case_id", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("intervention_id", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),  # accepted | not_now | other
+    sa.Column("reason", sa.String(64), nullable=True),  # an id from override_reasons.yaml
+    sa.Column("comment", sa.Text, nullable=True),
+)
+
+# The rule files of every rules version the store advised with, keyed by that version (their
+# content hash), so that a past advice can be replayed after the rules changed.
+rule_snapshots = sa.Table(
+    "rule_snapshots", metadata,
+    sa.Column("rules_version", sa.String(64), primary_key=True),
+    sa.Column("files", sa.JSON, nullable=False),  # file name -> text
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -33,14 +33,14 @@ from ..errors import RuleError
 from ..facts import FIELDS, FieldSpec
 from ..history import TrajectoryFile, load_trajectory
 from ..rulebook import (
-    RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
+    OPTIONAL_SCHEMAS, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
     mapping, mappings, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
 from .dutch import add_lang, say
 
 # the rule files' schemas, and the history rules' (engine.history owns that file's schema)
-FILE_SCHEMAS: dict[str, Any] = {**SCHEMAS, "trajectory.yaml": TrajectoryFile}
+FILE_SCHEMAS: dict[str, Any] = {**SCHEMAS, **OPTIONAL_SCHEMAS, "trajectory.yaml": TrajectoryFile}
 MAX_CYCLES = 20
 
 
