@@ -11,12 +11,16 @@ from typing import Any
 from ..model import Case, Recommendation
 
 
-def case_document(case: Case, today: Date | None = None) -> dict[str, Any]:
+def case_document(case: Case, today: Date | None = None, pinned: Date | None = None) -> dict[str, Any]:
     """The stored Case as the engine takes it. Asked on a given day (`today`, the caller's
-    clock: the engine reads none), a Case without `as_of` is advised as of that day, or as of
-    its latest date when that lies later."""
+    clock: the engine reads none), the case is advised as of that day, or as of its latest
+    date when that lies later; `pinned` (a date the coach chose) instead of today. A case
+    file's own `as_of` is the day it was written, not a ceiling: a visit after it is advised
+    as of today like any other (issue 18, item 5)."""
     data = case.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if today is not None and case.as_of is None:
+    if pinned is not None:
+        data["as_of"] = pinned.isoformat()  # before a recorded date the engine refuses it, naming the field
+    elif today is not None:
         data["as_of"] = max(today, _latest_date(case)).isoformat()
     return data
 
@@ -29,16 +33,17 @@ def _latest_date(case: Case) -> Date:
     return max(dates)
 
 
-def advise(case: Case, engine: Any = None, today: Date | None = None) -> Recommendation:
+def advise(case: Case, engine: Any = None, today: Date | None = None, pinned: Date | None = None) -> Recommendation:
     """The advice for the case (the Case-aware engine: history, progress and due)."""
     if engine is None:
         from ..api import Engine
 
         engine = Engine.load()
-    return engine.recommend(case_document(case, today), source=case.case_id)
+    return engine.recommend(case_document(case, today, pinned), source=case.case_id)
 
 
-def report(case: Case, engine: Any = None, fmt: str = "markdown", today: Date | None = None) -> str:
+def report(case: Case, engine: Any = None, fmt: str = "markdown", today: Date | None = None,
+           pinned: Date | None = None) -> str:
     """The progress report (voortgangsrapportage) of a stored case, as `wegwijzer report` renders it."""
     from ..report.render import render_report
 
@@ -46,4 +51,4 @@ def report(case: Case, engine: Any = None, fmt: str = "markdown", today: Date | 
         from ..api import Engine
 
         engine = Engine.load()
-    return render_report(engine, case_document(case, today), fmt, source=case.case_id)
+    return render_report(engine, case_document(case, today, pinned), fmt, source=case.case_id)

@@ -68,8 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("case_id")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--lang", choices=("nl", "en"), default="nl")
+    p.add_argument("--as-of", type=_date, help="advise as of this date (default today; a case file's own as_of "
+                                               "is the day it was written, not a limit)")
     p = action("report", "the progress report (voortgangsrapportage, Markdown), as 'wegwijzer report' gives it")
     p.add_argument("case_id")
+    p.add_argument("--as-of", type=_date, help="report as of this date (default today)")
     action("export", "everything held about a case, as a Case document (JSON)").add_argument("case_id")
     p = action("close", "close a case: the retention period starts (see purge)")
     p.add_argument("case_id")
@@ -205,7 +208,7 @@ def _next(store: Any, actor: Any, args: argparse.Namespace) -> int:
     from ..render import render
     from .advise import advise
 
-    rec = advise(store.get(actor, args.case_id, "advise"), today=date.today())
+    rec = advise(store.get(actor, args.case_id, "advise"), today=date.today(), pinned=args.as_of)
     sys.stdout.write(render(rec, args.format, args.lang))
     return 0
 
@@ -214,7 +217,7 @@ def _report(store: Any, actor: Any, args: argparse.Namespace) -> int:
     from .advise import report
 
     case = store.get(actor, args.case_id, "report")
-    sys.stdout.write(report(case, today=date.today()))
+    sys.stdout.write(report(case, today=date.today(), pinned=args.as_of))
     return 0
 
 

@@ -30,7 +30,7 @@ from ..errors import InputError, WegwijzerError
 from ..model import Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
 from . import privacy
 from .decisions import DecisionLog
-from .schema import audit, cases, users
+from .schema import audit, caseload, cases, users
 
 DB_ENV = "WEGWIJZER_DB"
 SHARED_ENV = "WEGWIJZER_SHARED"
@@ -452,6 +452,7 @@ class Store(DecisionLog):
             self._row(conn, actor, case_id, "forget")
             conn.execute(cases.delete().where(cases.c.case_id == case_id))
             self._erase_log(conn, [case_id])
+            conn.execute(caseload.delete().where(caseload.c.case_id == case_id))  # what the list showed of it
             self._audit(conn, actor, "forget", case_id)
 
     def purge(self, actor: Actor, retention_days: int, today: date) -> list[str]:
@@ -467,6 +468,7 @@ class Store(DecisionLog):
             if ids:
                 conn.execute(cases.delete().where(cases.c.case_id.in_(ids)))
                 self._erase_log(conn, ids)
+                conn.execute(caseload.delete().where(caseload.c.case_id.in_(ids)))
                 conn.execute(audit.insert(), [{"at": _now(), "actor": actor.name, "action": "purge", "case_id": i}
                                               for i in ids])
         return ids

@@ -44,6 +44,34 @@ users = sa.Table(
     sa.Column("team", sa.String(64), nullable=True),
     sa.Column("token_hash", sa.String(255), nullable=False),  # scrypt; the token itself is never stored
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),  # revision 0004: scrypt, for the browser
+)
+
+# revision 0004: the browser's sessions (only a hash of the id), failed sign-ins, the caseload index
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # SHA-256 of the session id; the id is never stored
+    sa.Column("user_name", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+)
+
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # "user:NAME" or "address:IP"
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+caseload = sa.Table(
+    "caseload", metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),  # the case's version this row was computed from
+    sa.Column("owner", sa.String(64), nullable=True, index=True),
+    sa.Column("last_visit", sa.Date, nullable=False),
+    sa.Column("ladder_rung", sa.Integer, nullable=True),
+    sa.Column("next_due", sa.Date, nullable=True),  # the earliest due date: the list's order
+    sa.Column("due", sa.JSON, nullable=False),  # [{"id": ..., "due_on": "YYYY-MM-DD"}], the engine's due items
 )
 
 # revision 0005: the decision log. One row per advice shown: its receipt (engine.model.Receipt:

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"  # chained after i18-auth's 0004 on this branch (the integrator re-chains)
 branch_labels = None
 depends_on = None
 
