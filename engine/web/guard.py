@@ -67,7 +67,8 @@ def loggable(path: str) -> str:
 def _security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     extra = [(name, value) for name, value in HEADERS if name not in present]
-    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if path == "/rapport" else PAGE_CSP
+    report = path == "/rapport" or (path.startswith("/deelnemers/") and path.endswith("/rapport"))
+    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if report else PAGE_CSP
     extra.append((b"content-security-policy", csp.encode()))
     if not path.startswith("/static/") and b"cache-control" not in present:
         extra.append((b"cache-control", b"no-store"))
