@@ -4,8 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from engine.store import LOCAL
-from test_web_visit import TODAY, _case_ids, client, engine, stored  # noqa: F401  (fixtures)
+from test_web_visit import ANNA, TODAY, _case_ids, client, engine, stored  # noqa: F401  (fixtures)
 
 
 def _page(client, case_id: str) -> str:
@@ -31,7 +30,7 @@ def test_every_now_step_gets_a_decision_form_with_the_reasons_from_the_rules(cli
     for label in ("deelnemer wil dit niet", "past niet bij de situatie", "al geregeld", "wachtlijst"):
         assert label in page
     # the advice is logged with its rules version and the rule of each step
-    logged = client.app.state.case_store.logged_advice(LOCAL, case_id)
+    logged = client.app.state.case_store.logged_advice(ANNA, case_id)
     assert len(logged) == 1 and [s["id"] for s in logged[0]["shown"] if s["phase"] == "now"] == steps
     assert all(s["rule"] for s in logged[0]["shown"])
 
@@ -46,14 +45,14 @@ def test_not_now_needs_a_reason_and_is_stored_with_rule_and_rules_version(client
     assert refused.status_code == 422
     assert "Kies een reden uit de lijst" in html.unescape(refused.text)
     assert 'value="volgende keer"' in refused.text  # the comment typed is kept
-    assert client.app.state.case_store.decisions(LOCAL, case_id) == []
+    assert client.app.state.case_store.decisions(ANNA, case_id) == []
     page = _page(client, case_id)
     hidden = _form_of(page, step)
     done = client.post(f"/deelnemers/{case_id}/besluit", data={**hidden, "decision": "not_now",
                                                               "reason": "waiting_list", "comment": "na de zomer"},
                        follow_redirects=False)
     assert done.status_code == 303
-    [row] = client.app.state.case_store.decisions(LOCAL, case_id)
+    [row] = client.app.state.case_store.decisions(ANNA, case_id)
     assert (row["intervention_id"], row["decision"], row["reason"], row["comment"]) == \
         (step, "not_now", "waiting_list", "na de zomer")
     assert row["rule"] and row["rules_version"] == client.app.state.engine.rules_version
@@ -68,7 +67,7 @@ def test_an_accepted_step_becomes_a_running_log_entry_from_today(client) -> None
     answer = client.post(f"/deelnemers/{case_id}/besluit", data={**_form_of(page, step), "decision": "accepted",
                                                                 "reason": "does_not_fit"}, follow_redirects=False)
     assert answer.status_code == 303
-    [row] = client.app.state.case_store.decisions(LOCAL, case_id)
+    [row] = client.app.state.case_store.decisions(ANNA, case_id)
     assert (row["decision"], row["reason"]) == ("accepted", None)  # accepting takes no reason
     log = stored(client, case_id).interventions_log
     assert (step, TODAY, "running") in [(e.id, e.started, e.status) for e in log]

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from engine import Engine
-from engine.store import LOCAL, Store
+from engine.store import Actor
 from engine.web.app import create_app
+from web_signin import sign_in, store_with_users
 
 with __import__("warnings").catch_warnings():
     __import__("warnings").simplefilter("ignore")
@@ -20,6 +21,7 @@ with __import__("warnings").catch_warnings():
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 3, 2)
+ANNA = Actor("anna", "coach", "noord")
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +30,23 @@ def engine() -> Engine:
 
 
 @pytest.fixture
-def client(engine, tmp_path) -> TestClient:
+def client(engine, tmp_path, monkeypatch) -> TestClient:
+    """Anna, a coach, signed in; she holds two example cases. The server's clock says TODAY."""
+    from engine.web import caseload
+
+    monkeypatch.setattr(caseload, "today", lambda: TODAY)
     app = create_app(engine, token="")
-    app.state.case_store = Store(f"sqlite:///{tmp_path / 'cases.sqlite'}", shared=False)
-    app.state.today = lambda: TODAY
+    app.state.case_store = store_with_users(f"sqlite:///{tmp_path / 'cases.sqlite'}")
     for name in ("tilburg_stagnatie", "helmond_profiel_herijkt"):
-        app.state.case_store.import_case(LOCAL, yaml.safe_load((ROOT / "examples" / "cases" / f"{name}.yaml").read_text()))
+        app.state.case_store.import_case(ANNA, yaml.safe_load((ROOT / "examples" / "cases" / f"{name}.yaml").read_text()))
     with TestClient(app) as test_client:
+        assert sign_in(test_client, "anna").status_code == 303
         yield test_client
     app.state.case_store.close()
 
 
 def stored(client: TestClient, case_id: str):
-    return client.app.state.case_store.get(LOCAL, case_id)
+    return client.app.state.case_store.get(ANNA, case_id)
 
 
 def token_of(client: TestClient, case_id: str) -> str:
@@ -93,8 +99,15 @@ def test_the_visit_page_has_every_form_and_the_meting_prefilled(client: TestClie
     assert "Huisarts" in text and "Libertas" not in text
 
 
+def test_the_stored_cases_page_leads_to_the_visit_the_decisions_and_the_plan(client: TestClient) -> None:
+    case_id = _case_ids(client)["tilburg"]
+    text = client.get(f"/deelnemers/{case_id}").text
+    for path in ("bezoek", "advies", "mijn-plan"):
+        assert f'href="/deelnemers/{case_id}/{path}"' in text
+
+
 def _case_ids(client: TestClient) -> dict[str, str]:
-    return {s.municipality: s.case_id for s in client.app.state.case_store.list_cases(LOCAL)}
+    return {s.municipality: s.case_id for s in client.app.state.case_store.list_cases(ANNA)}
 
 
 def test_a_follow_up_meting_is_stored_with_every_field(client: TestClient) -> None:
@@ -225,11 +238,28 @@ def test_small_forms_refuse_with_dutch_messages_and_keep_the_values(client: Test
         (len(before.contacts), len(before.interventions_log), len(before.goals))
 
 
-def test_posts_need_the_pages_token_and_an_unknown_case_is_a_dutch_404(client: TestClient) -> None:
+def test_posts_need_the_sessions_token_and_an_unknown_case_is_a_dutch_404(client: TestClient) -> None:
     case_id = _case_ids(client)["tilburg"]
     token_of(client, case_id)
     refused = post(client, case_id, "contact", {"csrf_token": "x" * 40, "date": "2026-02-02", "kind": "phone",
                                                "reached": "true"})
     assert refused.status_code == 403
     missing = client.get("/deelnemers/bestaat-niet/bezoek")
-    assert missing.status_code == 404 and "niet gevonden" in missing.text
+    assert missing.status_code == 404 and "bestaat niet of hoort niet bij uw deelnemers" in missing.text
+
+
+def test_another_coach_sees_and_changes_none_of_it_and_without_signing_in_it_asks_to(client: TestClient) -> None:
+    case_id = _case_ids(client)["tilburg"]
+    count = len(stored(client, case_id).contacts)
+    with TestClient(client.app) as bram:
+        assert sign_in(bram, "bram").status_code == 303
+        for path in ("bezoek", "advies", "mijn-plan"):
+            assert bram.get(f"/deelnemers/{case_id}/{path}").status_code == 404
+        token = re.search(r'name="csrf_token" value="([^"]+)"', bram.get("/deelnemers").text).group(1)
+        answer = bram.post(f"/deelnemers/{case_id}/contact", data={"csrf_token": token, "date": "2026-02-02",
+                                                                  "kind": "phone", "reached": "true"})
+        assert answer.status_code == 404
+    assert len(stored(client, case_id).contacts) == count
+    with TestClient(client.app) as nobody:
+        answer = nobody.get(f"/deelnemers/{case_id}/bezoek", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/aanmelden?terug=")

@@ -58,7 +58,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
                matcher: Any = None, max_requests: int = DEFAULT_MAX_REQUESTS,
                body_timeout: float = DEFAULT_BODY_TIMEOUT) -> FastAPI:
     """The app. `token` defaults to $WEGWIJZER_TOKEN; when set, everything but /healthz and the OpenAPI document needs it."""
-    from . import casepage, decide, pages, plan, visit  # the coach's pages
+    from . import casepage, pages, visit  # the coach's pages
 
     resolved_token = token if token is not None else token_from_environment()
 
@@ -75,9 +75,11 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     app.include_router(routes.router)
     app.include_router(pages.router)
     app.include_router(casepage.router)  # /casus: a case file with history (engine/web/casepage.py)
-    app.include_router(visit.router)  # /deelnemers/{id}/bezoek: a visit on a stored case (engine/web/visit.py)
-    app.include_router(decide.router)  # /deelnemers/{id}/advies: the advice and the coach's decisions
-    app.include_router(plan.router)  # /deelnemers/{id}/rapport and /mijn-plan
+    from . import auth, caseload
+
+    auth.install(app)  # /aanmelden, /afmelden: sessions in the store (engine/web/auth.py)
+    caseload.install(app)  # /deelnemers, /beheer: the coach's caseload (engine/web/caseload.py)
+    visit.install(app)  # /deelnemers/{id}/bezoek, /advies, /mijn-plan: a visit, decisions, the plan (engine/web/visit.py)
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)

@@ -1,11 +1,11 @@
-"""Dates as a coach reads them on a page: '3 december 2026', never 2026-12-03."""
+"""Dates as a coach reads them on a page: '3 december 2026', never 2026-12-03 (the report's
+months; this filter takes a date or its YYYY-MM-DD text alike)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")
+from ..report.render import MONTHS_NL
 
 
 def dutch_date(value: Any) -> str:
@@ -16,5 +16,5 @@ def dutch_date(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, date):
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return f"{value.day} {MONTHS_NL[value.month - 1]} {value.year}"
     return "–" if value is None else str(value)

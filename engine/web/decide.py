@@ -10,7 +10,6 @@ as `running` from today, so the next advice counts it as begun.
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,8 +19,9 @@ from ..errors import InputError
 from ..model import Case, Recommendation
 from . import page
 from .form import Values, first
-from .pages import _token_of, _with_token
-from .visit import PREFIX, _load, _posted, engine_document, today_of, with_store
+from ..store.sessions import Session
+from .auth import menu_of
+from .visit import PREFIX, _load, _posted, coach_of, engine_document, today_of, with_store
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,17 +57,18 @@ def _latest_decisions(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return latest
 
 
-async def _page(request: Request, case_id: str, token: str, notice: str = "", form: Values | None = None,
+async def _page(request: Request, session: Session, case_id: str, notice: str = "", form: Values | None = None,
                 errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     book = request.app.state.engine.book
-    case = await _load(request, case_id)
+    case = await _load(request, session, case_id)
     rec = await advise_today(request, case)
-    advice_id, earlier = await with_store(request, lambda store, actor: (
+    advice_id, earlier = await with_store(request, session, lambda store, actor: (
         store.log_advice(actor, case_id, rec), store.decisions(actor, case_id)))
     decision_labels, reason_labels = reasons_of(book)
     latest = case.assessments[-1].model_dump(mode="json")
     html = page.render(
-        "decide.html", title="Advies en besluit", case=case, advice_id=advice_id, csrf_token=token, notice=notice,
+        "decide.html", title="Advies en besluit", case=case, advice_id=advice_id, csrf_token=session.csrf_token,
+        notice=notice, **menu_of(session),
         decision_labels=decision_labels, reason_labels=reason_labels, decided=_latest_decisions(earlier),
         form=form or {}, errors=errors or {}, today=today_of(request),
         **page.advice_context(book, rec, latest.get("domains") or {}))
@@ -76,14 +77,13 @@ async def _page(request: Request, case_id: str, token: str, notice: str = "", fo
 
 @router.get(PREFIX + "/{case_id}/advies", response_class=HTMLResponse)
 async def advice(request: Request, case_id: str) -> HTMLResponse:
-    token = _token_of(request) or secrets.token_urlsafe(32)
-    notice = DECIDED.get(request.query_params.get("besloten", ""), "")
-    return _with_token(await _page(request, case_id, token, notice), token)
+    session = await coach_of(request)
+    return await _page(request, session, case_id, DECIDED.get(request.query_params.get("besloten", ""), ""))
 
 
 @router.post(PREFIX + "/{case_id}/besluit", response_class=HTMLResponse)
 async def decide(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
+    values, session = await _posted(request)
     decision, step = first(values, "decision"), first(values, "intervention_id")
     reason, comment = first(values, "reason") or None, first(values, "comment") or None
     errors: dict[str, str] = {}
@@ -100,10 +100,10 @@ async def decide(request: Request, case_id: str) -> Response:
                 store.add(actor, case_id, {"id": step, "started": today, "status": "running"})
 
         try:
-            await with_store(request, record)
+            await with_store(request, session, record)
         except InputError as exc:
             for field, _ in exc.problems:
                 errors.setdefault(field if field in REFUSED else "decision", REFUSED.get(field, REFUSED["decision"]))
     if errors:
-        return await _page(request, case_id, token, form={**values, "step": [step]}, errors=errors, status=422)
+        return await _page(request, session, case_id, form={**values, "step": [step]}, errors=errors, status=422)
     return RedirectResponse(f"{PREFIX}/{case_id}/advies?besloten={decision}#besluit-{step}", status_code=303)

@@ -51,7 +51,8 @@ DEFAULT_MAX_REQUESTS = 64
 DEFAULT_BODY_TIMEOUT = 30.0
 
 
-_CASE_PATH = re.compile(r"^(/v1/cases/)[^/]+")
+_CASE_PATH = re.compile(r"^(/v1/cases/|/deelnemers/)[^/]+")
+_STORED_REPORT = re.compile(r"^/deelnemers/[^/]+/rapport$")  # a stored case's report (engine/web/caseload.py)
 
 
 def loggable(path: str) -> str:
@@ -67,8 +68,7 @@ def loggable(path: str) -> str:
 def _security_headers(path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
     extra = [(name, value) for name, value in HEADERS if name not in present]
-    report = path == "/rapport" or (path.startswith("/deelnemers/") and path.endswith("/rapport"))
-    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if report else PAGE_CSP
+    csp = DOCS_CSP if path in DOC_PATHS else REPORT_CSP if path == "/rapport" or _STORED_REPORT.match(path) else PAGE_CSP
     extra.append((b"content-security-policy", csp.encode()))
     if not path.startswith("/static/") and b"cache-control" not in present:
         extra.append((b"cache-control", b"no-store"))

@@ -77,9 +77,11 @@ def render(template: str, **context: Any) -> str:
     return _env.get_template(template).render(**context)
 
 
-def form_page(book: Rulebook, values: Values, errors: dict[str, str] | None = None, csrf_token: str = "") -> str:
+def form_page(book: Rulebook, values: Values, errors: dict[str, str] | None = None, csrf_token: str = "",
+              extra: dict[str, Any] | None = None) -> str:
+    """`extra`: the signed-in coach's menu (engine.web.auth.menu_of), which adds "Opslaan als nieuwe deelnemer"."""
     return render("form_page.html", title="Foutje in het formulier" if errors else "Advies opstellen",
-                  **_form_context(book, values, errors, csrf_token))
+                  **_form_context(book, values, errors, csrf_token), **(extra or {}))
 
 
 def error_page(status: int, message: str) -> str:
@@ -124,6 +126,7 @@ def advice_context(book: Rulebook, rec: Recommendation, domains: dict[str, dict[
 
 
 def result_page(book: Rulebook, rec: Recommendation, domains: dict[str, dict[str, Any]], values: Values,
-                csrf_token: str = "") -> str:
+                csrf_token: str = "", extra: dict[str, Any] | None = None) -> str:
     return render("result_page.html", title="Advies",
-                  **{**advice_context(book, rec, domains), **_form_context(book, values, None, csrf_token)})
+                  **{**advice_context(book, rec, domains), **_form_context(book, values, None, csrf_token),
+                     **(extra or {})})

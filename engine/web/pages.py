@@ -26,7 +26,8 @@ from .intake import TooManyFields, read_form
 from .problems import Problem
 
 router = APIRouter(include_in_schema=False)
-PAGE_PATHS = ("/", "/advies", "/casus", "/casus/toevoegen", "/casus/download", "/rapport")
+PAGE_PATHS = ("/", "/advies", "/casus", "/casus/toevoegen", "/casus/download", "/rapport", "/aanmelden", "/afmelden")
+PAGE_PREFIXES = ("/deelnemers", "/beheer", "/monitor")  # the signed-in pages (engine.web.auth, .caseload)
 CSRF_COOKIE = "wegwijzer_csrf"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -46,7 +47,7 @@ BUSY = "Wegwijzer is nu erg druk. Probeer het over een moment opnieuw."
 
 
 def wants_page(request: Request) -> bool:
-    return request.url.path in PAGE_PATHS or request.url.path.startswith("/deelnemers")
+    return request.url.path in PAGE_PATHS or request.url.path.startswith(PAGE_PREFIXES)
 
 
 def _token_of(request: Request) -> str:
@@ -59,12 +60,23 @@ def _with_token(response: HTMLResponse, token: str) -> HTMLResponse:
     return response
 
 
-def _check_origin_and_token(request: Request, posted: str) -> None:
+def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin != "null":
         host = request.headers.get("host", "")
         if origin.split("://", 1)[-1] != host:
             raise Problem(403, problems.FORBIDDEN_ORIGIN, "the form was posted from another site")
+
+
+def _check_origin_and_token(request: Request, posted: str, signed_in: bool = True) -> None:
+    check_origin(request)
+    from .auth import session_csrf
+
+    # a signed-in coach's forms carry the session's token (engine.web.auth); the stateless
+    # forms (and the sign-in form) the double-submit cookie's
+    session_token = session_csrf(request) if signed_in else None
+    if session_token and posted and hmac.compare_digest(session_token.encode(), posted.encode()):
+        return
     cookie = _token_of(request)
     if not cookie or not hmac.compare_digest(cookie.encode(), posted.encode()):
         raise Problem(403, problems.FORBIDDEN_ORIGIN, "the form's token is missing or does not match; reload the form")
@@ -72,9 +84,13 @@ def _check_origin_and_token(request: Request, posted: str) -> None:
 
 @router.get("/", response_class=HTMLResponse)
 def form(request: Request) -> HTMLResponse:
-    token = _token_of(request) or secrets.token_urlsafe(32)
-    return _with_token(HTMLResponse(page.form_page(request.app.state.engine.book, {"open_to_support": ["on"]},
-                                                   csrf_token=token)), token)
+    from .auth import current, menu_of
+
+    session = current(request)  # a signed-in coach may store the intake as a new participant
+    token = session.csrf_token if session else _token_of(request) or secrets.token_urlsafe(32)
+    html = page.form_page(request.app.state.engine.book, {"open_to_support": ["on"]}, csrf_token=token,
+                          extra=menu_of(session))
+    return HTMLResponse(html) if session else _with_token(HTMLResponse(html), token)
 
 
 @router.post("/advies", response_class=HTMLResponse)
@@ -90,6 +106,9 @@ async def advise(request: Request) -> HTMLResponse:
     data, rows, errors = to_assessment(values)
     for path, message in dutch.validate({k: v for k, v in data.items() if k not in errors}):
         errors.setdefault(form_field(path, rows) or "municipality", message)
+    from .auth import current_async, menu_of
+
+    extra = menu_of(await current_async(request))  # a signed-in coach's menu and "Opslaan als nieuwe deelnemer"
     if not errors:
         try:
             rec = await request.app.state.matcher.recommend(data)
@@ -97,8 +116,9 @@ async def advise(request: Request) -> HTMLResponse:
             for path, english in exc.problems:
                 errors.setdefault(form_field(path, rows) or "municipality", dutch.engine_message(path, english))
         else:
-            return HTMLResponse(page.result_page(engine.book, rec, data["domains"], values, csrf_token=token))
-    return HTMLResponse(page.form_page(engine.book, values, errors, csrf_token=token), status_code=422)
+            return HTMLResponse(page.result_page(engine.book, rec, data["domains"], values, csrf_token=token,
+                                                 extra=extra))
+    return HTMLResponse(page.form_page(engine.book, values, errors, csrf_token=token, extra=extra), status_code=422)
 
 
 async def on_problem(request: Request, exc: Problem) -> HTMLResponse:

@@ -1,7 +1,6 @@
-"""The progress report and "Mijn plan" of a stored case.
+""""Mijn plan": the participant's own page of a stored case.
 
-GET /deelnemers/{case_id}/rapport is the voortgangsrapportage (engine.report, the same page
-as /rapport and `wegwijzer report`) of the stored case, as of today.
+(The voortgangsrapportage of a stored case is /deelnemers/{case_id}/rapport, engine/web/caseload.py.)
 
 GET /deelnemers/{case_id}/mijn-plan is the participant's own page, to print and take home:
 the "Nu" steps in plain Dutch (taalniveau B1, engine/web/plain_nl.yaml), each with who helps
@@ -21,12 +20,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ..case import CURRENT_STATUSES, latest_log
-from ..errors import InputError
 from ..model import Case, Recommendation
 from . import page
 from .dates import dutch_date
 from .decide import advise_today
-from .visit import PREFIX, _load, engine_document, today_of
+from .auth import menu_of
+from .visit import PREFIX, _load, coach_of, today_of
 
 router = APIRouter(include_in_schema=False)
 PLAIN = Path(__file__).parent / "plain_nl.yaml"
@@ -38,16 +37,6 @@ AGREE = "Dat spreekt u samen met uw coach af."
 def plain_steps() -> dict[str, str]:
     with PLAIN.open(encoding="utf-8") as handle:
         return dict(yaml.safe_load(handle)["steps"])
-
-
-@router.get(PREFIX + "/{case_id}/rapport", response_class=HTMLResponse)
-async def report(request: Request, case_id: str) -> HTMLResponse:
-    case = await _load(request, case_id)
-    try:
-        return HTMLResponse(await request.app.state.matcher.report(engine_document(case, today_of(request))))
-    except InputError:
-        return HTMLResponse(page.error_page(422, "De voortgangsrapportage van deze deelnemer kon niet worden "
-                                                 "gemaakt. Controleer de laatste meting."), status_code=422)
 
 
 def plan_steps(book: Any, case: Case, rec: Recommendation, agreed: dict[str, date]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -91,11 +80,12 @@ def _agreed(request: Request) -> dict[str, date]:
 
 @router.get(PREFIX + "/{case_id}/mijn-plan", response_class=HTMLResponse)
 async def my_plan(request: Request, case_id: str) -> HTMLResponse:
-    case = await _load(request, case_id)
+    session = await coach_of(request)
+    case = await _load(request, session, case_id)
     rec = await advise_today(request, case)
     agreed = _agreed(request)
     steps, begun = plan_steps(request.app.state.engine.book, case, rec, agreed)
     html = page.render("my_plan.html", title="Mijn plan", case=case, today=today_of(request),
                        steps=steps, begun=begun, agreed={k: v.isoformat() for k, v in agreed.items()},
-                       step_labels={i.id: i.label_nl for i in rec.interventions})
+                       step_labels={i.id: i.label_nl for i in rec.interventions}, **menu_of(session))
     return HTMLResponse(html)

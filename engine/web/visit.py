@@ -10,12 +10,14 @@ today. A save the engine would refuse comes back as the same form, filled in as 
 with the Dutch message at the field; nothing is stored. A save that fits goes to the store
 (`Store.add`, `Store.change_log_entry`) and the page is shown again (303, Post/Redirect/Get).
 
-"Today" is the server's clock (`app.state.today`, a callable; tests pin it), never a rule's.
+Only a signed-in coach (engine.web.auth) reaches these pages, and only for the cases the coach
+holds; every form carries the session's CSRF token. "Today" is the server's clock
+(engine.web.caseload.today, passed in), never a rule's.
 """
 from __future__ import annotations
 
 import re
-import secrets
+import sys
 from datetime import date
 from typing import Any, Callable
 
@@ -27,14 +29,15 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import InputError
 from ..history import trajectory_of
 from ..model import DOMAIN_IDS, Case, CaseAssessment, Contact, Goal, InterventionLogEntry, ProfileRecord
-from ..store import Forbidden, NotFound, Store, Unauthorised
+from ..store import Forbidden, NotFound, Store
+from ..store.advise import _latest_date, case_document
 from ..store.repo import Actor, apply_entry
-from . import dutch, labels as L, page, problems
-from .cases import case_store
+from ..store.sessions import Session
+from . import dutch, page, problems
+from .auth import check_csrf, menu_of, require, store_of
 from .casepage import CONTACT_NL, REACHED_NL, RESULT_NL, STATUS_NL
 from .form import Values, collect, first, form_field, to_assessment
 from .intake import TooManyFields, read_form
-from .pages import _check_origin_and_token, _token_of, _with_token
 from .problems import Problem
 
 router = APIRouter(include_in_schema=False)
@@ -47,8 +50,6 @@ SAVED = {"meting": "De meting is opgeslagen.", "contact": "Het contact is opgesl
          "profiel": "Het klantprofiel is opgeslagen."}
 GAS = {-2: "-2 — veel slechter dan verwacht", -1: "-1 — slechter dan verwacht", 0: "0 — zoals verwacht",
        1: "+1 — beter dan verwacht", 2: "+2 — veel beter dan verwacht"}
-NOT_LOGGED_IN = "Log eerst in om de deelnemers te zien."
-NOT_FOUND = "Deze deelnemer is niet gevonden, of hoort niet bij u."
 IN_FUTURE = "Deze datum ligt na vandaag; leg vast wat al gebeurd is."
 _ENTRY = re.compile(r"^(assessments|interventions_log|goals|contacts|profile_history)\[\d+\]\.")
 
@@ -56,45 +57,61 @@ _ENTRY = re.compile(r"^(assessments|interventions_log|goals|contacts|profile_his
 # ---------------------------------------------------------------- who, when, which case
 
 def today_of(request: Request) -> date:
-    """The server's 'today' (the engine reads no clock): app.state.today() when set, else the date."""
-    clock: Callable[[], date] | None = getattr(request.app.state, "today", None)
-    return clock() if clock else date.today()
+    """The server's 'today', read in one place for every caseload page (the engine reads no clock)."""
+    from . import caseload
+
+    return caseload.today()
 
 
-def actor_of(request: Request, store: Store) -> Actor:
-    """The signed-in coach (set on request.state by the session layer), else the store's own
-    rule: the local user of an embedded store; a shared store without a session refuses."""
-    signed_in = getattr(request.state, "actor", None)
-    return signed_in if signed_in is not None else store.actor(None)
+async def coach_of(request: Request) -> Session:
+    """The signed-in coach; else the sign-in page (and back here), or 403 for another role."""
+    return await require(request, "coach")
 
 
-async def with_store(request: Request, work: Callable[[Store, Actor], Any]) -> Any:
-    """`work(store, actor)` in the threadpool; store refusals become the coach's Dutch error page."""
-    store = case_store(request)
+async def with_store(request: Request, session: Session, work: Callable[[Store, Actor], Any]) -> Any:
+    """`work(store, actor)` in the threadpool as the signed-in coach; a case that is not the
+    coach's (or does not exist) is the Dutch 404 page."""
+    store = store_of(request)
     try:
-        actor = actor_of(request, store)
-        return await run_in_threadpool(work, store, actor)
-    except Unauthorised:
-        raise Problem(401, problems.UNAUTHORIZED, NOT_LOGGED_IN) from None
+        return await run_in_threadpool(work, store, session.actor)
     except (NotFound, Forbidden):
-        raise Problem(404, problems.INVALID_ASSESSMENT, NOT_FOUND) from None
+        raise CaseNotFound() from None
 
 
-def engine_document(case: Case, today: date, extra_dates: tuple[date, ...] = ()) -> dict[str, Any]:
-    """The case as the engine reads it, as of today. A case file's own `as_of` is the day it was
-    written, not a ceiling for later visits: the advice is as of today, or of the case's latest
-    date when a record lies later (an imported file from the future)."""
-    data = case.model_dump(mode="json", by_alias=True, exclude_none=True)
-    stored = [a.date for a in case.assessments]
-    stored += [d for e in case.interventions_log for d in (e.started, e.ended) if d]
-    stored += [c.date for c in case.contacts] + [p.date for p in case.profile_history] + [g.set_on for g in case.goals]
-    stored = [d for d in stored if d not in extra_dates]
-    data["as_of"] = max([today, *stored]).isoformat()
-    return data
+class CaseNotFound(Exception):
+    """Not this coach's case, or none at all: answered alike, with the caseload's Dutch 404 page."""
 
 
-async def _load(request: Request, case_id: str) -> Case:
-    return await with_store(request, lambda store, actor: store.get(actor, case_id, "read"))
+def install(app: Any) -> None:
+    """The visit's, the decisions' and Mijn plan's routes, and their 404 for another's case."""
+    from . import decide, plan
+    from .auth import current_async
+
+    for module in (sys.modules[__name__], decide, plan):
+        app.include_router(module.router)
+
+    @app.exception_handler(CaseNotFound)
+    async def on_not_found(request: Request, exc: CaseNotFound) -> Response:
+        html = page.render("error_page.html", title="Niet gevonden", status=404,
+                           message="Deze deelnemer bestaat niet of hoort niet bij uw deelnemers.",
+                           **menu_of(await current_async(request)))
+        return HTMLResponse(html, status_code=404)
+
+
+def engine_document(case: Case, today: date) -> dict[str, Any]:
+    """The case as the engine reads it, as of today (engine.store.advise: a file's own as_of is
+    the day it was written, not a ceiling)."""
+    return case_document(case, today)
+
+
+def _check_document(updated: Case, before: Case, today: date) -> dict[str, Any]:
+    """The case with a new entry, for the engine's check: as of today, or of the latest date the
+    case held before (never of the new entry's own date, so a visit dated in the future is refused)."""
+    return case_document(updated, pinned=max(today, _latest_date(before)))
+
+
+async def _load(request: Request, session: Session, case_id: str) -> Case:
+    return await with_store(request, session, lambda store, actor: store.get(actor, case_id, "read"))
 
 
 # ---------------------------------------------------------------- the form's values <-> a meting
@@ -158,14 +175,14 @@ class _Forms:
         return page._FormState(self.values.get(name, {}), self.errors.get(name, {}))
 
 
-def _visit_page(request: Request, case: Case, token: str, forms: _Forms | None = None, notice: str = "",
+def _visit_page(request: Request, session: Session, case: Case, forms: _Forms | None = None, notice: str = "",
                 status: int = 200, edit: tuple[str, str] | None = None) -> HTMLResponse:
     book = request.app.state.engine.book
     forms = forms or _Forms()
     today = today_of(request).isoformat()
     latest = case.assessments[-1].model_dump(mode="json", exclude_unset=True)
     meting = forms.values.get("meting") or {**meting_values(latest), "date": [today]}
-    context = page._form_context(book, meting, forms.errors.get("meting"), token)
+    context = page._form_context(book, meting, forms.errors.get("meting"), session.csrf_token)
     context["social_map"] = page.social_map(book, case.municipality)
     labels = {iid: label.label_nl for iid, label in trajectory_of(book).labels.items()}
     labels.update({iid: item.label_nl for iid, item in book.interventions.items()})
@@ -178,28 +195,29 @@ def _visit_page(request: Request, case: Case, token: str, forms: _Forms | None =
         status_nl=STATUS_NL, result_nl=RESULT_NL, contact_nl=CONTACT_NL, reached_nl=REACHED_NL, gas=GAS,
         profiles={pid: p.label_nl for pid, p in book.profile_labels.items()},
         uses_profiles=uses_profiles(book, case.municipality), forms=forms, editing=editing,
-        assessed=[d for d in DOMAIN_IDS if any(d in a.domains for a in case.assessments)], **context)
+        assessed=[d for d in DOMAIN_IDS if any(d in a.domains for a in case.assessments)], **context,
+        **menu_of(session))
     return HTMLResponse(html, status_code=status)
 
 
 @router.get(PREFIX + "/{case_id}/bezoek", response_class=HTMLResponse)
 async def visit(request: Request, case_id: str) -> HTMLResponse:
-    case = await _load(request, case_id)
-    token = _token_of(request) or secrets.token_urlsafe(32)
+    session = await coach_of(request)
+    case = await _load(request, session, case_id)
     saved = request.query_params.get("opgeslagen", "")
     edit = (request.query_params.get("id", ""), request.query_params.get("started", ""))
-    return _with_token(_visit_page(request, case, token, notice=SAVED.get(saved, ""),
-                                   edit=edit if all(edit) else None), token)
+    return _visit_page(request, session, case, notice=SAVED.get(saved, ""), edit=edit if all(edit) else None)
 
 
-async def _posted(request: Request) -> tuple[Values, str]:
+async def _posted(request: Request) -> tuple[Values, Session]:
+    """The signed-in coach's form values, its CSRF token checked against the session's."""
+    session = await coach_of(request)
     try:
         values = collect(await read_form(request, MAX_VISIT_FORM))
     except TooManyFields as exc:
         raise Problem(422, problems.INVALID_ASSESSMENT, str(exc)) from None
-    token = values.pop("csrf_token", [""])[0]
-    _check_origin_and_token(request, token)
-    return values, token
+    check_csrf(request, session, values.pop("csrf_token", [""])[0])
+    return values, session
 
 
 def _saved(case_id: str, what: str) -> Response:
@@ -225,7 +243,7 @@ def _model_errors(model: type[BaseModel], entry: dict[str, Any]) -> dict[str, st
 
 
 async def _engine_errors(request: Request, case: Case, kind: str, entry: dict[str, Any],
-                         field_of: Callable[[str], str], new_dates: tuple[date, ...]) -> dict[str, str]:
+                         field_of: Callable[[str], str]) -> dict[str, str]:
     """The case with the entry added, through the engine as of today: what it refuses, in Dutch,
     at the form's field (`field_of` maps a path inside the entry to it)."""
     model = {"assessment": CaseAssessment,
@@ -234,7 +252,7 @@ async def _engine_errors(request: Request, case: Case, kind: str, entry: dict[st
         updated = apply_entry(case, kind, model.model_validate(entry))
     except InputError as exc:
         return {field_of(_ENTRY.sub("", path)): dutch.input_message(path, text) for path, text in exc.problems}
-    document = engine_document(updated, today_of(request), new_dates)
+    document = _check_document(updated, case, today_of(request))
     try:
         await request.app.state.matcher.recommend(document)
     except InputError as exc:
@@ -246,46 +264,49 @@ async def _engine_errors(request: Request, case: Case, kind: str, entry: dict[st
     return {}
 
 
-async def _store_entry(request: Request, case_id: str, entry: dict[str, Any]) -> None:
-    await with_store(request, lambda store, actor: store.add(actor, case_id, entry))
+async def _store_entry(request: Request, session: Session, case_id: str, entry: dict[str, Any]) -> None:
+    await with_store(request, session, lambda store, actor: store.add(actor, case_id, entry))
 
 
-def _dates(*texts: str) -> tuple[date, ...]:
-    out = []
-    for text in texts:
-        try:
-            out.append(date.fromisoformat(text))
-        except ValueError:
-            pass
-    return tuple(out)
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refused(request: Request, session: Session, case: Case, form: str, values: Values, errors: dict[str, str],
+             edit: tuple[str, str] | None = None) -> HTMLResponse:
+    """The visit page again, the posted form filled in as typed, with what is wrong (422)."""
+    forms = _Forms()
+    forms.values[form], forms.errors[form] = values, errors
+    return _visit_page(request, session, case, forms, status=422, edit=edit)
 
 
 # ---------------------------------------------------------------- the saves
 
 @router.post(PREFIX + "/{case_id}/meting", response_class=HTMLResponse)
 async def save_meting(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
-    case = await _load(request, case_id)
+    values, session = await _posted(request)
+    case = await _load(request, session, case_id)
     data, rows, errors = to_assessment(values)
     data["municipality"] = case.municipality
     data.pop("case_id", None)
     when = first(values, "date")
     if not when:
         errors["date"] = "Vul de datum van de meting in."
-    elif not _dates(when):
+    elif not _is_date(when):
         errors["date"] = "Vul een datum in."
     for path, message in dutch.validate({k: v for k, v in data.items() if k not in errors}):
         errors.setdefault(form_field(path, rows) or "date", message)
     entry = {k: v for k, v in data.items() if k not in ("municipality", "schema_version")}
     entry["date"] = when
     if not errors:
-        errors = await _engine_errors(request, case, "assessment", entry,
-                                      lambda path: form_field(path, rows) or "date", _dates(when))
+        errors = await _engine_errors(request, case, "assessment", entry, lambda path: form_field(path, rows) or "date")
     if errors:
-        forms = _Forms()
-        forms.values["meting"], forms.errors["meting"] = values, errors
-        return _visit_page(request, case, token, forms, status=422)
-    await _store_entry(request, case_id, entry)
+        return _refused(request, session, case, "meting", values, errors)
+    await _store_entry(request, session, case_id, entry)
     return _saved(case_id, "meting")
 
 
@@ -293,37 +314,38 @@ def _small_form(values: Values, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: first(values, name) for name in names if first(values, name)}
 
 
-async def _save_small(request: Request, case_id: str, form: str, kind: str, model: type[BaseModel],
-                      entry: dict[str, Any], values: Values, token: str, required: tuple[str, ...],
-                      dates: tuple[str, ...]) -> Response | None:
-    """Validate a contact, log entry, goal or profile record; the page with the errors, or None when it fits."""
-    case = await _load(request, case_id)
+async def _small_errors(request: Request, case: Case, kind: str, model: type[BaseModel], entry: dict[str, Any],
+                        values: Values, required: tuple[str, ...]) -> dict[str, str]:
+    """What is wrong with a contact, log entry, goal or profile record: a field left empty, the
+    model's refusal, then the engine's on the case with it added; {} when it fits."""
     errors = {name: "Vul dit veld in." for name in required if not first(values, name)}
     for name, message in _model_errors(model, entry).items():
         errors.setdefault(name, message)
     if not errors:
-        errors = await _engine_errors(request, case, kind, entry, lambda path: path.split(".")[0] or required[0],
-                                      _dates(*(first(values, d) for d in dates)))
+        errors = await _engine_errors(request, case, kind, entry, lambda path: path.split(".")[0] or required[0])
+    return errors
+
+
+async def _save_small(request: Request, case_id: str, form: str, kind: str, model: type[BaseModel],
+                      entry: dict[str, Any], values: Values, session: Session, required: tuple[str, ...],
+                      what: str) -> Response:
+    case = await _load(request, session, case_id)
+    errors = await _small_errors(request, case, kind, model, entry, values, required)
     if errors:
-        forms = _Forms()
-        forms.values[form], forms.errors[form] = values, errors
-        return _visit_page(request, case, token, forms, status=422)
-    return None
+        return _refused(request, session, case, form, values, errors)
+    await _store_entry(request, session, case_id, entry)
+    return _saved(case_id, what)
 
 
 @router.post(PREFIX + "/{case_id}/contact", response_class=HTMLResponse)
 async def save_contact(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
+    values, session = await _posted(request)
     entry: dict[str, Any] = _small_form(values, ("date", "kind"))
     reached = first(values, "reached")
     if reached:
         entry["reached"] = reached == "true" if reached in REACHED_NL else reached
-    refused = await _save_small(request, case_id, "contact", "contact", Contact, entry, values, token,
-                                ("date", "kind", "reached"), ("date",))
-    if refused:
-        return refused
-    await _store_entry(request, case_id, entry)
-    return _saved(case_id, "contact")
+    return await _save_small(request, case_id, "contact", "contact", Contact, entry, values, session,
+                             ("date", "kind", "reached"), "contact")
 
 
 def _log_entry(values: Values) -> dict[str, Any]:
@@ -332,66 +354,46 @@ def _log_entry(values: Values) -> dict[str, Any]:
 
 @router.post(PREFIX + "/{case_id}/interventie", response_class=HTMLResponse)
 async def save_log_entry(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
-    entry = _log_entry(values)
-    refused = await _save_small(request, case_id, "log", "intervention", InterventionLogEntry, entry, values, token,
-                                ("id", "started", "status"), ("started", "ended"))
-    if refused:
-        return refused
-    await _store_entry(request, case_id, entry)
-    return _saved(case_id, "interventie")
+    values, session = await _posted(request)
+    return await _save_small(request, case_id, "log", "intervention", InterventionLogEntry, _log_entry(values), values,
+                             session, ("id", "started", "status"), "interventie")
 
 
 @router.post(PREFIX + "/{case_id}/interventie/wijzigen", response_class=HTMLResponse)
 async def change_log_entry(request: Request, case_id: str) -> Response:
     """Correct a wrong log entry (found by its original id and start) or delete it."""
-    values, token = await _posted(request)
+    values, session = await _posted(request)
     key = (first(values, "original_id"), first(values, "original_started"))
     if first(values, "delete"):
-        await with_store(request, lambda store, actor: store.change_log_entry(actor, case_id, key, None))
+        await with_store(request, session, lambda store, actor: store.change_log_entry(actor, case_id, key, None))
         return _saved(case_id, "verwijderd")
-    case = await _load(request, case_id)
+    case = await _load(request, session, case_id)
     entry = _log_entry(values)
-    errors = {name: "Vul dit veld in." for name in ("id", "started", "status") if not first(values, name)}
-    for name, message in _model_errors(InterventionLogEntry, entry).items():
-        errors.setdefault(name, message)
-    if not errors:
-        # the case without the wrong entry, then the corrected one added: what the engine says of that
-        without = case.model_copy(update={"interventions_log": [
-            e for e in case.interventions_log if (e.id, e.started.isoformat()) != key]})
-        errors = await _engine_errors(request, without, "intervention", entry, lambda path: path.split(".")[0] or "id",
-                                      _dates(first(values, "started"), first(values, "ended")))
+    # the case without the wrong entry, then the corrected one added: what the engine says of that
+    without = case.model_copy(update={"interventions_log": [
+        e for e in case.interventions_log if (e.id, e.started.isoformat()) != key]})
+    errors = await _small_errors(request, without, "intervention", InterventionLogEntry, entry, values,
+                                 ("id", "started", "status"))
     if errors:
-        forms = _Forms()
-        forms.values["edit"], forms.errors["edit"] = values, errors
-        return _visit_page(request, case, token, forms, status=422, edit=key)
-    await with_store(request, lambda store, actor: store.change_log_entry(actor, case_id, key, entry))
+        return _refused(request, session, case, "edit", values, errors, edit=key)
+    await with_store(request, session, lambda store, actor: store.change_log_entry(actor, case_id, key, entry))
     return _saved(case_id, "gewijzigd")
 
 
 @router.post(PREFIX + "/{case_id}/doel", response_class=HTMLResponse)
 async def save_goal(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
+    values, session = await _posted(request)
     entry: dict[str, Any] = _small_form(values, ("id", "domain", "set_on", "review_on"))
     score = first(values, "gas_score")
     if score:
         entry["gas_score"] = int(score) if re.fullmatch(r"-?[0-2]", score) else score
     form = "review-" + first(values, "id") if first(values, "review") else "goal"
-    refused = await _save_small(request, case_id, form, "goal", Goal, entry, values, token,
-                                ("id", "domain", "set_on"), ("set_on",))
-    if refused:
-        return refused
-    await _store_entry(request, case_id, entry)
-    return _saved(case_id, "doel")
+    return await _save_small(request, case_id, form, "goal", Goal, entry, values, session,
+                             ("id", "domain", "set_on"), "doel")
 
 
 @router.post(PREFIX + "/{case_id}/profiel", response_class=HTMLResponse)
 async def save_profile(request: Request, case_id: str) -> Response:
-    values, token = await _posted(request)
-    entry = _small_form(values, ("date", "id"))
-    refused = await _save_small(request, case_id, "profile", "profile", ProfileRecord, entry, values, token,
-                                ("date", "id"), ("date",))
-    if refused:
-        return refused
-    await _store_entry(request, case_id, entry)
-    return _saved(case_id, "profiel")
+    values, session = await _posted(request)
+    return await _save_small(request, case_id, "profile", "profile", ProfileRecord, _small_form(values, ("date", "id")),
+                             values, session, ("date", "id"), "profiel")
