@@ -23,8 +23,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml tests/a11y/package-lock.json
 	$(BIN)/pip install -q -e '.[dev]'
+	cd tests/a11y && npm ci --no-audit --no-fund  # axe-core for the accessibility checks of the browser tests
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

@@ -56,7 +56,7 @@ def test_the_load_form_has_an_upload_a_textarea_and_a_token(client: TestClient) 
 def test_pasting_a_case_gives_the_plan_and_the_progress(client: TestClient) -> None:
     page = load(client, STEADY.read_text(encoding="utf-8"))
     assert page.status_code == 200
-    assert "Voortgang" in page.text and "Van 2025-03-04 tot 2025-12-02" in page.text
+    assert "Voortgang" in page.text and "Van 4 maart 2025 tot 2 december 2025" in page.text
     assert "Trede participatieladder: 1 → 3" in page.text
     plan = plan_of(page.text)
     assert '<h3 class="phase phase-now">Nu</h3>' in plan and "Toeleiding naar vrijwilligerswerk" in plan
@@ -82,7 +82,7 @@ def test_json_and_a_plain_assessment_are_read_too(client: TestClient) -> None:
     assert page.status_code == 200
     assert "Toeleiding naar schuldhulpverlening" in plan_of(page.text)
     assert "kop-voortgang" not in page.text and 'action="/casus/toevoegen"' not in page.text
-    assert "losse beoordeling" in page.text
+    assert "losse meting" in page.text
 
 
 def test_bad_yaml_is_a_dutch_422_naming_the_line(client: TestClient) -> None:
@@ -100,11 +100,11 @@ def test_a_key_given_twice_and_a_wrong_field_are_named_in_dutch(client: TestClie
     wrong = load(client, text)
     assert wrong.status_code == 422
     assert "assessments[0].domains.finances.self_reliance" in errors_of(wrong.text)
-    assert "Beoordeling 1, Financiën, zelfredzaamheid" in errors_of(wrong.text)
+    assert "Meting 1, Financiën, zelfredzaamheid" in errors_of(wrong.text)
     assert "Vul een getal van 1 tot en met 5 in." in errors_of(wrong.text)
     order = load(client, STEADY.read_text(encoding="utf-8").replace("date: 2025-07-08", "date: 2024-07-08"))
     assert order.status_code == 422 and "assessments[1].date" in errors_of(order.text)
-    assert "vóór die van de vorige beoordeling" in errors_of(order.text)
+    assert "vóór die van de vorige meting" in errors_of(order.text)
     assert load(client, "").status_code == 422 and "Kies een bestand" in load(client, "  ").text
     assert load(client, "- 1\n- 2\n").status_code == 422
 
@@ -130,7 +130,7 @@ def test_a_follow_up_assessment_and_a_contact_are_appended(client: TestClient) -
     new = document_of(page.text)["assessments"][-1]
     assert new["date"] == "2026-03-03" and new["ladder_rung"] == 4 and new["conversations_held"] == 18
     assert new["domains"]["finances"] == {"self_reliance": 4, "satisfaction": 3, "priority": 3}  # rest carried over
-    assert "Trede participatieladder: 1 → 4" in page.text and "Van 2025-03-04 tot 2026-03-03" in page.text
+    assert "Trede participatieladder: 1 → 4" in page.text and "Van 4 maart 2025 tot 3 maart 2026" in page.text
     contact = client.post("/casus/toevoegen", data={
         "csrf_token": token(client), "document": json.dumps(doc), "what": "contact", "date": "2025-12-10",
         "kind": "phone", "reached": "false"})

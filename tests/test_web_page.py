@@ -254,7 +254,7 @@ def test_due_and_progress_are_shown_when_present_and_never_invented(engine: Engi
                         igm={"attitude": FromTo(**{"from": 4, "to": 6})}, goals=GoalCounts(total=3, reviewed=2, achieved=1))
     html = page.result_page(engine.book, rec.model_copy(update={"due": [due], "progress": progress}), data["domains"], {})
     assert "Nu aan de beurt" in html and "De doelen zijn een half jaar geleden gesteld." in html
-    assert "Voortgang" in html and "Van 2026-01-05 tot 2026-07-01." in html
+    assert "Voortgang" in html and "Van 5 januari 2026 tot 1 juli 2026." in html
     assert "Trede participatieladder: 1 → 2" in html and "IGM, Attitude (houding t.a.v. participatie): 4 → 6" in html
     assert "Doelen: 3 gesteld, 2 beoordeeld, 1 behaald" in html
     assert "Klantprofiel: " not in html.split("Voortgang", 1)[1].split("</section>", 1)[0]  # no profile given: none shown

@@ -642,6 +642,32 @@ class Store(DecisionLog):
         return kind
 
     @_guarded
+    def change_log_entry(self, actor: Actor, case_id: str, key: tuple[str, str], data: Any | None,
+                         retries: int = 50) -> None:
+        """Correct a wrong intervention log entry, found by its (id, started): replace it with
+        `data` (a log entry), or delete it when `data` is None. NotFound when no entry has that key."""
+        entry = None
+        if data is not None:
+            kind, entry = parse_entry(data)
+            if kind != "intervention":
+                raise InputError([("", "a log entry needs id, started and status")])
+
+        def change(case: Case) -> Case:
+            doc = case.model_dump(mode="json", by_alias=True)
+            log = doc["interventions_log"]
+            kept = [e for e in log if (e["id"], e["started"]) != tuple(key)]
+            if len(kept) == len(log):
+                raise NotFound(f"case '{case_id}' has no log entry {key[0]} started {key[1]} (niet gevonden)")
+            if entry is not None:
+                item = entry.model_dump(mode="json", by_alias=True)
+                kept = [e for e in kept if (e["id"], e["started"]) != (item["id"], item["started"])] + [item]
+            doc["interventions_log"] = sorted(kept, key=lambda e: (e["started"], e["id"]))
+            return validate_case(doc)
+
+        self._update(actor, case_id, "edit_intervention" if entry is not None else "delete_intervention", change,
+                     retries)
+
+    @_guarded
     def close_case(self, actor: Actor, case_id: str, on: date, today: date | None = None) -> None:
         """Close the case on `on`: a day from its first assessment up to today (the caller's clock)."""
         today = today or date.today()

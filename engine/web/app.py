@@ -61,7 +61,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
                body_timeout: float = DEFAULT_BODY_TIMEOUT, max_per_client: int = DEFAULT_MAX_PER_CLIENT,
                reader: Any = None) -> FastAPI:
     """The app. `token` defaults to $WEGWIJZER_TOKEN; when set, everything but /healthz and the OpenAPI document needs it."""
-    from . import casepage, pages  # the coach's pages
+    from . import casepage, pages, visit  # the coach's pages
 
     resolved_token = token if token is not None else token_from_environment()
 
@@ -84,6 +84,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
 
     auth.install(app)  # /aanmelden, /afmelden: sessions in the store (engine/web/auth.py)
     caseload.install(app)  # /deelnemers, /beheer: the coach's caseload (engine/web/caseload.py)
+    visit.install(app)  # /deelnemers/{id}/bezoek, /advies, /mijn-plan: a visit, decisions, the plan (engine/web/visit.py)
     app.mount("/static/docs", StaticFiles(directory=_docs_assets()), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)

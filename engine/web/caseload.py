@@ -316,7 +316,7 @@ async def add_user(request: Request) -> HTMLResponse:
 
 
 def install(app: Any) -> None:
-    page._env.filters["datum"] = dutch_date
+    # "datum" is engine.web.page's (engine/web/dates.py): a date or its text alike
     page._env.filters["datum_iso"] = lambda text: dutch_date(date.fromisoformat(str(text)))
     page._env.globals["due_labels"] = DUE_LABELS
     app.include_router(router)

@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 # The hidden document is URL-encoded in the form, which can triple its size.
 MAX_CASE_FORM = 4 * MAX_INPUT_BYTES
 NO_DOCUMENT = "Kies een bestand of plak een casus in het tekstvak."
-ADDED = {"assessment": "De vervolgbeoordeling is toegevoegd.", "log": "De interventie is vastgelegd.",
+ADDED = {"assessment": "De vervolgmeting is toegevoegd.", "log": "De interventie is vastgelegd.",
          "contact": "Het contact is vastgelegd."}
 STATUS_NL = {"running": "loopt", "waiting_list": "op de wachtlijst", "completed": "afgerond", "stopped": "gestopt",
              "declined": "afgewezen"}
@@ -214,7 +214,7 @@ async def report(request: Request) -> HTMLResponse:
     _, token, data = await _posted(request)
     if not is_case(data):
         return HTMLResponse(page.error_page(422, "Een voortgangsrapportage hoort bij een casus met gedateerde "
-                                                 "beoordelingen (een document met 'assessments')."), status_code=422)
+                                                 "metingen (een document met 'assessments')."), status_code=422)
     try:
         return HTMLResponse(await request.app.state.matcher.report(data))
     except InputError as exc:

@@ -145,9 +145,9 @@ _INPUT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"not UTF-8", "Het bestand is geen UTF-8-tekst; sla het op als UTF-8."),
     (r"must be a mapping", "Een casus is een lijst van velden (een YAML-mapping of een JSON-object), geen losse waarde of lijst."),
     (r"not valid (YAML|JSON)", "Dit is geen geldige YAML of JSON."),
-    (r"is the date of assessments", "Op deze datum staat al een beoordeling; één beoordeling per datum."),
-    (r"is before assessments", "Deze datum ligt vóór die van de vorige beoordeling; zet de beoordelingen van oud naar nieuw."),
-    (r"no assessment scores the life domain", "Geen beoordeling scoort dit leefgebied; een doel hoort bij een beoordeeld leefgebied."),
+    (r"is the date of assessments", "Op deze datum staat al een meting; één meting per datum."),
+    (r"is before assessments", "Deze datum ligt vóór die van de vorige meting; zet de metingen van oud naar nieuw."),
+    (r"no assessment scores the life domain", "Geen meting scoort dit leefgebied; een doel hoort bij een gemeten leefgebied."),
     (r"is before set_on", "Deze datum ligt vóór de datum waarop het doel gesteld is."),
     (r"is before started", "De einddatum ligt vóór de startdatum."),
     (r"has not ended", "Een interventie die loopt of op de wachtlijst staat heeft geen einddatum; laat die leeg of kies een andere status."),
@@ -188,7 +188,7 @@ def validate_case(data: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-_LISTS_NL = {"assessments": "Beoordeling", "interventions_log": "Interventie", "contacts": "Contact",
+_LISTS_NL = {"assessments": "Meting", "interventions_log": "Interventie", "contacts": "Contact",
              "goals": "Doel", "profile_history": "Klantprofiel"}
 _FIELDS_NL = {"date": "datum", "started": "startdatum", "ended": "einddatum", "status": "status", "result": "resultaat",
               "kind": "soort", "reached": "bereikt", "id": "interventie", "domain": "leefgebied", "set_on": "gesteld op",

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..model import DOMAIN_IDS, Recommendation
 from ..rulebook import Rulebook
 from . import labels as L
+from .dates import dutch_date
 from .dutch import field_nl
 from .form import SUPPORT_ROWS, Values, first, input_id
 from .radar import geometry
@@ -24,6 +25,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 _env.globals.update(L=L, input_id=input_id, first=first, field_label=L.field_label, domain_ids=DOMAIN_IDS,
                     support_rows=range(SUPPORT_ROWS))
 _env.filters["field_nl"] = field_nl
+_env.filters["datum"] = dutch_date
 _env.filters["label_of"] = lambda iid, labels: labels.get(iid, iid)
 
 
@@ -53,11 +55,17 @@ def _form_context(book: Rulebook, values: Values, errors: dict[str, str] | None,
         "f": _FormState(values, errors), "csrf_token": csrf_token, "score_parts": SCORE_PARTS,
         "interventions": [(iid, item.label_nl) for iid, item in sorted(book.interventions.items(),
                                                                       key=lambda kv: kv[1].label_nl)],
-        "social_map": [(name, sorted(m.organisations.items(), key=lambda kv: kv[1]))
-                       for name, m in sorted(book.municipalities.items())],
+        "social_map": social_map(book, first(values, "municipality")),
         "municipality_names": municipality_names(book),
         "igm_open": any(name.startswith("igm.") and value != [""] for name, value in values.items()),
     }
+
+
+def social_map(book: Rulebook, municipality: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
+    """(municipality, its organisations by name) for the consent list: only the case's
+    municipality once it is known, every municipality before."""
+    chosen = [municipality] if municipality in book.municipalities else sorted(book.municipalities)
+    return [(mid, sorted(book.municipalities[mid].organisations.items(), key=lambda kv: kv[1])) for mid in chosen]
 
 
 def municipality_names(book: Rulebook) -> dict[str, str]:

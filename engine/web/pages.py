@@ -34,6 +34,8 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # What the coach reads for each problem status (the API's problem documents stay English).
 DUTCH_STATUS = {
     400: "Het formulier kon niet gelezen worden. Open het formulier opnieuw en probeer het nog eens.",
+    401: "Log eerst in om de deelnemers te zien.",
+    404: "Deze deelnemer is niet gevonden, of hoort niet bij u.",
     403: "Dit formulier is verlopen of komt niet van deze site. Open het formulier opnieuw en vul het nog eens in.",
     408: "Het versturen duurde te lang. Probeer het nog eens.",
     413: "Het formulier is te groot om te verwerken.",
