@@ -135,6 +135,8 @@ class Circumstances(_Input):
     housing_unsuitable: bool = False
     specific_care_question: bool = False
     unaffordable_cost: bool = False  # a concrete, necessary cost the client cannot pay now
+    dental_problem: bool = False  # bad teeth: eating is hard, pain, dentures needed (a dentist, not the GP)
+    bounded_request: bool = False  # the client asks help with one concrete question only, no trajectory
 
 
 class ExistingSupport(_Input):

@@ -154,6 +154,8 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
             if flow.id in fired_flow:
                 if flow.domains_asked:
                     addressed.update(flow.domains_asked)
+                if flow.node.advice:  # a decision's advice: something to talk about, not a referral
+                    _add_advice(book, advice, flow.node)
                 append(flow.yes_step)
                 current = flow.yes
             else:
@@ -177,16 +179,14 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                 node = flow.node
                 findings.append(node)
                 if node.advice:
-                    advice.append(_cached(book, ("advice", node.id), lambda: Advice(
-                        id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
-                        rule=rule_ref(node.file, node.id, book), source=node.source)))
+                    _add_advice(book, advice, node)
         else:
             outcome, current = "end", None
         append(_trace_step(book, flow, outcome))
     else:
         walk(book, fired_flow)  # raises the loop error, naming the node
 
-    interventions = rank(book, a, findings)
+    interventions = rank(book, a, findings, frozenset(covered))
     referrals, warnings = refer(book, a, interventions)
 
     consent = book.resolution.consent
@@ -229,6 +229,26 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     )
 
 
+def _add_advice(book: Rulebook, advice: list[Advice], node: Node) -> None:
+    item = _cached(book, ("advice", node.id), lambda: Advice(
+        id=node.advice.id, text_nl=node.advice.text_nl, text_en=node.advice.text_en,
+        rule=rule_ref(node.file, node.id, book), source=node.source))
+    if all(a.id != item.id for a in advice):
+        advice.append(item)
+
+
+def _node_waits(a: Assessment, findings: list[Node], covered: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Per suggested intervention whose action node names `waits_for` (care before work): the
+    steps it waits for that are in the plan, running or covered by an involved professional;
+    the first one listed when none of them is (the care still comes first)."""
+    present = {node.intervention for node in findings} | set(a.current_interventions) | covered
+    out: dict[str, tuple[str, ...]] = {}
+    for node in findings:
+        if node.waits_for:
+            out[node.intervention] = tuple(d for d in node.waits_for if d in present) or node.waits_for[:1]
+    return out
+
+
 class _Policy:
     """resolution.yaml's ranking and step plan in the shapes the hot path reads, built once per rulebook."""
 
@@ -254,7 +274,8 @@ def _policy(book: Rulebook) -> _Policy:
     return _cached(book, ("policy",), lambda: _Policy(book))
 
 
-def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedIntervention]:
+def rank(book: Rulebook, a: Assessment, findings: list[Node],
+         covered: frozenset[str] = frozenset()) -> list[SuggestedIntervention]:
     """The step plan: findings ordered "do first, first" and given a phase (resolution.yaml).
 
     Order: safety, acute and groundwork tiers first (in their lists' order); then the client
@@ -288,8 +309,9 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node]) -> list[SuggestedI
             key = (tier, iid in never_now, band, focus.get(iid, unfocused), priority, order, step, position)
         keyed.append((key, node, tier))
     keyed.sort(key=_first)
-    ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed])
-    phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered])
+    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
+    ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
+    phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits)
     urgent_tiers = policy.urgent_tiers
     items = [(_PHASE_ORDER[phase], index, node, tier, phase, waits)
              for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))]
@@ -309,10 +331,14 @@ def _first_two(entry: tuple) -> tuple:
     return entry[0], entry[1]
 
 
-def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]]) -> list[tuple[Node, int]]:
-    """The ranked list with every step moved behind the steps it waits for (step_plan.after),
-    otherwise in rank order, so that the first group or course is one that can start."""
+def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
+                             node_waits: dict[str, tuple[str, ...]] | None = None) -> list[tuple[Node, int]]:
+    """The ranked list with every step moved behind the steps it waits for (step_plan.after and
+    an action node's own `waits_for`), otherwise in rank order, so that the first group or
+    course is one that can start."""
     after = policy.after
+    if node_waits:
+        after = {**after, **{iid: (*after.get(iid, ()), *deps) for iid, deps in node_waits.items()}}
     if not any(node.intervention in after for node, _ in ordered):
         return ordered
     present = {node.intervention for node, _ in ordered}
@@ -353,12 +379,15 @@ def is_early(book: Rulebook, a: Assessment) -> bool:
     return not a.open_to_support or a.conversations_held is None or a.conversations_held < needed
 
 
-def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -> list[tuple[str, tuple[str, ...]]]:
-    """(phase, waits_for) per ranked intervention, by the step_plan policy of resolution.yaml."""
+def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
+                node_waits: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(phase, waits_for) per ranked intervention, by the step_plan policy of resolution.yaml.
+    `node_waits`: what a step waits for by its action node (care before work), in or out of the plan."""
     policy = _policy(book)
     needs_trust, one_at_a_time, never_now = policy.needs_trust, policy.one_at_a_time, policy.never_now
     urgent_tiers, groundwork_tiers = policy.urgent_tiers, policy.groundwork_tiers
     after, now_at_most = policy.after, policy.now_at_most
+    node_waits = node_waits or {}
     early = is_early(book, a)
     in_plan = {iid for iid, _ in ordered}
     now_count = 0
@@ -368,6 +397,8 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]]) -
         urgent = tier in urgent_tiers
         deps = after.get(iid)
         waits: tuple[str, ...] = tuple(dep for dep in deps if dep in in_plan) if deps else ()
+        if iid in node_waits:  # care first: waits for it whether or not it is in this plan
+            waits = tuple(dict.fromkeys((*waits, *node_waits[iid])))
         if urgent:
             phase = "now" if now_count < now_at_most else "next"
         elif early and iid in needs_trust:

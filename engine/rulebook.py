@@ -121,8 +121,11 @@ class NodeIn(_Schema):
     intervention: str | None = None
     reason_nl: str | None = None
     reason_en: str | None = None
-    advice: AdviceIn | None = None
+    advice: AdviceIn | None = None  # on an action: when it is suggested; on a decision: when it answers yes
     next: str | None = None
+    # an action's step waits for these steps first (those in the plan, running or covered by an
+    # involved professional; the first listed when none is): care before work
+    waits_for: list[str] = Field(default_factory=list)
 
 
 class FlowchartFile(_Schema):
@@ -344,6 +347,7 @@ class Node:
     advice: AdviceIn | None = None
     next: str | None = None
     domains_asked: frozenset[str] = frozenset()  # life domains the condition asks about
+    waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see NodeIn)
 
 
 @dataclass(frozen=True)
@@ -491,7 +495,7 @@ def load(directory: Path | str | None = None) -> Rulebook:
         when = conditions.get((fc_name, n.id)) if n.type == "decision" else None
         nodes[n.id] = Node(n.id, n.type, fc_file, n.line, n.source, n.question_nl, n.question_en, when,
                            n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, n.advice, n.next,
-                           _domains_asked(when) if when is not None else frozenset())
+                           _domains_asked(when) if when is not None else frozenset(), tuple(n.waits_for))
     flowchart = Flowchart(fc_file, fc.start, nodes)
 
     pf_name = "helmond_profiles.yaml"
@@ -690,6 +694,8 @@ class RuleChecks:
                         self.report(name, key_line(node, key), f"action node '{nid}' needs '{key}'")
                 if not text(node.get("next")):
                     self.report(name, key_line(node, "next"), f"action node '{nid}' needs 'next' (where the chart goes on)")
+                for dep in node.get("waits_for") or []:
+                    self.known_intervention(name, dep, key_line(node, "waits_for"), f"action node '{nid}': waits_for")
             for key in ("yes", "no", "next"):
                 target = text(node.get(key))
                 if target is not None and target not in ids:
