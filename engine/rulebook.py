@@ -25,6 +25,7 @@ RULE_FILES = (
     "interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml",
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
     "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
+    "zrm.yaml",  # loaded by engine.zrm, for an assessment with ZRM scores; likewise
 )
 # No list of municipalities here: they are the ids under `municipalities:` in social_map.yaml.
 MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
