@@ -328,12 +328,46 @@ def test_history_rules_name_only_municipalities_of_the_social_map(tmp_path: Path
 
 
 def test_synth_and_monitor_check_the_municipality_against_the_rules(zwolle_rules: Path, capsys) -> None:
-    code, _, err = run_cli(capsys, "synth", "--municipality", "zwolle", "--n", "1", "--rules", str(zwolle_rules))
-    assert code == 2 and "figures" in err  # known to the rules, but the report has no figures for it
     code, _, err = run_cli(capsys, "synth", "--municipality", "tilbrug", "--n", "1")
     assert code == 2 and "did you mean 'tilburg'" in err
     code, out, _ = run_cli(capsys, "synth", "--municipality", "tilburg", "--n", "1", "--rules", str(zwolle_rules))
     assert code == 0 and json.loads(out)["municipality"] == "tilburg"
+
+
+def test_synth_draws_a_new_municipality_from_the_pilot_whose_variant_it_took(zwolle_rules: Path, capsys) -> None:
+    code, out, err = run_cli(capsys, "synth", "--municipality", "zwolle", "--n", "30", "--seed", "4",
+                             "--rules", str(zwolle_rules))
+    assert code == 0 and "tilburg" in err  # said on stderr: Tilburg's figures, the same variant
+    zwolle = [json.loads(line) for line in out.splitlines()]
+    code, out, _ = run_cli(capsys, "synth", "--municipality", "tilburg", "--n", "30", "--seed", "4")
+    tilburg = [json.loads(line) for line in out.splitlines()]
+    assert {c["municipality"] for c in zwolle} == {"zwolle"} and zwolle[0]["case_id"] == "zwolle-000001"
+    relabel = [{**c, "municipality": "tilburg", "case_id": c["case_id"].replace("zwolle", "tilburg")} for c in zwolle]
+    assert relabel == tilburg  # the same draws, from Tilburg's published figures
+    engine = Engine.load(zwolle_rules)
+    assert all(engine.recommend(case).municipality == "zwolle" for case in zwolle)
+
+
+def test_synth_trajectories_diff_and_stats_work_for_a_new_municipality(zwolle_rules: Path, tmp_path: Path, capsys) -> None:
+    caseload = tmp_path / "zwolle.jsonl"
+    code, _, err = run_cli(capsys, "synth", "--municipality", "zwolle", "--n", "12", "--trajectories",
+                           "--rules", str(zwolle_rules), "--out", str(caseload))
+    assert code == 0, err
+    cases = [json.loads(line) for line in caseload.read_text(encoding="utf-8").splitlines()]
+    assert len(cases) == 12 and all(c["municipality"] == "zwolle" and c["assessments"] for c in cases)
+    code, out, err = run_cli(capsys, "stats", str(caseload), "--rules", str(zwolle_rules))
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "diff", str(zwolle_rules), str(zwolle_rules), "--cases", str(caseload))
+    assert code == 0, err
+
+
+def test_synth_refuses_a_municipality_whose_variant_no_pilot_took(tmp_path: Path, capsys) -> None:
+    rules = with_zwolle(tmp_path, variant="own_way")
+    edit(rules / "resolution.yaml", "variant_of_municipality:\n",
+         "  own_way:\n    label_nl: Eigen\n    label_en: Own\n    focus: [volunteering]\n    source: practice\n"
+         "variant_of_municipality:\n")
+    code, _, err = run_cli(capsys, "synth", "--municipality", "zwolle", "--n", "1", "--rules", str(rules))
+    assert code == 2 and "figures" in err and "variant" in err
 
 
 def test_a_collaboration_form_for_an_id_not_on_the_map_is_an_error(tmp_path: Path) -> None:
