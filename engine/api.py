@@ -130,7 +130,9 @@ class Engine:
 
     def _parsed(self, parse: Any, data: Any, source: str | None) -> Any:
         """`parse(data, source)`; when the model refuses the input, an unknown municipality is
-        reported with its problems, so that one answer names every bad field as before."""
+        reported with its problems, so that one answer names every bad field as before. ZRM
+        scores fill the life domains not scored (rules/zrm.yaml) before validation."""
+        data = self.with_zrm_domains(data)
         try:
             return parse(data, source)
         except InputError as exc:
@@ -139,6 +141,26 @@ class Engine:
             if unknown and "municipality" not in exc.fields:
                 raise InputError([*exc.problems, ("municipality", unknown)], source) from None
             raise
+
+    def with_zrm_domains(self, data: Any) -> Any:
+        """An Assessment or Case document whose `zrm` scores fill the life domains it does not score."""
+        if not isinstance(data, dict):
+            return data
+        assessments = data.get("assessments")
+        if "zrm" not in data and not (isinstance(assessments, list)
+                                      and any(isinstance(a, dict) and "zrm" in a for a in assessments)):
+            return data
+        from .zrm import fill_case, fill_domains, load_crosswalk
+
+        crosswalk = load_crosswalk(self.book)
+        return fill_case(crosswalk, data) if is_case(data) else fill_domains(crosswalk, data)
+
+    def _with_zrm_note(self, rec: Recommendation, assessment: Assessment) -> Recommendation:
+        if not assessment.zrm:
+            return rec
+        from .zrm import load_crosswalk, note
+
+        return rec.model_copy(update={"warnings": [*rec.warnings, note(load_crosswalk(self.book), assessment)]})
 
     def check_known_ids(self, assessment: Assessment, source: str | None = None) -> None:
         problems = []
@@ -177,7 +199,7 @@ class Engine:
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
         fired = self._matcher.match_assessment(assessment)
-        rec = resolve(self.book, assessment, fired)
+        rec = self._with_zrm_note(resolve(self.book, assessment, fired), assessment)
         return rec.model_copy(update={"receipt": receipt(self.book, assessment, fired)})
 
     def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
@@ -190,7 +212,7 @@ class Engine:
         assessment = current_assessment(case)
         fired = self._matcher.match_assessment(assessment)
         rec = resolve(self.book, assessment, fired)
-        rec = adjust(self.book, case, assessment, rec)
+        rec = self._with_zrm_note(adjust(self.book, case, assessment, rec), assessment)
         update: dict[str, Any] = {"progress": progress(case, rec.client_profile.id),
                                   "receipt": receipt(self.book, case, fired, as_of(case), rec.trace)}
         slips = history_warnings(case)

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": (".workbench.synth", "a synthetic caseload from the report's figures"),
     "stats": (".workbench.stats", "profiles, interventions and referral load over a caseload"),
     "graph": (".workbench.graph", "the flowchart as mermaid, dot or svg"),
+    "map": (".workbench.socialmap", "the social map in Open Referral HSDS 3.0: export, import"),
     "batch": (".batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
     "serve": (".web.serve", "the coach's web page and the HTTP API"),
     "report": (".report.cli", "the progress report (voortgangsrapportage) of one case, HTML or Markdown"),

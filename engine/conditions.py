@@ -291,6 +291,31 @@ def compare_holds(c: Compare, fact: dict[str, Any]) -> bool:
     return v not in c.value  # not_in
 
 
+def may_hold_in(cond: Cond, municipality: str) -> bool:
+    """Whether `cond` can hold for a case of `municipality`, reading only its municipality tests
+    (every other test may go either way): a rule that names other cities only never fires here."""
+    return _may(cond, municipality)[0]
+
+
+def _may(cond: Cond, municipality: str) -> tuple[bool, bool]:
+    # (can be true, can be false), three-valued: a test on another field is unknown
+    if isinstance(cond, Always):
+        return True, False
+    if isinstance(cond, Not):
+        can_true, can_false = _may(cond.part, municipality)
+        return can_false, can_true
+    if isinstance(cond, All):
+        parts = [_may(p, municipality) for p in cond.parts]
+        return all(t for t, _ in parts), any(f for _, f in parts)
+    if isinstance(cond, Any_):
+        parts = [_may(p, municipality) for p in cond.parts]
+        return any(t for t, _ in parts), all(f for _, f in parts)
+    if cond.field == "municipality":
+        value = compare_holds(cond, {"municipality": municipality})
+        return value, not value
+    return True, True
+
+
 def leaves(cond: Cond) -> list[Compare]:
     if isinstance(cond, Compare):
         return [cond]

@@ -40,6 +40,15 @@ SupportKind = Literal[
     "financial_administration", "client_support", "disability_care", "debt_counselling",
     "social_work_team", "general_practitioner", "addiction_care", "other",
 ]
+# The Zelfredzaamheid-Matrix 2017's thirteen domains (a national standard, like the scale
+# above); which life domain each feeds is rules/zrm.yaml's crosswalk, not this module's.
+ZrmDomainId = Literal[
+    "finances", "work_and_education", "time_use", "housing", "domestic_relations", "mental_health",
+    "physical_health", "substance_use", "basic_adl", "instrumental_adl", "social_network",
+    "community_participation", "justice",
+]
+ZRM_DOMAIN_IDS: tuple[str, ...] = ZrmDomainId.__args__  # type: ignore[attr-defined]
+
 IgmFactor = Literal[
     "physical_barriers", "psychological_barriers", "mental_barriers", "practical_barriers",
     "vocational_capital", "talent", "attitude", "social_pressure", "perceived_control",
@@ -167,6 +176,9 @@ class _AssessmentFields(_Input):
     existing_support: list[ExistingSupport] = Field(default_factory=list, max_length=20)
     current_interventions: list[InterventionId] = Field(default_factory=list, max_length=50)
     igm: dict[IgmFactor, Annotated[int, Field(ge=1, le=10)]] | None = None
+    zrm: dict[ZrmDomainId, Annotated[int, Field(ge=1, le=5)]] | None = Field(
+        None, description="Zelfredzaamheid-Matrix 2017 scores, 1-5; fill the life domains not scored in `domains` "
+                          "(rules/zrm.yaml)")
 
     @field_validator("wishes", "current_interventions", "consent_to_share_with")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .conditions import Cond, leaves, parse, with_municipalities
+from .conditions import Cond, leaves, may_hold_in, parse, with_municipalities
 from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
@@ -26,6 +26,7 @@ RULE_FILES = (
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
     "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
     "override_reasons.yaml",  # why a coach sets a suggestion aside (the decision log, CDS Hooks)
+    "zrm.yaml",  # loaded by engine.zrm, for an assessment with ZRM scores; likewise
 )
 # No list of municipalities here: they are the ids under `municipalities:` in social_map.yaml.
 MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
@@ -745,9 +746,12 @@ class RuleChecks:
                 if isinstance(role, str) and self.roles and role not in self.roles:
                     self.report(name, key_line(lead, "role"), f"rule '{rid}': role '{role}' has no labels under 'roles'{suggest(role, self.roles)}")
             collaboration = mapping(rule, "collaboration")
-            missing = [m for m in self.municipalities if m not in collaboration]
+            # a form is needed only where the rule can fire: a rule for Helmond alone asks no other city
+            cond = self.conditions.get((name, rid))
+            missing = [m for m in self.municipalities
+                       if m not in collaboration and (cond is None or may_hold_in(cond, m))]
             if missing and isinstance(rule.get("collaboration"), dict):
-                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)} (a form for every municipality of social_map.yaml)")
+                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)} (a form for every municipality of social_map.yaml where the rule can apply)")
             for mid, form in collaboration.items():
                 if self.municipalities and mid not in self.municipalities:
                     self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration for '{mid}', which is not a municipality of social_map.yaml{suggest(str(mid), self.municipalities)}")

@@ -136,7 +136,9 @@ def _domains(rng: random.Random, municipality: str, capacity: bool, poor_mental:
     return domains
 
 
-def _assessment(rng: random.Random, municipality: str, index: int) -> dict[str, Any]:
+def _assessment(rng: random.Random, municipality: str, index: int, label: str | None = None) -> dict[str, Any]:
+    """One assessment drawn from `municipality`'s figures, naming `label` (default: the same)."""
+    label = label or municipality
     age = _age(rng, municipality)
     rung = _ladder_rung(rng, municipality)
     capacity = municipality == "helmond" and _chance(rng, 0.30)  # seed:L2926
@@ -195,8 +197,8 @@ def _assessment(rng: random.Random, municipality: str, index: int) -> dict[str, 
 
     case: dict[str, Any] = {
         "schema_version": 1,
-        "case_id": f"{municipality}-{index:06d}",
-        "municipality": municipality,
+        "case_id": f"{label}-{index:06d}",
+        "municipality": label,
         "age": age,
         "household": {"single": single, "children_under_18": children,
                       "member_speaks_dutch": _chance(rng, 0.5 if language in ("below_a1", "a1") else 0.9)},
@@ -225,16 +227,19 @@ def _assessment(rng: random.Random, municipality: str, index: int) -> dict[str, 
     return case
 
 
-def generate(municipality: str, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """`n` synthetic assessments for one municipality; the same seed gives the same cases."""
-    if municipality not in MUNICIPALITIES:
+def generate(municipality: str, n: int, seed: int = 0, figures_of: str | None = None) -> Iterator[dict[str, Any]]:
+    """`n` synthetic assessments for one municipality; the same seed gives the same cases.
+    `figures_of`: the pilot whose published figures a municipality without its own draws from
+    (its cases still name `municipality`)."""
+    figures = figures_of or municipality
+    if figures not in MUNICIPALITIES:
         from .errors import InputError
 
-        raise InputError([("municipality", f"unknown municipality '{municipality}'; one of {list(MUNICIPALITIES)}")])
+        raise InputError([("municipality", f"unknown municipality '{figures}'; one of {list(MUNICIPALITIES)}")])
     if n < 0:
         from .errors import InputError
 
         raise InputError([("n", "must be 0 or more")])
     rng = random.Random(seed)
     for index in range(1, n + 1):
-        yield _assessment(rng, municipality, index)
+        yield _assessment(rng, figures, index, municipality)

@@ -59,13 +59,15 @@ def _follow_up(rng: random.Random, previous: dict[str, Any], course: str, munici
     return nxt
 
 
-def _case(engine: Any, rng: random.Random, municipality: str, index: int) -> dict[str, Any]:
-    first = _assessment(rng, municipality, index)
+def _case(engine: Any, rng: random.Random, municipality: str, index: int, label: str | None = None) -> dict[str, Any]:
+    """One case drawn from `municipality`'s figures and practices, for `label` (default: the same)."""
+    label = label or municipality
+    first = _assessment(rng, municipality, index, label)
     first["open_to_support"] = True
     first["current_interventions"] = []
     course = rng.choices(COURSES, weights=_COURSE_WEIGHTS)[0]
     top = {key: first.pop(key) for key in ("schema_version", "case_id", "municipality", "age", "household") if key in first}
-    top["case_id"] = f"{municipality}-{course}-{index:06d}"  # the course drawn, for grouping results
+    top["case_id"] = f"{label}-{course}-{index:06d}"  # the course drawn, for grouping results
     day = EPOCH + timedelta(days=rng.randint(0, 365))
     contacts: list[dict[str, Any]] = []
     calls_day = day - timedelta(days=21)
@@ -84,7 +86,7 @@ def _case(engine: Any, rng: random.Random, municipality: str, index: int) -> dic
         current["date"] = day.isoformat()
         assessments.append(current)
         plain = {k: v for k, v in current.items() if k != "date"}
-        plain["municipality"] = municipality
+        plain["municipality"] = label
         plain["current_interventions"] = [e["id"] for e in log if e["status"] in ("running", "waiting_list")]
         rec = engine.recommend(plain)
         if municipality == "helmond" and (step == 0 or rng.random() < 0.5):  # seed:L2688-2690
@@ -133,13 +135,16 @@ def _case(engine: Any, rng: random.Random, municipality: str, index: int) -> dic
     return case
 
 
-def generate_cases(municipality: str, n: int, seed: int = 0, engine: Any = None) -> Iterator[dict[str, Any]]:
+def generate_cases(municipality: str, n: int, seed: int = 0, engine: Any = None,
+                   figures_of: str | None = None) -> Iterator[dict[str, Any]]:
     """`n` cases with history for one municipality; the same seed and rules give the same cases.
-    The case_id names the course drawn (e.g. `tilburg-stalled-000003`)."""
+    The case_id names the course drawn (e.g. `tilburg-stalled-000003`). `figures_of`: the pilot
+    whose figures a municipality without published figures of its own draws from."""
     from .errors import InputError
 
-    if municipality not in MUNICIPALITIES:
-        raise InputError([("municipality", f"unknown municipality '{municipality}'; one of {list(MUNICIPALITIES)}")])
+    figures = figures_of or municipality
+    if figures not in MUNICIPALITIES:
+        raise InputError([("municipality", f"unknown municipality '{figures}'; one of {list(MUNICIPALITIES)}")])
     if n < 0:
         raise InputError([("n", "must be 0 or more")])
     if engine is None:
@@ -148,7 +153,7 @@ def generate_cases(municipality: str, n: int, seed: int = 0, engine: Any = None)
         engine = Engine.load()
     rng = random.Random(seed)
     for index in range(1, n + 1):
-        yield _case(engine, rng, municipality, index)
+        yield _case(engine, rng, figures, index, municipality)
 
 
 def long_case(municipality: str = "tilburg", seed: int = 0, assessments: int = 10, entries: int = 40,

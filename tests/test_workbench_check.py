@@ -1,6 +1,8 @@
 """wegwijzer check: the repo's rules pass; each kind of breakage is found with its file and line."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.conditions import parse
@@ -146,8 +148,19 @@ def test_duplicate_ids_name_both_lines(tmp_path, file, first, second, message):
 # ------------------------------------------------------------------ issue 13 item 3: offered where suggested
 
 
+PILOTS = ("leiden", "helmond", "tilburg")
+
+
 def offer_warnings(findings):
-    return [str(f) for f in findings if f.severity == "warning" and "no organisation on the social map there offers it" in f.message]
+    """The no-offer warnings about the three pilots' maps (a municipality a trainer adds to the
+    shipped rules may have warnings of its own, which these expectations do not speak of)."""
+    out = []
+    for f in findings:
+        if f.severity == "warning" and "no organisation on the social map there offers it" in f.message:
+            cities = re.search(r"' in (.*), but no organisation", f.message).group(1).split(", ")
+            if set(cities) & set(PILOTS):
+                out.append(str(f).replace(", ".join(cities), ", ".join(c for c in cities if c in PILOTS)))
+    return out
 
 
 def test_warns_where_an_action_can_be_suggested_but_nobody_offers_it():

@@ -32,6 +32,7 @@ from ..conditions import All, Always, Any_, Compare, Cond, Not
 from ..errors import RuleError
 from ..facts import FIELDS, FieldSpec
 from ..history import TrajectoryFile, load_trajectory
+from ..zrm import ZrmFile, load_crosswalk
 from ..rulebook import (
     OPTIONAL_SCHEMAS, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
     mapping, mappings, text,
@@ -40,7 +41,7 @@ from ..yamlload import LINE, line_of, load_with_lines
 from .dutch import add_lang, say
 
 # the rule files' schemas, and the history rules' (engine.history owns that file's schema)
-FILE_SCHEMAS: dict[str, Any] = {**SCHEMAS, **OPTIONAL_SCHEMAS, "trajectory.yaml": TrajectoryFile}
+FILE_SCHEMAS: dict[str, Any] = {**SCHEMAS, **OPTIONAL_SCHEMAS, "trajectory.yaml": TrajectoryFile, "zrm.yaml": ZrmFile}
 MAX_CYCLES = 20
 
 
@@ -227,6 +228,7 @@ class _Checker:
         try:
             book = load(self.directory)
             load_trajectory(book)  # the history rules' cross-checks need the rulebook
+            load_crosswalk(book)  # the ZRM crosswalk's ids
         except RuleError as exc:
             finding = _from_rule_error(exc)
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):
