@@ -68,3 +68,24 @@ def pytest_make_collect_report(collector: pytest.Collector) -> object:
     report = outcome.get_result()
     if report.skipped:  # a module-level importorskip / skip
         _fail(report, collector.nodeid)
+
+
+# The tests never touch the user's own case store: a store opened without --db or
+# $WEGWIJZER_DB (the default file under $XDG_DATA_HOME) is one in a folder of this run's own.
+_DATA_HOME = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _DATA_HOME
+    import tempfile
+
+    _DATA_HOME = tempfile.mkdtemp(prefix="wegwijzer-test-data-")
+    os.environ["XDG_DATA_HOME"] = _DATA_HOME
+    os.environ.pop("WEGWIJZER_DB", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    if _DATA_HOME:
+        shutil.rmtree(_DATA_HOME, ignore_errors=True)
