@@ -309,3 +309,61 @@ def test_the_document_is_sealed_and_other_columns_hold_no_content(store):
     held = json.dumps({k: v for k, v in row.items() if k != "sealed"}, default=str)
     assert "Kanarie" not in held and "Kanarie".encode() not in bytes(row["sealed"])
     assert "finances" not in held and b"finances" not in bytes(row["sealed"])
+
+
+# ---------------------------------------------------------------- forget really forgets (crypto-shredding)
+
+CANARY = "KanarieVogelZorgXq"  # an organisation's name: the one free text a case holds
+
+
+def _database_files(store: Store) -> list[str]:
+    """Every file that holds this database's bytes: the SQLite file with its -wal/-journal, or
+    the PostgreSQL database's folder, pg_wal and global (after a CHECKPOINT)."""
+    import glob
+    import os
+
+    if store.engine.dialect.name == "sqlite":
+        path = store.engine.url.database
+        return [p for p in glob.glob(path + "*") if os.path.isfile(p)]
+    with store.engine.connect() as conn:
+        conn.execute(sa.text("CHECKPOINT"))
+        data = conn.execute(sa.text("SHOW data_directory")).scalar()
+        oid = conn.execute(sa.text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
+    if not os.access(data, os.R_OK):
+        pytest.fail(f"the test needs to read PostgreSQL's data directory {data} (run as root or its owner)",
+                    pytrace=False)
+    return [os.path.join(root, name) for folder in (f"base/{oid}", "pg_wal", "global")
+            for root, _, names in os.walk(os.path.join(data, folder)) for name in names]
+
+
+def _files_holding(files: list[str], needle: bytes) -> list[str]:
+    found = []
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                if needle in handle.read():
+                    found.append(path)
+        except OSError:  # a WAL segment recycled while we looked
+            continue
+    return found
+
+
+def test_forget_leaves_no_readable_trace_in_the_database_files(store):
+    doc = case_doc("kanarie-1")
+    doc["assessments"][0]["existing_support"] = [{"kind": "fact_team", "organisation": CANARY}]
+    store.import_case(LOCAL, doc)
+    store.add(LOCAL, "kanarie-1", FOLLOW_UP)  # an update writes a new sealed version (old pages, WAL)
+    assert store.get(LOCAL, "kanarie-1").assessments[0].existing_support[0].organisation == CANARY
+    with store.engine.connect() as conn:
+        key = bytes(conn.execute(sa.text("SELECT key FROM case_keys WHERE case_id = 'kanarie-1'")).scalar())
+    store.forget(LOCAL, "kanarie-1")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM case_keys")).scalar() == 0
+    files = _database_files(store)
+    assert _files_holding(files, b"kanarie-1"), "the scan must see what is there: the audit keeps the case id"
+    assert _files_holding(files, CANARY.encode()) == []  # never written in plain text, not before forget either
+    assert _files_holding(files, b"self_reliance") == []
+    if store.engine.dialect.name == "sqlite":  # secure_delete: the key's bytes are overwritten in the file
+        assert _files_holding(files, key) == []
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
