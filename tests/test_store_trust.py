@@ -56,6 +56,9 @@ REFUSED_DOCUMENTS = {
                                      "assessments[0].current_interventions[0]"),
     "goal reviewed before it was set": (_with(goals=[{"id": "g1", "domain": "finances", "set_on": "2026-01-05",
                                                       "review_on": "2026-01-01"}]), "goals[0].review_on"),
+    "consent to an organisation not on the social map": (
+        _with(assessments=[{**case_doc()["assessments"][0], "consent_to_share_with": ["huisarts_jansen"]}]),
+        "assessments[0].consent_to_share_with[0]"),
 }
 
 REFUSED_ENTRIES = {
@@ -367,3 +370,35 @@ def test_forget_leaves_no_readable_trace_in_the_database_files(store):
         assert _files_holding(files, key) == []
         with store.engine.connect() as conn:
             assert conn.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_http_and_cli_writes_are_refused_as_the_engine_refuses(db_url, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from engine.web.app import create_app
+
+    app = create_app()
+    app.state.case_store = Store(db_url, shared=False, engine=ENGINE)
+    client = TestClient(app)
+    bad, field = REFUSED_DOCUMENTS["unknown municipality"]
+    response = client.post("/v1/cases", json=bad)
+    assert response.status_code == 422 and field in [e["field"] for e in response.json()["errors"]]
+    assert client.post("/v1/cases", json=case_doc("h-1")).status_code == 201
+    response = client.post("/v1/cases/h-1/entries", json=REFUSED_ENTRIES["log entry of an unknown intervention"])
+    assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["interventions_log[0].id"]
+    assert client.post("/v1/cases/h-1/close?on=2025-01-01").status_code == 422  # before the first assessment
+    assert client.get("/v1/cases/h-1/next").status_code == 200
+    app.state.case_store.close()
+
+    def cli(*argv: str, stdin: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "engine.cli", "case", *argv, "--db", db_url], input=stdin,
+                              capture_output=True, text=True, env={**os.environ, "WEGWIJZER_SHARED": "0"}, timeout=180)
+
+    out = cli("import", "-", stdin=json.dumps(REFUSED_DOCUMENTS["ended before started"][0]))
+    assert out.returncode == 1 and "interventions_log[0].ended" in out.stderr and "Traceback" not in out.stderr
+    out = cli("add", "h-1", "-", stdin=json.dumps(REFUSED_ENTRIES["goal on an unassessed domain"]))
+    assert out.returncode == 2 and "goals[0].domain" in out.stderr and "Traceback" not in out.stderr
