@@ -16,6 +16,7 @@ concurrency, the same on both databases).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -224,8 +225,6 @@ class CaseSummary:
 
 def _guarded(method: Any) -> Any:
     """A database error in a store method becomes StoreFull or StoreUnavailable (one line)."""
-    import functools
-
     @functools.wraps(method)
     def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
         try:
