@@ -82,6 +82,15 @@ def test_what_a_document_expands_to_is_capped_while_it_is_encoded() -> None:
     assert intake._Capped(intake.MAX_EXPANDED).within([row] * 10).count("lol") == 10_000
 
 
+def test_the_coach_reads_why_a_document_was_refused_in_dutch() -> None:
+    from engine.web import dutch
+
+    assert dutch.input_message("", intake.TOO_COSTLY).startswith("Het lezen van dit document kost te veel tijd")
+    with pytest.raises(InputError) as refused:
+        intake._Capped(10).within(["lol"] * 10)
+    assert dutch.input_message("", refused.value.problems[0][1]).startswith("Het document wordt bij het lezen te groot")
+
+
 def test_a_multipart_form_of_many_parts_is_refused_before_it_is_parsed(engine, monkeypatch) -> None:
     def must_not_parse(*args):
         raise AssertionError("the multipart parser ran")
