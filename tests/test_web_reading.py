@@ -71,6 +71,23 @@ def test_the_reader_pool_reads_a_case_and_refuses_an_alias_bomb_within_its_deadl
     assert asyncio.run(reader.read(CASE))["case_id"] == "r-1"  # the reader that replaced it reads on
 
 
+def allocate(_: object, kind: str, size: int) -> int:
+    return len(bytearray(size))
+
+
+def test_a_reader_process_cannot_grow_past_its_memory_limit() -> None:
+    from engine.web.workers import WorkerPool
+
+    pool = WorkerPool(None, size=1, timeout=30, task=allocate, setup=intake._reader_setup)
+    try:
+        assert pool.call("casus", 50 * 1024 * 1024) == 50 * 1024 * 1024  # room for a real document
+        with pytest.raises(RuntimeError, match="MemoryError"):
+            pool.call("casus", intake.READ_MEMORY + 64 * 1024 * 1024)
+        assert pool.call("casus", 1024) == 1024
+    finally:
+        pool.close()
+
+
 def test_what_a_document_expands_to_is_capped_while_it_is_encoded() -> None:
     row = ["lol"] * 1000
     shared = [row] * 1000  # a million strings held as one list of one list: what aliases make
