@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .case import check_case_ids, current_assessment, is_case, parse_case
+from .case import check_case_ids, current_assessment, is_case, parse_case, unknown_organisations
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
@@ -128,8 +128,18 @@ class Engine:
             if iid not in self.book.interventions:
                 problems.append((f"current_interventions[{index}]",
                                  f"unknown intervention '{iid}'{suggest(iid, self.book.interventions)}"))
+        problems += unknown_organisations(self.book, assessment.consent_to_share_with, "consent_to_share_with")
         if problems:
             raise InputError(problems, source)
+
+    def validate_case(self, data: Any, source: str | None = None) -> Case:
+        """The Case `recommend` advises on, or the InputError it raises for this input: the
+        model, the history's consistency (engine/case.py) and every id the rules must know.
+        `recommend` goes through here, so a caller that validates first (the case store,
+        before every write) refuses exactly what `recommend` would."""
+        case = self._parsed(parse_case, data, source)
+        check_case_ids(self.book, case, source)
+        return case
 
     def evaluate(self, data: Any, source: str | None = None) -> tuple[Assessment, dict[str, Any], dict[str, set[str]]]:
         """Validated assessment, its fact, and the rule ids that fired per rule set."""
@@ -141,7 +151,7 @@ class Engine:
     def recommend(self, data: Any, source: str | None = None) -> Recommendation:
         """Advice for an Assessment, or for a Case (a document with `assessments`)."""
         if is_case(data):
-            return self.recommend_case(self._parsed(parse_case, data, source), source)
+            return self.recommend_case(self.validate_case(data, source), source)
         assessment = self._parsed(parse_assessment, data, source)
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched

@@ -200,5 +200,18 @@ def check_case_ids(book: Any, case: Case, source: str | None = None) -> None:
             if iid not in book.interventions:
                 problems.append((f"assessments[{number}].current_interventions[{index}]",
                                  f"unknown intervention '{iid}'{suggest(iid, book.interventions)}"))
+        problems += unknown_organisations(book, assessment.consent_to_share_with,
+                                          f"assessments[{number}].consent_to_share_with")
     if problems:
         raise InputError(problems, source)
+
+
+def unknown_organisations(book: Any, ids: list[str], field: str) -> list[tuple[str, str]]:
+    """Consent is given to organisations of the social map by their id, nothing else: no name,
+    no person, no contact detail can be written there. (An organisation of another
+    municipality's map is known: the advice warns that it is not on this one.) The value is not
+    repeated: whatever was typed there stays out of the message."""
+    known = {org for municipality in book.municipalities.values() for org in municipality.organisations}
+    return [(f"{field}[{index}]", "not an organisation id of the social map (social_map.yaml); consent is given "
+                                  "per organisation of the social map, e.g. " + ", ".join(sorted(known)[:3]))
+            for index, org in enumerate(ids) if org not in known]

@@ -1,5 +1,6 @@
-"""`wegwijzer case` end to end through the CLI, on SQLite and PostgreSQL (both as a single-user store,
-WEGWIJZER_SHARED=0; shared mode is tested in test_store_access.py)."""
+"""`wegwijzer case` end to end through the CLI, on SQLite and PostgreSQL (both as a single-user store:
+a PostgreSQL store is single-user only when a program created it so, `Store(url, shared=False)`;
+shared mode is tested in test_store_access.py)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 
+from engine.store import Store
 from store_cases import FOLLOW_UP, case_doc
 from store_db import db_url, pg_server  # noqa: F401  (fixtures)
 
@@ -28,7 +30,13 @@ def test_default_place_follows_xdg_data_home(tmp_path):
     assert (tmp_path / "wegwijzer" / "cases.sqlite").is_file()
 
 
+def single_user(db_url: str) -> str:
+    Store(db_url, shared=False).close()  # recorded in the store: the CLI then opens it single-user
+    return db_url
+
+
 def test_a_caseload_over_the_cli(db_url, tmp_path):  # noqa: F811
+    single_user(db_url)
     lines = tmp_path / "caseload.jsonl"
     lines.write_text("\n".join(json.dumps(case_doc(f"k-{i}")) for i in range(3)) + "\n{broken\n")
     out = wegwijzer("case", "import", str(lines), "--db", db_url)
@@ -45,12 +53,12 @@ def test_a_caseload_over_the_cli(db_url, tmp_path):  # noqa: F811
     assert "Van trede 2 (" in report_text and ") naar trede 3 (" in report_text
     exported = json.loads(wegwijzer("case", "export", "k-1", "--db", db_url).stdout)
     assert len(exported["assessments"]) == 2
-    assert wegwijzer("case", "close", "k-0", "--on", "2025-01-01", "--db", db_url).returncode == 0
+    assert wegwijzer("case", "close", "k-0", "--on", "2026-01-10", "--db", db_url).returncode == 0
     out = wegwijzer("case", "purge", "--db", db_url)
     assert out.returncode == 2 and "--retention-days" in out.stderr
-    out = wegwijzer("case", "purge", "--db", db_url, "--today", "2026-01-01", env={"WEGWIJZER_RETENTION_DAYS": "365"})
+    out = wegwijzer("case", "purge", "--db", db_url, "--today", "2027-01-10", env={"WEGWIJZER_RETENTION_DAYS": "365"})
     assert "purged): 0" in out.stdout  # closed exactly 365 days before: kept
-    out = wegwijzer("case", "purge", "--db", db_url, "--today", "2026-01-02", env={"WEGWIJZER_RETENTION_DAYS": "365"})
+    out = wegwijzer("case", "purge", "--db", db_url, "--today", "2027-01-11", env={"WEGWIJZER_RETENTION_DAYS": "365"})
     assert "purged): 1" in out.stdout
     assert wegwijzer("case", "forget", "k-2", "--db", db_url).returncode == 0
     out = wegwijzer("case", "show", "k-2", "--db", db_url)
@@ -60,5 +68,6 @@ def test_a_caseload_over_the_cli(db_url, tmp_path):  # noqa: F811
 
 
 def test_a_bsn_is_refused_with_a_clear_message(db_url):  # noqa: F811
+    single_user(db_url)
     out = wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("111222333")))
     assert out.returncode == 1 and "BSN" in out.stderr and "Traceback" not in out.stderr

@@ -131,7 +131,8 @@ def test_forget_erases_the_case_and_the_audit_keeps_no_content(store):
         store.get(LOCAL, "c-1")
     trail = store.audit_trail("c-1")
     assert [row["action"] for row in trail] == ["import", "add_assessment", "forget", "read_refused"]
-    assert {key for row in trail for key in row} == {"id", "at", "actor", "action", "case_id"}
+    assert {key for row in trail for key in row} == {"id", "at", "actor", "action", "case_id", "detail"}
+    assert [row["detail"] for row in trail] == [None, None, None, "404"]  # a refusal's status, never content
     with store.engine.connect() as conn:
         import sqlalchemy as sa
 
@@ -141,7 +142,7 @@ def test_forget_erases_the_case_and_the_audit_keeps_no_content(store):
 def test_purge_erases_cases_closed_longer_ago_than_the_retention(store):
     for case_id in ("old", "recent", "open"):
         store.import_case(LOCAL, case_doc(case_id))
-    store.close_case(LOCAL, "old", date(2025, 1, 1))
+    store.close_case(LOCAL, "old", date(2026, 2, 1))
     store.close_case(LOCAL, "recent", date(2026, 6, 1))
     today = date(2026, 7, 1)
     assert store.purge(LOCAL, 31, today) == ["old"]  # 2026-06-01 is 30 days before: kept

@@ -10,6 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from . import crypto
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_WAIT_S = 60  # how long to wait for another process that is creating the same store
 
@@ -18,6 +20,7 @@ def _config(connection: sa.Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["crypto"] = crypto  # revision 0003 seals the documents stored before it
     return config
 
 

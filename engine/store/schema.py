@@ -5,7 +5,7 @@ The tables themselves are created and changed only by the Alembic migrations in
 tests/test_store_migrations.py (the migrated schema must match this metadata).
 
 Privacy by construction: a case is one validated Case document (no free-text fields, see
-README) plus who holds it; the audit trail names who, when, what action and which case id,
+README), sealed with its own key, plus who holds it; the audit trail names who, when, what action and which case id,
 never content.
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ cases = sa.Table(
     "cases", metadata,
     sa.Column("case_id", sa.String(64), primary_key=True),
     sa.Column("municipality", sa.String(16), nullable=False, index=True),
-    sa.Column("document", sa.JSON, nullable=False),  # the Case, validated by engine.model.Case
     sa.Column("version", sa.Integer, nullable=False),  # optimistic concurrency: bumped on every write
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -26,6 +25,18 @@ cases = sa.Table(
     sa.Column("owner", sa.String(64), nullable=True, index=True),
     sa.Column("team", sa.String(64), nullable=True, index=True),
     sa.Column("closed_on", sa.Date, nullable=True),
+    # revision 0003: the Case document (validated as the engine validates it), AES-GCM sealed with
+    # the case's own key in case_keys; and its hash, so a resumed import need not open it
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=True, index=True),
+)
+
+# revision 0003: one key per case; forget/purge delete it (crypto-shredding: every surviving copy of
+# the sealed document, in old pages, WAL or a backup, is unreadable without it)
+case_keys = sa.Table(
+    "case_keys", metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
 )
 
 audit = sa.Table(
@@ -34,7 +45,10 @@ audit = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("case_id", sa.String(64), nullable=True, index=True),
+    sa.Column("case_id", sa.String(64), nullable=True, index=True),  # a refusal's: masked (privacy.masked_id)
+    # revision 0003: what beyond the case id (the user and role added, the setting, a refusal's
+    # status); never case content
+    sa.Column("detail", sa.String(100), nullable=True),
 )
 
 users = sa.Table(

@@ -15,16 +15,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..store import Conflict, Forbidden, NotFound, Store, Unauthorised
+from ..store import Conflict, Forbidden, NotFound, Store, StoreUnavailable, Unauthorised
 from . import problems
 from .guard import _presented_token
 from .intake import read_json
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-ERRORS = problems.openapi_responses(400, 401, 403, 404, 409, 413, 415, 422)
+ERRORS = problems.openapi_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
 NOT_FOUND = "urn:wegwijzer:problem:case-not-found"
 FORBIDDEN = "urn:wegwijzer:problem:forbidden"
 CONFLICT = "urn:wegwijzer:problem:case-exists"
+STORE_UNAVAILABLE = "urn:wegwijzer:problem:store-unavailable"
 _lock = threading.Lock()
 
 
@@ -32,7 +33,8 @@ def case_store(request: Request) -> Store:
     state = request.app.state
     with _lock:
         if getattr(state, "case_store", None) is None:
-            state.case_store = Store.open()
+            # the app's engine validates every write (the rules are loaded once)
+            state.case_store = Store.open(engine=getattr(state, "engine", None))
     return state.case_store
 
 
@@ -43,20 +45,22 @@ def _translate(exc: Exception) -> problems.Problem:
         return problems.Problem(403, FORBIDDEN, str(exc))
     if isinstance(exc, NotFound):
         return problems.Problem(404, NOT_FOUND, str(exc))
+    if isinstance(exc, StoreUnavailable):  # a full disk or a database gone: try again later, nothing changed
+        return problems.Problem(503, STORE_UNAVAILABLE, str(exc), headers={"Retry-After": "60"})
     return problems.Problem(409, CONFLICT, str(exc))
 
 
 async def _call(request: Request, work: Callable[[Store, Any], Any]) -> Any:
     """Run `work(store, actor)` in the threadpool; store errors become problem responses."""
-    store = case_store(request)
     token = _presented_token(request.scope.get("headers", []), basic=False)  # Bearer only: engine.web.guard
 
     def job() -> Any:
+        store = case_store(request)  # in the threadpool: opening a store may migrate it
         return work(store, store.actor(token))
 
     try:
         return await run_in_threadpool(job)
-    except (Unauthorised, Forbidden, NotFound, Conflict) as exc:
+    except (Unauthorised, Forbidden, NotFound, Conflict, StoreUnavailable) as exc:
         raise _translate(exc) from None
 
 

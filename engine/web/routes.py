@@ -83,10 +83,14 @@ def rules(request: Request) -> dict[str, Any]:
     return rules_summary(engine_of(request))
 
 
-@router.get("/healthz", summary="Liveness (always 200 while the server answers) and load; always open")
+@router.get("/healthz", summary="Liveness (always 200 while the server answers), load and store; always open")
 def healthz(request: Request) -> dict[str, Any]:
     """200 as long as the server answers: a liveness probe must not restart a server that is only full.
     `status` is "busy" while every request slot is taken (new requests get 503), with the counts."""
     load = request.app.state.load.report()
-    return {"status": "busy" if load["saturated"] else "ok", "rules_version": engine_of(request).rules_version,
-            "requests": load}
+    health: dict[str, Any] = {"status": "busy" if load["saturated"] else "ok",
+                              "rules_version": engine_of(request).rules_version, "requests": load}
+    store = getattr(request.app.state, "case_store", None)
+    if store is not None:  # opened by a /v1/cases request; a write that met a full disk says so here
+        health["store"] = "ok" if store.writable else "cannot write (de opslag kan niet schrijven)"
+    return health
