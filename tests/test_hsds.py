@@ -159,7 +159,7 @@ def _fifth_municipality(tmp_path, capsys):
          "  tilburg: existing_offers_participation\n  voorbeeldstad: existing_offers_participation\n")
     lead = rules / "lead_coordinator.yaml"
     import re
-    lead.write_text(re.sub(r"(collaboration: \{.*tilburg: (\w+))\}", r"\1, voorbeeldstad: \2}",
+    lead.write_text(re.sub(r"(collaboration: \{[^}]*tilburg: (\w+)[^}]*)\}", r"\1, voorbeeldstad: \2}",
                            lead.read_text(encoding="utf-8")), encoding="utf-8")
     return rules
 

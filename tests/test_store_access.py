@@ -137,3 +137,29 @@ def test_only_an_admin_sets_the_stores_policy_and_it_is_audited(shared):
     trail = [(r["actor"], r["action"]) for r in store.audit_trail() if r["action"].startswith("setting")]
     assert trail == [("lotte", "setting_refused"), ("beheer", "setting:monitor.min_group"),
                      ("beheer", "setting:monitor.min_group")]
+
+
+def test_a_shared_sqlite_file_opened_without_shared_still_wants_a_token(shared):
+    store, tokens, url = shared
+    env = {**os.environ, "WEGWIJZER_USER_TOKEN": "", "WEGWIJZER_SHARED": "0"}
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "case", "list", "--db", url], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 2 and "personal token" in out.stderr and "anna-1" not in out.stdout
+
+
+def test_posting_another_coachs_id_is_a_404_like_any_unseen_case(shared):
+    from engine.web.app import create_app
+
+    store, tokens, _ = shared
+    app = create_app()
+    app.state.case_store = store
+    client = TestClient(app)
+    bram = {"Authorization": f"Bearer {tokens['bram']}"}
+    posted = client.post("/v1/cases", json=case_doc("anna-1", rung=5), headers=bram)
+    read = client.get("/v1/cases/anna-1", headers=bram)
+    assert posted.status_code == read.status_code == 404
+    assert posted.json()["type"] == read.json()["type"] and "other content" not in posted.text
+    assert client.get("/v1/cases", headers={"Authorization": "Bearer bram.wrong"}).status_code == 401
+    actions = [(r["actor"], r["action"], r["detail"]) for r in store.audit_trail() if r["action"].endswith("refused")]
+    assert actions[-3:] == [("bram", "import_refused", "404"), ("bram", "read_refused", "404"),
+                            ("bram", "auth_refused", "401")]

@@ -50,3 +50,21 @@ def test_the_migrations_build_what_schema_py_describes(db_url):  # noqa: F811
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")] == []
+
+
+def test_a_store_with_users_before_revision_0003_is_recorded_shared(db_url):  # noqa: F811
+    engine = sa.create_engine(db_url)
+    upgrade(engine, "0002")
+    with engine.begin() as conn:  # a shared store of revision 0002: users, and a case in plain JSON
+        conn.execute(sa.text("INSERT INTO users (name, role, team, token_hash, created_at) "
+                             "VALUES ('beheer', 'admin', NULL, 'scrypt$x', :at)"), {"at": datetime.now(timezone.utc)})
+        conn.execute(sa.text("INSERT INTO cases (case_id, municipality, document, version, created_at, updated_at, "
+                             "owner) VALUES ('old-1', 'leiden', :doc, 1, :at, :at, 'anna')"),
+                     {"doc": json.dumps(case_doc("old-1")), "at": datetime.now(timezone.utc)})
+    engine.dispose()
+    store = Store(db_url, shared=False)  # neither the argument nor the variable turns it single-user
+    assert store.shared and store.setting("shared") == "1"
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT sealed, content_hash FROM cases")).one()
+    assert b"leiden" not in bytes(row.sealed) and len(row.content_hash) == 64  # sealed by the migration
+    store.close()

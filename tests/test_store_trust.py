@@ -56,6 +56,9 @@ REFUSED_DOCUMENTS = {
                                      "assessments[0].current_interventions[0]"),
     "goal reviewed before it was set": (_with(goals=[{"id": "g1", "domain": "finances", "set_on": "2026-01-05",
                                                       "review_on": "2026-01-01"}]), "goals[0].review_on"),
+    "consent to an organisation not on the social map": (
+        _with(assessments=[{**case_doc()["assessments"][0], "consent_to_share_with": ["huisarts_jansen"]}]),
+        "assessments[0].consent_to_share_with[0]"),
 }
 
 REFUSED_ENTRIES = {
@@ -309,3 +312,93 @@ def test_the_document_is_sealed_and_other_columns_hold_no_content(store):
     held = json.dumps({k: v for k, v in row.items() if k != "sealed"}, default=str)
     assert "Kanarie" not in held and "Kanarie".encode() not in bytes(row["sealed"])
     assert "finances" not in held and b"finances" not in bytes(row["sealed"])
+
+
+# ---------------------------------------------------------------- forget really forgets (crypto-shredding)
+
+CANARY = "KanarieVogelZorgXq"  # an organisation's name: the one free text a case holds
+
+
+def _database_files(store: Store) -> list[str]:
+    """Every file that holds this database's bytes: the SQLite file with its -wal/-journal, or
+    the PostgreSQL database's folder, pg_wal and global (after a CHECKPOINT)."""
+    import glob
+    import os
+
+    if store.engine.dialect.name == "sqlite":
+        path = store.engine.url.database
+        return [p for p in glob.glob(path + "*") if os.path.isfile(p)]
+    with store.engine.connect() as conn:
+        conn.execute(sa.text("CHECKPOINT"))
+        data = conn.execute(sa.text("SHOW data_directory")).scalar()
+        oid = conn.execute(sa.text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
+    if not os.access(data, os.R_OK):
+        pytest.fail(f"the test needs to read PostgreSQL's data directory {data} (run as root or its owner)",
+                    pytrace=False)
+    return [os.path.join(root, name) for folder in (f"base/{oid}", "pg_wal", "global")
+            for root, _, names in os.walk(os.path.join(data, folder)) for name in names]
+
+
+def _files_holding(files: list[str], needle: bytes) -> list[str]:
+    found = []
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                if needle in handle.read():
+                    found.append(path)
+        except OSError:  # a WAL segment recycled while we looked
+            continue
+    return found
+
+
+def test_forget_leaves_no_readable_trace_in_the_database_files(store):
+    doc = case_doc("kanarie-1")
+    doc["assessments"][0]["existing_support"] = [{"kind": "fact_team", "organisation": CANARY}]
+    store.import_case(LOCAL, doc)
+    store.add(LOCAL, "kanarie-1", FOLLOW_UP)  # an update writes a new sealed version (old pages, WAL)
+    assert store.get(LOCAL, "kanarie-1").assessments[0].existing_support[0].organisation == CANARY
+    with store.engine.connect() as conn:
+        key = bytes(conn.execute(sa.text("SELECT key FROM case_keys WHERE case_id = 'kanarie-1'")).scalar())
+    store.forget(LOCAL, "kanarie-1")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM case_keys")).scalar() == 0
+    files = _database_files(store)
+    assert _files_holding(files, b"kanarie-1"), "the scan must see what is there: the audit keeps the case id"
+    assert _files_holding(files, CANARY.encode()) == []  # never written in plain text, not before forget either
+    assert _files_holding(files, b"self_reliance") == []
+    if store.engine.dialect.name == "sqlite":  # secure_delete: the key's bytes are overwritten in the file
+        assert _files_holding(files, key) == []
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_http_and_cli_writes_are_refused_as_the_engine_refuses(db_url, tmp_path):  # noqa: F811
+    import os
+    import subprocess
+    import sys
+
+    from fastapi.testclient import TestClient
+
+    from engine.web.app import create_app
+
+    app = create_app()
+    app.state.case_store = Store(db_url, shared=False, engine=ENGINE)
+    client = TestClient(app)
+    bad, field = REFUSED_DOCUMENTS["unknown municipality"]
+    response = client.post("/v1/cases", json=bad)
+    assert response.status_code == 422 and field in [e["field"] for e in response.json()["errors"]]
+    assert client.post("/v1/cases", json=case_doc("h-1")).status_code == 201
+    response = client.post("/v1/cases/h-1/entries", json=REFUSED_ENTRIES["log entry of an unknown intervention"])
+    assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["interventions_log[0].id"]
+    assert client.post("/v1/cases/h-1/close?on=2025-01-01").status_code == 422  # before the first assessment
+    assert client.get("/v1/cases/h-1/next").status_code == 200
+    app.state.case_store.close()
+
+    def cli(*argv: str, stdin: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "engine.cli", "case", *argv, "--db", db_url], input=stdin,
+                              capture_output=True, text=True, env={**os.environ, "WEGWIJZER_SHARED": "0"}, timeout=180)
+
+    out = cli("import", "-", stdin=json.dumps(REFUSED_DOCUMENTS["ended before started"][0]))
+    assert out.returncode == 1 and "interventions_log[0].ended" in out.stderr and "Traceback" not in out.stderr
+    out = cli("add", "h-1", "-", stdin=json.dumps(REFUSED_ENTRIES["goal on an unassessed domain"]))
+    assert out.returncode == 2 and "goals[0].domain" in out.stderr and "Traceback" not in out.stderr

@@ -71,6 +71,23 @@ def test_the_reader_pool_reads_a_case_and_refuses_an_alias_bomb_within_its_deadl
     assert asyncio.run(reader.read(CASE))["case_id"] == "r-1"  # the reader that replaced it reads on
 
 
+def allocate(_: object, kind: str, size: int) -> int:
+    return len(bytearray(size))
+
+
+def test_a_reader_process_cannot_grow_past_its_memory_limit() -> None:
+    from engine.web.workers import WorkerPool
+
+    pool = WorkerPool(None, size=1, timeout=30, task=allocate, setup=intake._reader_setup)
+    try:
+        assert pool.call("casus", 50 * 1024 * 1024) == 50 * 1024 * 1024  # room for a real document
+        with pytest.raises(RuntimeError, match="MemoryError"):
+            pool.call("casus", intake.READ_MEMORY + 64 * 1024 * 1024)
+        assert pool.call("casus", 1024) == 1024
+    finally:
+        pool.close()
+
+
 def test_what_a_document_expands_to_is_capped_while_it_is_encoded() -> None:
     row = ["lol"] * 1000
     shared = [row] * 1000  # a million strings held as one list of one list: what aliases make
@@ -80,6 +97,15 @@ def test_what_a_document_expands_to_is_capped_while_it_is_encoded() -> None:
     assert "expands to more than" in str(refused.value)
     assert time.monotonic() - started < 10
     assert intake._Capped(intake.MAX_EXPANDED).within([row] * 10).count("lol") == 10_000
+
+
+def test_the_coach_reads_why_a_document_was_refused_in_dutch() -> None:
+    from engine.web import dutch
+
+    assert dutch.input_message("", intake.TOO_COSTLY).startswith("Het lezen van dit document kost te veel tijd")
+    with pytest.raises(InputError) as refused:
+        intake._Capped(10).within(["lol"] * 10)
+    assert dutch.input_message("", refused.value.problems[0][1]).startswith("Het document wordt bij het lezen te groot")
 
 
 def test_a_multipart_form_of_many_parts_is_refused_before_it_is_parsed(engine, monkeypatch) -> None:
@@ -93,6 +119,16 @@ def test_a_multipart_form_of_many_parts_is_refused_before_it_is_parsed(engine, m
     assert len(body) < 4 * MAX_INPUT_BYTES
     response = client.post("/casus", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
     assert response.status_code == 422 and "<html" in response.text.lower()
+
+
+def test_lines_of_a_file_that_start_with_dashes_are_not_taken_for_parts(engine) -> None:
+    client = TestClient(create_app(engine, token=""))
+    token = _form_token(client)
+    dashes = "".join(f"--{i}\n" for i in range(150))  # 150 lines starting with "--" in the file's own text
+    page = client.post("/casus", data={"csrf_token": token},
+                       files={"document_file": ("casus.yaml", (CASE + dashes).encode(), "application/yaml")})
+    assert page.status_code == 422
+    assert "te veel velden" not in page.text and "geen geldige YAML" in page.text  # the file was read, and refused
 
 
 def test_the_case_page_reads_through_the_apps_reader(engine) -> None:

@@ -22,7 +22,9 @@ CANARY = "zz-canary-4711"
 
 @pytest.fixture(scope="module")
 def server():
-    with ServerThread(create_app(Engine.load(), token="", max_body=4096)) as running:
+    # 50 requests at once from this one address: each gets a slot (the per-address share,
+    # engine.web.guard, is tested in test_web_slow_clients.py)
+    with ServerThread(create_app(Engine.load(), token="", max_body=4096, max_per_client=64)) as running:
         yield running
 
 

@@ -194,3 +194,39 @@ def test_an_empty_token_variable_is_an_error_not_no_auth() -> None:
                             timeout=60, env={**os.environ, "WEGWIJZER_TOKEN": "  "})
     assert result.returncode == 2
     assert "WEGWIJZER_TOKEN is set but empty" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_a_hundred_slow_bodies_from_one_address_leave_room_for_the_others() -> None:
+    """Issue 17 item 19: one address holding 100 slow bodies gets its share (429 beyond it);
+    a client on another address is served at once, and /healthz reports the load."""
+    app = create_app(Engine.load(), token="", body_timeout=20)
+    with ServerThread(app) as server:
+        slow = []
+        try:
+            for _ in range(100):
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                sock.sendall(b"POST /v1/recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100\r\n\r\n{\"municipality\": ")
+                slow.append(sock)
+            share = app.state.load.max_per_client
+            heads: dict[int, str] = {}
+            deadline = time.monotonic() + 10  # the refusals come at once; the bound is for a busy machine
+            while len(heads) < 100 - share and time.monotonic() < deadline:
+                readable, _, _ = select.select([s for i, s in enumerate(slow) if i not in heads], [], [], 0.2)
+                for sock in readable:
+                    heads[slow.index(sock)] = _response_head(sock)
+            refused = [h for h in heads.values() if h.startswith("HTTP/1.1 429")]
+            assert len(refused) == len(heads) == 100 - share, list(heads.values())[:3]
+            assert all("retry-after: 1" in h.lower() for h in refused)
+            other = httpx.Client(base_url=server.url, timeout=5, transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+            with other:
+                answer = other.post("/v1/recommend", json={"municipality": "leiden",
+                                                           "domains": {"finances": {"self_reliance": 2}}})
+                assert answer.status_code == 200
+                health = other.get("/healthz").json()
+            assert health["status"] == "ok" and health["requests"]["clients_at_cap"] == 1
+            assert health["requests"]["in_flight"] == share  # the slow ones still hold their share
+            assert health["requests"]["refused"] >= 100 - share
+        finally:
+            for sock in slow:
+                sock.close()

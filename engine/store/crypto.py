@@ -14,6 +14,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ..errors import WegwijzerError
+
 _NONCE = 12  # bytes: AES-GCM's standard nonce; a fresh random one per seal
 
 
@@ -35,13 +37,14 @@ def seal(key: bytes, case_id: str, document: Any) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, canonical(document), case_id.encode())
 
 
-class Unreadable(Exception):
-    """The sealed bytes do not open with this key (tampered, or another case's)."""
+class Unreadable(WegwijzerError):
+    """The sealed bytes do not open with this key (changed outside the store, or another case's)."""
 
 
 def unseal(key: bytes, case_id: str, sealed: bytes) -> Any:
     try:
         plain = AESGCM(key).decrypt(bytes(sealed[:_NONCE]), bytes(sealed[_NONCE:]), case_id.encode())
     except InvalidTag:
-        raise Unreadable(case_id) from None
+        raise Unreadable(f"case '{case_id}' cannot be read: its stored document does not open with its key "
+                         "(changed outside the store?) (casus onleesbaar)") from None
     return json.loads(plain)

@@ -16,6 +16,7 @@ concurrency, the same on both databases).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -226,8 +227,6 @@ class CaseSummary:
 
 def _guarded(method: Any) -> Any:
     """A database error in a store method becomes StoreFull or StoreUnavailable (one line)."""
-    import functools
-
     @functools.wraps(method)
     def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
         try:
@@ -262,12 +261,10 @@ class Store(DecisionLog):
         try:
             self.engine = sa.create_engine(url, **kwargs)
         except (sa.exc.SQLAlchemyError, ImportError, ValueError) as exc:
-            raise StoreUnavailable(f"'{_safe(url)}' is no database URL this store takes (SQLite file or "
-                                   f"postgresql+psycopg://...): {type(exc).__name__} (geen bruikbare opslag)") from None
+            raise StoreUnavailable(_not_ours(url, type(exc).__name__)) from None
         if self.engine.dialect.name not in ("sqlite", "postgresql"):
             self.engine.dispose()
-            raise StoreUnavailable(f"the store runs on SQLite or PostgreSQL, not {self.engine.dialect.name} "
-                                   "(geen bruikbare opslag)")
+            raise StoreUnavailable(_not_ours(url, self.engine.dialect.name))
         if sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
@@ -797,6 +794,11 @@ def _safe(text: str) -> str:
     """Text fit to repeat in a message: printable, short, no password of a URL."""
     text = re.sub(r"://([^/@:]*):[^/@]*@", r"://\1:***@", text)
     return "".join(ch if ch.isprintable() else "?" for ch in text)[:120]
+
+
+def _not_ours(url: str, why: str) -> str:
+    return (f"de opslag is niet bruikbaar: '{_safe(url)}' is geen SQLite-bestand of postgresql+psycopg://-URL "
+            f"(store unavailable: the store runs on SQLite or PostgreSQL; {why})")
 
 
 def _not_found(case_id: str) -> str:

@@ -141,6 +141,9 @@ def engine_message(path: str, english: str) -> str:
 _INPUT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"given twice", "Dit veld staat twee keer in één object; laat er één staan."),
     (r"nested deeper", "Het document is te diep genest."),
+    (r"more time or memory to read", "Het lezen van dit document kost te veel tijd of geheugen (aliassen die delen "
+                                     "herhalen, of te diep genest?); maak het korter."),
+    (r"expands to more than", "Het document wordt bij het lezen te groot (aliassen die delen herhalen?); maak het korter."),
     (r"larger than", "Het bestand is te groot (hoogstens 1 MiB per casus)."),
     (r"not UTF-8", "Het bestand is geen UTF-8-tekst; sla het op als UTF-8."),
     (r"must be a mapping", "Een casus is een lijst van velden (een YAML-mapping of een JSON-object), geen losse waarde of lijst."),

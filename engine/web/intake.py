@@ -18,6 +18,7 @@ while it is encoded, so a few hundred bytes of aliases never become gigabytes do
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -38,6 +39,7 @@ MAX_UPLOAD_PARTS = 100  # the case form has three fields; a multipart body is co
 MAX_EXPANDED = 4 * MAX_INPUT_BYTES  # characters of JSON one case document may expand to
 READ_TIMEOUT = 10.0  # seconds a reader process may take for one document
 READ_MEMORY = 512 * 1024 * 1024  # bytes of address space a reader process may add while reading
+_BOUNDARY = re.compile(r'boundary="?([^";]{1,70})"?', re.IGNORECASE)  # RFC 2046: 1 to 70 characters
 TOO_COSTLY = ("the document takes more time or memory to read than allowed (aliases that expand, or too much "
               "nesting?); shorten it")
 
@@ -116,10 +118,13 @@ async def read_upload_form(request: Request, limit: int) -> list[tuple[str, str 
     if _media_type(request) != "multipart/form-data":
         return list(await read_form(request, limit))
     raw = await read_body(request, limit)
-    # every part begins on a line of its own with "--": count them before the parser sees any
-    if raw.count(b"\n--") + raw.startswith(b"--") > MAX_UPLOAD_PARTS + 1:
-        raise TooManyFields(f"the form has more than {MAX_UPLOAD_PARTS} parts")
     content_type = request.headers.get("content-type", "")
+    boundary = _BOUNDARY.search(content_type)
+    if boundary is None:
+        raise Problem(400, problems.MALFORMED_JSON, "the form is not valid multipart/form-data")
+    # every part begins with "--" and the boundary (the closing one too): count them before the parser sees any
+    if raw.count(b"--" + boundary.group(1).encode("latin-1")) > MAX_UPLOAD_PARTS + 1:
+        raise TooManyFields(f"the form has more than {MAX_UPLOAD_PARTS} parts")
     return await run_in_threadpool(_parse_multipart, content_type, raw)
 
 
