@@ -277,6 +277,10 @@ class Store(DecisionLog):
             self.engine.dispose()
             raise _store_error(exc) from None
 
+    def _holds_users(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(users.c.name).limit(1)).first() is not None
+
     def _mode(self, asked: bool | None, sqlite: bool) -> bool:
         """Shared or not: what the store recorded wins; a shared store stays shared, whatever an
         argument or $WEGWIJZER_SHARED says (no switch turns access control off). A new store is
@@ -290,6 +294,10 @@ class Store(DecisionLog):
             shared = bool(asked) or env  # a single-user store may become shared, never back
         else:
             shared = asked if asked is not None else (True if env else not sqlite)
+        if not shared and asked is None and sqlite and self._holds_users():
+            # a SQLite file with users (the coaches' browser, `make serve ADMIN=...`) is a team's
+            # store: the API and the CLI then want a personal token, as on PostgreSQL
+            shared = True
         value = "1" if shared else "0"
         if value != recorded:
             try:

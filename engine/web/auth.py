@@ -49,6 +49,9 @@ SIGNED_OUT = "U bent afgemeld."
 EXPIRED = "U bent afgemeld omdat u een tijd niets deed, of uw sessie is verlopen. Meld u opnieuw aan."
 
 
+_UNSET = object()
+
+
 class SignInNeeded(Exception):
     """A page for signed-in users, asked without a (valid) session: the sign-in page, then back."""
 
@@ -86,14 +89,15 @@ def session_csrf(request: Request) -> str | None:
 
 def current(request: Request) -> Session | None:
     """The signed-in user, or None. Only a request with a session cookie touches the store."""
-    if "session" not in request.state._state:
+    cached = getattr(request.state, "wegwijzer_session", _UNSET)
+    if cached is _UNSET:
         session_id = session_id_of(request)
-        request.state.session = accounts_of(request).session(session_id) if session_id else None
-    return request.state.session
+        cached = request.state.wegwijzer_session = accounts_of(request).session(session_id) if session_id else None
+    return cached
 
 
 async def current_async(request: Request) -> Session | None:
-    if "session" in request.state._state or not session_id_of(request):
+    if getattr(request.state, "wegwijzer_session", _UNSET) is not _UNSET or not session_id_of(request):
         return current(request)
     return await run_in_threadpool(current, request)
 
@@ -143,10 +147,13 @@ def _sign_in_page(request: Request, token: str, message: str = "", name: str = "
     return _with_token(HTMLResponse(html, status_code=status), token)
 
 
-@router.get("/aanmelden", response_class=HTMLResponse)
-def sign_in_form(request: Request, terug: str = "", verlopen: str = "", afgemeld: str = "") -> HTMLResponse:
+@router.get("/aanmelden")
+def sign_in_form(request: Request, terug: str = "", verlopen: str = "", afgemeld: str = "") -> Response:
     from .pages import _token_of
 
+    session = current(request)
+    if session is not None:  # signed in already: to the role's first page
+        return RedirectResponse(_safe_back(terug) or HOME.get(session.actor.role, "/"), status_code=303)
     token = _token_of(request) or secrets.token_urlsafe(32)
     message = EXPIRED if verlopen else SIGNED_OUT if afgemeld else ""
     return _sign_in_page(request, token, message, back=terug)
@@ -169,7 +176,7 @@ async def sign_in(request: Request) -> Response:
         session_id, session = await run_in_threadpool(accounts.sign_in, name, password, address)
     except SignInRefused as refused:
         wait = refused.wait.total_seconds() if refused.wait else 0
-        if str(refused).startswith("too many"):
+        if refused.locked:
             minutes = max(1, round(wait / 60))
             message = WAIT.format(minutes="1 minuut" if minutes == 1 else f"{minutes} minuten")
             return _sign_in_page(request, token, message, name, back, status=429)
@@ -205,8 +212,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def on_sign_in_needed(request: Request, exc: SignInNeeded) -> Response:
-        expired = "&verlopen=1" if session_id_of(request) else ""
-        response = RedirectResponse(f"/aanmelden?terug={quote(exc.back, safe='/')}{expired}", status_code=303)
+        expired = "verlopen=1" if session_id_of(request) else ""
+        # back to a page, not to a form's POST address (there is nothing to GET there)
+        back = f"terug={quote(exc.back, safe='/')}" if request.method == "GET" else ""
+        query = "&".join(part for part in (back, expired) if part)
+        response = RedirectResponse(f"/aanmelden?{query}" if query else "/aanmelden", status_code=303)
         if expired:
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -61,12 +61,12 @@ def _ctx(session: Session, **context: Any) -> dict[str, Any]:
     return {**menu_of(session), "csrf_token": session.csrf_token, **context}
 
 
-def _html(template: str, session: Session, code: int = 200, **context: Any) -> HTMLResponse:
+def signed_in_page(template: str, session: Session, code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(page.render(template, **_ctx(session, **context)), status_code=code)
 
 
 def _not_found(session: Session) -> HTMLResponse:
-    return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+    return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                  message="Deze deelnemer bestaat niet of hoort niet bij uw deelnemers.")
 
 
@@ -102,14 +102,18 @@ def _dates(case: Any) -> list[date]:
 async def refresh(request: Request, store: Store, actor: Actor) -> int:
     """Index the actor's cases that changed since they were indexed; how many."""
     stale = await run_in_threadpool(index.stale, store, actor)
+    owner = actor.name if actor.role != "local" else None
+    entries = []
     for case_id, version, case in stale:
         try:
             due = await due_entries(request, case)
         except InputError:
             due = []  # a stored case the engine refuses is listed without due items; its page names the problem
-        last_visit, rung = index.summary_of(case)
-        owner = actor.name if actor.role != "local" else None
-        await run_in_threadpool(index.record, store, case_id, version, owner, last_visit, rung, due)
+        entries.append((case_id, version, owner, *index.summary_of(case), due))
+        if len(entries) >= 200:  # a bulk import indexes in a few transactions, not one per case
+            await run_in_threadpool(index.record_many, store, entries)
+            entries = []
+    await run_in_threadpool(index.record_many, store, entries)
     return len(stale)
 
 
@@ -125,7 +129,7 @@ async def my_participants(request: Request, filter: str = "", gewist: str = "") 
     listed = [{"row": row, "due": [{"label": DUE_LABELS.get(d.id, d.id), "date": d.due_on,
                                     "late": d.due_on < day, "soon": day <= d.due_on <= day + WEEK} for d in row.due]}
               for row in rows]
-    return _html("caseload.html", session, title="Mijn deelnemers", listed=listed, week=week, today=day,
+    return signed_in_page("caseload.html", session, title="Mijn deelnemers", listed=listed, week=week, today=day,
                  forgotten=gewist if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", gewist) else "",
                  municipality_names=page.municipality_names(request.app.state.engine.book), ladder=_ladder())
 
@@ -203,7 +207,7 @@ async def stored_case(request: Request, case_id: str, peildatum: str = "", nieuw
     from .casepage import CONTACT_NL, REACHED_NL, RESULT_NL, STATUS_NL
 
     latest = data["assessments"][-1]
-    return _html("stored_case.html", session, 422 if errors else 200, title=f"Deelnemer {case_id}",
+    return signed_in_page("stored_case.html", session, 422 if errors else 200, title=f"Deelnemer {case_id}",
                  case_id=case_id, data=data, as_of=date.fromisoformat(data["as_of"]), pinned=pinned,
                  errors=errors, new=bool(nieuw), status_nl=STATUS_NL, result_nl=RESULT_NL, contact_nl=CONTACT_NL,
                  reached_nl=REACHED_NL, **page.advice_context(engine.book, rec, latest.get("domains") or {}))
@@ -242,7 +246,7 @@ async def forget_confirm(request: Request, case_id: str) -> HTMLResponse:
     case = await _case(request, session, case_id, "read")
     if case is None:
         return _not_found(session)
-    return _html("forget.html", session, title=f"Deelnemer {case_id} vergeten", case_id=case_id, error="")
+    return signed_in_page("forget.html", session, title=f"Deelnemer {case_id} vergeten", case_id=case_id, error="")
 
 
 @router.post("/deelnemers/{case_id}/vergeten", response_class=HTMLResponse)
@@ -254,7 +258,7 @@ async def forget(request: Request, case_id: str) -> Response:
         raise Problem(422, problems.INVALID_ASSESSMENT, str(exc)) from None
     check_csrf(request, session, first(values, "csrf_token"))
     if first(values, "bevestig") != case_id:
-        return _html("forget.html", session, 422, title=f"Deelnemer {case_id} vergeten", case_id=case_id,
+        return signed_in_page("forget.html", session, 422, title=f"Deelnemer {case_id} vergeten", case_id=case_id,
                      error=f"Typ het casusnummer {case_id} over om te bevestigen.")
     try:
         await run_in_threadpool(store_of(request).forget, session.actor, case_id)
@@ -267,7 +271,7 @@ async def forget(request: Request, case_id: str) -> Response:
 def _users_page(request: Request, session: Session, values: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None, notice: str = "", code: int = 200) -> HTMLResponse:
     users = store_of(request).list_users(session.actor)
-    return _html("users.html", session, code, title="Gebruikers", users=users, roles=ROLES_NL,
+    return signed_in_page("users.html", session, code, title="Gebruikers", users=users, roles=ROLES_NL,
                  values=values or {}, errors=errors or {}, notice=notice)
 
 
@@ -350,6 +354,24 @@ def _monitor_files(request: Request, actor: Actor) -> dict[str, bytes]:
         return {path.name: path.read_bytes() for path in paths}
 
 
+# The monitor's pages link to each other: one computation (audited once, as 'monitor') serves a
+# team lead's clicks for a few minutes. Counts only are kept, never a case.
+MONITOR_FRESH_S = 300
+
+
+def _monitor_cached(request: Request, actor: Actor) -> dict[str, bytes]:
+    import time
+
+    cache = getattr(request.app.state, "monitor_cache", None)
+    if cache is None:
+        request.app.state.monitor_cache = cache = {}
+    key = (actor.name, actor.team)
+    hit = cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > MONITOR_FRESH_S:
+        hit = cache[key] = (time.monotonic(), _monitor_files(request, actor))
+    return hit[1]
+
+
 @router.get("/monitor")
 async def monitor_home(request: Request) -> Response:
     await require(request, "team_lead")
@@ -361,11 +383,11 @@ async def monitor_home(request: Request) -> Response:
 async def monitor(request: Request, name: str = "index.html") -> Response:
     session = await require(request, "team_lead")
     if not MONITOR_FILE.match(name):
-        return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+        return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                      message="Deze pagina van de monitor bestaat niet.")
-    files = await run_in_threadpool(_monitor_files, request, session.actor)
+    files = await run_in_threadpool(_monitor_cached, request, session.actor)
     if name not in files:
-        return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+        return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                      message="Deze pagina van de monitor bestaat niet.")
     if name.endswith(".csv"):
         return Response(files[name], media_type="text/csv; charset=utf-8",
