@@ -109,3 +109,13 @@ def test_diff_weighs_a_changed_rule_by_how_often_coaches_set_it_aside(logged, tm
     assert diff_rules(default_rules_dir(), new, cases).overridden == {}
     assert main(["diff", str(default_rules_dir()), str(new), "--cases", str(cases), "--weigh", db, "--threshold", "2"]) == 0
     assert f"{first.rule}: 3 van 4 keer terzijde gelegd (75%)" in capsys.readouterr().out
+
+
+def test_the_monitor_over_the_store_has_the_feedback_page(logged, tmp_path):
+    _, db, rec = logged
+    out = tmp_path / "monitor"
+    assert main(["monitor", "--db", db, "--out", str(out), "--threshold", "2", "--no-advice"]) == 0
+    assert 'href="feedback.html"' in (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "feedback.html").read_text(encoding="utf-8")
+    assert rec.interventions[0].id in page and "wachtlijst: 2" in page and "c-0" not in page
+    assert (out / "feedback.csv").read_text(encoding="utf-8").startswith("by,key,")
