@@ -17,7 +17,6 @@ import io
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +98,11 @@ def feedback(store: Any, actor: Any, threshold: int = DEFAULT_THRESHOLD, municip
     return report
 
 
+def reason_labels(book: Any) -> dict[str, str]:
+    """reason id -> its Dutch label (override_reasons.yaml)."""
+    return {r.id: r.label_nl for r in book.override_reasons.reasons} if book is not None and book.override_reasons else {}
+
+
 def render_text(report: FeedbackReport, labels: dict[str, str]) -> str:
     """Dutch text for a trainer: per rule, then per intervention."""
     hidden = f"<{report.threshold}"
@@ -164,8 +168,7 @@ def run(args: argparse.Namespace) -> int:
         report = feedback(store, actor, threshold, args.municipality, args.rules_version)
     finally:
         store.close()
-    book = load()
-    labels = {r.id: r.label_nl for r in book.override_reasons.reasons} if book.override_reasons else {}
+    labels = reason_labels(load())
     if args.format == "json":
         text = json.dumps({"threshold": threshold, "rows": report.rows()}, indent=2, ensure_ascii=False) + "\n"
     elif args.format == "csv":
@@ -180,11 +183,3 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     return 0
 
-
-def weigh(entries: Iterable[tuple[str, str, list[dict[str, str]], dict[str, tuple[str, str | None]]]],
-          threshold: int = DEFAULT_THRESHOLD) -> FeedbackReport:
-    """A report from decision-log entries given directly (tests, a JSON Lines log)."""
-    report = FeedbackReport(threshold)
-    for entry in entries:
-        report.add(*entry)
-    return report
