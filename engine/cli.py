@@ -154,6 +154,7 @@ def _import(module: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import WegwijzerError
+    from .safetext import printable
 
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk shows here, not as an "Exception ignored" at exit
         return code
     except WegwijzerError as exc:
-        print(f"wegwijzer: {exc}", file=sys.stderr)
+        print(f"wegwijzer: {printable(str(exc), keep_lines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("wegwijzer: interrupted", file=sys.stderr)
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         _drop_stdout()
         return 141
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{printable(exc.filename)}: " if exc.filename else ""
         print(f"wegwijzer: {where}cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         if not exc.filename:
             _drop_stdout()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -344,3 +345,79 @@ def test_a_goal_is_counted_once_and_a_sound_history_has_no_history_warning() -> 
     assert rec.progress is not None and rec.progress.goals.total == 1
     history_codes = {s[2] for s in SLIPS}
     assert not history_codes & {w.code for w in rec.warnings}
+
+
+# ------------------------------------------------------------------ 17.8 / 17.17 no control character raw, no markup from a name
+
+NASTY = "<img src=x onerror=alert(1)>\x1b[2J\nnext\u202e"
+LINK = "[x](javascript:alert(1))\x1b]0;title\x07"
+NAMED = {"municipality": "tilburg", "case_id": "n-1",
+         "domains": {"finances": {"self_reliance": 2}, "mental_health": {"self_reliance": 1}},
+         "circumstances": {"psychological_complaints": "severe"},
+         "existing_support": [{"kind": "mental_health_care", "organisation": NASTY, "trusted": True}],
+         "consent_to_share": True, "consent_to_share_with": [LINK]}
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def assert_no_raw_control(text: str) -> None:
+    assert not any(char in text for char in RAW), repr(text)
+
+
+@given(st.text())
+def test_printable_leaves_no_control_character(text: str) -> None:
+    from engine.safetext import markdown_text, printable
+
+    import unicodedata
+
+    for shown in (printable(text), markdown_text(text)):
+        assert not any(unicodedata.category(c) == "Cc" for c in shown)
+    assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in printable(text, keep_lines=True))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_names_with_control_characters_are_escaped_in_the_advice(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(NAMED))
+    out = wegwijzer("recommend", str(path), "--format", fmt)
+    assert out.returncode == 0, out.stderr
+    assert_no_raw_control(out.stdout)
+    shown = "\\x1b[2J\\nnext" if fmt == "text" else "\\\\x1b\\[2J\\\\nnext"  # Markdown escapes the backslash too
+    assert shown in out.stdout  # shown, escaped, on the lead's own line
+    assert not any(line.startswith("next") for line in out.stdout.splitlines())
+
+
+def test_markdown_never_turns_a_name_into_html_or_a_link(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(NAMED))
+    advice = wegwijzer("recommend", str(path), "--format", "markdown").stdout
+    case = {"municipality": "tilburg", "case_id": "n-2",
+            "assessments": [{"date": "2025-01-06", **{k: v for k, v in NAMED.items() if k not in ("municipality", "case_id")}}]}
+    path.write_text(json.dumps(case))
+    report = wegwijzer("report", str(path), "--format", "markdown")
+    assert report.returncode == 0, report.stderr
+    for text in (advice, report.stdout):
+        assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(javascript", text), text  # only escaped: \<img, \](
+        assert "\\<img src=x onerror=alert(1)\\>" in text and "\\[x\\](javascript:alert(1))" in text
+        assert_no_raw_control(text)
+
+
+def test_errors_escape_what_they_echo(tmp_path: Path) -> None:
+    bad = {"municipality": "tilburg", "domains": {"finances": {"self_reliance": 2}}, "x\x1b[2J\ny": 1}
+    path = tmp_path / "evil\x1b[2J.json"
+    path.write_text(json.dumps(bad))
+    out = wegwijzer("recommend", str(path))
+    assert out.returncode == 2
+    assert_no_raw_control(out.stderr)
+    assert "x\\x1b[2J\\ny: unknown field" in out.stderr and "evil\\x1b[2J.json" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_workbench_output_escapes_file_names_and_ids(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a\x1b[2J\nb.yaml").write_text("municipality: tilburg\ndomains: {finances: {self_reliance: 2}\n")  # broken
+    (folder / "ok.json").write_text(json.dumps({**CASE, "case_id": "ok-1"}))
+    for argv in (("stats", str(folder)), ("explain", str(folder / "a\x1b[2J\nb.yaml"))):
+        out = wegwijzer(*argv)
+        assert_no_raw_control(out.stdout + out.stderr)
+        no_traceback(out)

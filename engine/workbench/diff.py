@@ -24,6 +24,7 @@ from typing import Any
 from ..caseload import case_label, iter_cases
 from ..errors import WegwijzerError
 from ..rulebook import RULE_FILES
+from ..safetext import printable
 from .dutch import add_lang
 
 
@@ -200,5 +201,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render(report, lang=args.lang))
+        sys.stdout.write(printable(render(report, lang=args.lang), keep_lines=True))
     return 1 if (args.fail_on_change and report.changed) or report.bad_cases else 0

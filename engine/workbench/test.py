@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..rulebook import default_rules_dir
+from ..safetext import printable
 from .dutch import add_lang
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     bad: list[RuleError] = []
     results = run_paths(args.paths or [rules], engine, bad)
     for error in bad:  # reported, and the other files and cases still ran
-        print(f"{error}", file=sys.stderr)
+        print(printable(str(error), keep_lines=True), file=sys.stderr)
     if not results:
         print("geen scenario's gevonden" if args.lang == "nl" else "no scenario cases found", file=sys.stderr)
         return 2
