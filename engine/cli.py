@@ -154,16 +154,20 @@ def _import(module: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import WegwijzerError
+    from .interrupts import quit_now_on_interrupt, restore
     from .safetext import printable
 
+    before = quit_now_on_interrupt()  # while the command's modules load (engine.interrupts says why)
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     parser = build_parser()
     args = parser.parse_args()
     if not args.command:
+        restore(before)
         parser.print_help()
         return 2
     try:
+        restore(before)
         if args.command in _LOCAL:
             code = _LOCAL[args.command][1](args)
         else:
