@@ -252,10 +252,12 @@ def test_import_refuses_a_key_given_twice_on_stdin_and_in_json_lines(db_url, tmp
 
 
 def test_import_reads_yaml_12_on_stdin(db_url) -> None:  # noqa: F811
-    text = ('case_id: "c077"\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n    ladder_rung: 077\n'
-            '    domains: {finances: {self_reliance: 2}}\n')
+    text = ("case_id: 077\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n"
+            "    domains: {finances: {self_reliance: 2}}\n")
     out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
-    assert out.returncode != 0 and "ladder_rung" in out.stderr  # '077' stays text, not octal 63 nor 77
+    assert out.returncode == 0 and out.stdout.strip() == "077", out.stderr  # text, not octal 63
+    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text.replace("077", "c-no") + "    consent_to_share: no\n")
+    assert out.returncode != 0 and "consent_to_share" in out.stderr and "boolean" in out.stderr, out.stderr  # 'no' is text, not false
     no_traceback(out)
 
 
