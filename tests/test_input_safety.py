@@ -423,3 +423,22 @@ def test_workbench_output_escapes_file_names_and_ids(tmp_path: Path) -> None:
         out = wegwijzer(*argv)
         assert_no_raw_control(out.stdout + out.stderr)
         no_traceback(out)
+
+
+def test_a_list_key_on_the_four_case_pages_is_a_4xx_not_a_500() -> None:
+    import warnings
+
+    from engine.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(ENGINE, token=""))
+    token = client.get("/casus").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    bad = "? [a, b]\n: 1\n"
+    answers = [client.post("/casus", data={"csrf_token": token, "document_text": bad})]
+    answers += [client.post(path, data={"csrf_token": token, "document": bad})
+                for path in ("/casus/toevoegen", "/casus/download", "/rapport")]
+    assert [a.status_code for a in answers if not 400 <= a.status_code < 500] == []
+    assert "Traceback" not in "".join(a.text for a in answers)

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
               + (f", {len(bad)} could not be read" if bad else ""))
     for result in results:
         if args.verbose or result.status in ("fail", "xpass"):
-            print(describe_nl(result) if nl else result.describe())
+            print(printable(describe_nl(result) if nl else result.describe(), keep_lines=True))  # echoes the case
     code = 1 if failed or bad else 0
     if args.coverage:
         report = coverage(results, engine.book)
