@@ -119,10 +119,10 @@ def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = N
 
     _spool = spool
     if in_pool:
+        _die_with_parent()  # first: a worker seen ignoring SIGINT (tests/test_batch_files.py) dies with its parent
         # Ctrl-C reaches the whole process group: let the parent alone handle it (it ends
         # the pool), instead of every worker printing its own KeyboardInterrupt traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _die_with_parent()
 
     _engine = Engine.load(rules)
 
@@ -329,7 +329,8 @@ def _cannot_write(path: Path | None, exc: OSError) -> WegwijzerError:
 # ------------------------------------------------------------------ the run
 
 
-def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int) -> Iterator[tuple[bool, str]]:
+def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int,
+             started: Any = lambda: None) -> Iterator[tuple[bool, str]]:
     """Answers in input order from a process pool, with at most `ahead` chunks in flight (the
     input is read only as fast as it is answered). A worker that dies (a native crash, the
     OOM killer) breaks the pool: that is an error with what to do, never a run that hangs."""
@@ -341,6 +342,11 @@ def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int) -
     try:
         for chunk in chunks:
             in_flight.append(pool.submit(_answer_chunk, chunk))
+            if len(in_flight) == 1:
+                # the first submit forked every worker (the fork context starts them all at
+                # once) with the quit-now handler, so one that has not yet ignored SIGINT ends
+                # silently; from here Ctrl-C raises, and the run's `finally` ends the pool
+                started()
             if len(in_flight) >= ahead:
                 yield from _collect(in_flight.popleft().result())
         while in_flight:
@@ -377,6 +383,19 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
               limit: int | None = None, progress: TextIO | None = None) -> BatchSummary:
     """Answer every record of `source` into `out` (see the module docstring). `limit` stops
     after that many records in this run (a stand-in for an interrupted run, for tests)."""
+    from .interrupts import quit_now_on_interrupt, restore
+
+    before = quit_now_on_interrupt()  # until the workers run (engine.interrupts says why)
+    try:
+        return _run_batch(source, out, workers, errors, rules, fresh, chunksize, limit, progress,
+                          workers_started=lambda: restore(before))
+    finally:
+        restore(before)
+
+
+def _run_batch(source: str | Path, out: str | Path, workers: int | None, errors: str | Path | None,
+               rules: str | Path | None, fresh: bool, chunksize: int, limit: int | None, progress: TextIO | None,
+               workers_started: Any) -> BatchSummary:
     from .rulebook import load
 
     out = Path(out)
@@ -435,6 +454,7 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
     try:
         if workers == 1:
             _init_worker(rules)
+            workers_started()
             results: Iterator[tuple[bool, str]] = (_answer(record) for record in records)
         else:
             import multiprocessing
@@ -443,7 +463,7 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
             spool = tempfile.mkdtemp(prefix="wegwijzer-batch-")  # 0700: answers pass through it, see _answer_chunk
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                        initializer=_init_worker, initargs=(rules, True, spool))
-            results = _in_pool(pool, records, chunksize, ahead=workers * 4)
+            results = _in_pool(pool, records, chunksize, ahead=workers * 4, started=workers_started)
         pending: list[bytes] = []
         flushed = time.monotonic()
         for is_error, line in results:

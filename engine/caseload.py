@@ -22,6 +22,7 @@ from typing import IO, Any
 import yaml
 
 from .errors import InputError, RuleError, WegwijzerError
+from .safetext import printable
 from .yamlload import strip_lines
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -304,8 +305,8 @@ def _read_stdin(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
 def case_label(ref: str, data: Any) -> str:
     """The case's own id when it has one, else where it came from."""
     if isinstance(data, dict) and isinstance(data.get("case_id"), str):
-        return data["case_id"]
-    return ref
+        return printable(data["case_id"])
+    return printable(ref)
 
 
 def recommend_each(engine: Any, path: str | Path) -> Iterator[tuple[str, Any]]:

@@ -158,15 +158,20 @@ def _import(module: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import WegwijzerError
+    from .interrupts import quit_now_on_interrupt, restore
+    from .safetext import printable
 
+    before = quit_now_on_interrupt()  # while the command's modules load (engine.interrupts says why)
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     parser = build_parser()
     args = parser.parse_args()
     if not args.command:
+        restore(before)
         parser.print_help()
         return 2
     try:
+        restore(before)
         if args.command in _LOCAL:
             code = _LOCAL[args.command][1](args)
         else:
@@ -178,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a full disk shows here, not as an "Exception ignored" at exit
         return code
     except WegwijzerError as exc:
-        print(f"wegwijzer: {exc}", file=sys.stderr)
+        print(f"wegwijzer: {printable(str(exc), keep_lines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("wegwijzer: interrupted", file=sys.stderr)
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         _drop_stdout()
         return 141
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{printable(exc.filename)}: " if exc.filename else ""
         print(f"wegwijzer: {where}cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         if not exc.filename:
             _drop_stdout()

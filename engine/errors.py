@@ -4,6 +4,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from .safetext import printable
+
 
 class WegwijzerError(Exception):
     """Base of every error the engine raises on purpose. The CLI prints it and exits 2."""
@@ -24,8 +26,10 @@ class InputError(WegwijzerError):
     def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
         self.problems = problems
         self.source = source
-        prefix = f"{source}: " if source else ""
-        lines = [f"{prefix}{path or '(root)'}: {msg}" for path, msg in problems]
+        # the message echoes what was given (a file name, a key, a value): escaped, so that no
+        # control character reaches a terminal or a log; `problems` keeps the data as it was
+        prefix = f"{printable(source)}: " if source else ""
+        lines = [f"{prefix}{printable(path or '(root)')}: {printable(msg)}" for path, msg in problems]
         super().__init__("\n".join(lines))
 
     @property
@@ -41,9 +45,9 @@ class RuleError(WegwijzerError):
         self.line = line
         self.rule_id = rule_id
         self.detail = message
-        where = f"{file}:{line}" if line else file
-        rule = f" [{rule_id}]" if rule_id else ""
-        super().__init__(f"{where}:{rule} {message}")
+        where = f"{printable(file)}:{line}" if line else printable(file)
+        rule = f" [{printable(rule_id)}]" if rule_id else ""
+        super().__init__(f"{where}:{rule} {printable(message)}")
 
 
 class EvaluationError(WegwijzerError):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .model import Recommendation
+from .safetext import markdown_text, printable
 
 # Shown with every advice (AI Act Art. 14, human oversight; GDPR Art. 22: no decision by the
 # engine alone): the advice is input to the conversation, never the decision.
@@ -37,43 +38,46 @@ def _pick(lang: str, nl: str, en: str) -> str:
 
 
 def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, municipality_name: str | None = None) -> str:
-    """`municipality_name`: the social map's name; without it the id, capitalised."""
+    """`municipality_name`: the social map's name; without it the id, capitalised. Every value
+    is escaped (`v`): no control character reaches a terminal, no name becomes Markdown markup."""
     w = _WORDS[lang]
+    v = markdown_text if markdown else printable
     h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  ")
     lines: list[str] = []
-    header = f"{w['title']}" + (f" — {w['case']} {rec.case_id}" if rec.case_id else "")
-    lines.append(f"{h1}{header} ({w['municipality']} {municipality_name or rec.municipality.capitalize()})")
+    header = f"{w['title']}" + (f" — {w['case']} {v(rec.case_id)}" if rec.case_id else "")
+    lines.append(f"{h1}{header} ({w['municipality']} {v(municipality_name or rec.municipality.capitalize())})")
     if not markdown:
         lines.append("=" * len(lines[0]))
     lines.append(f"*{OVERSIGHT[lang]}*" if markdown else OVERSIGHT[lang])
     p, lead = rec.client_profile, rec.lead_coordinator
     lines.append("")
-    lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")
-    lines.append(f"{bullet}{_pick(lang, p.rationale, p.rationale_en)} [{w['rule']}: {p.rule}]")
-    org = f", {lead.organisation_name or lead.organisation}" if lead.organisation else ""
-    lines.append(f"{w['lead']}: {_pick(lang, lead.label_nl, lead.label_en)}{org}; {w['collab']}: {lead.collaboration_nl if lang == 'nl' else lead.collaboration.replace('_', ' ')}")
-    lines.append(f"{bullet}{_pick(lang, lead.rationale, lead.rationale_en)} [{w['rule']}: {lead.rule}]")
+    lines.append(f"{w['profile']}: {v(_pick(lang, p.label_nl, p.label_en))}")
+    lines.append(f"{bullet}{v(_pick(lang, p.rationale, p.rationale_en))} [{w['rule']}: {v(p.rule)}]")
+    org = f", {v(lead.organisation_name or lead.organisation)}" if lead.organisation else ""
+    collaboration = lead.collaboration_nl if lang == "nl" else lead.collaboration.replace("_", " ")
+    lines.append(f"{w['lead']}: {v(_pick(lang, lead.label_nl, lead.label_en))}{org}; {w['collab']}: {v(collaboration)}")
+    lines.append(f"{bullet}{v(_pick(lang, lead.rationale, lead.rationale_en))} [{w['rule']}: {v(lead.rule)}]")
 
     lines.append("")
     lines.append(f"{h2}{w['interventions']}")
     if not rec.interventions:
         lines.append(f"{bullet}{w['none']}")
-    names = {r.organisation: r.name for r in rec.referrals}
-    labels = {i.id: _pick(lang, i.label_nl, i.label_en) for i in rec.interventions}
+    names = {r.organisation: v(r.name) for r in rec.referrals}
+    labels = {i.id: v(_pick(lang, i.label_nl, i.label_en)) for i in rec.interventions}
     phase = None
     for number, item in enumerate(rec.interventions, 1):
         if item.phase != phase:
             phase = item.phase
             lines.append(f"### {w[phase]}" if markdown else f"{w[phase]}:")
         urgent = f" [{w['urgent']}]" if item.urgent else ""
-        lines.append(f"{number}. {_pick(lang, item.label_nl, item.label_en)}{urgent}")
+        lines.append(f"{number}. {labels[item.id]}{urgent}")
         if item.waits_for:
-            waits = ", ".join(w["trust"] if wait == "trust" else labels.get(wait, wait) for wait in item.waits_for)
+            waits = ", ".join(w["trust"] if wait == "trust" else labels.get(wait, v(wait)) for wait in item.waits_for)
             lines.append(f"   {w['waits']}: {waits}")
-        lines.append(f"   {w['why']}: {_pick(lang, item.rationale, item.rationale_en)}")
+        lines.append(f"   {w['why']}: {v(_pick(lang, item.rationale, item.rationale_en))}")
         if item.referral_to:
-            lines.append(f"   {w['refer']}: {names.get(item.referral_to, item.referral_to)}")
-        lines.append(f"   {w['source']}: {item.source_label or item.source} [{w['rule']}: {item.rule}; {item.source}]")
+            lines.append(f"   {w['refer']}: {names.get(item.referral_to, v(item.referral_to))}")
+        lines.append(f"   {w['source']}: {v(item.source_label or item.source)} [{w['rule']}: {v(item.rule)}; {v(item.source)}]")
 
     if rec.referrals:
         lines.append("")
@@ -86,28 +90,28 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, munic
                 notes.append(w["consent_ok"] if ref.consent_given else w["consent_needed"])
             else:
                 notes.append(w["no_consent"])
-            lines.append(f"{bullet}{ref.name}: {', '.join(labels.get(i, i) for i in ref.for_)} — {'; '.join(notes)}")
+            lines.append(f"{bullet}{names[ref.organisation]}: {', '.join(labels.get(i, v(i)) for i in ref.for_)} — {'; '.join(notes)}")
 
     if rec.advice:
         lines.append("")
         lines.append(f"{h2}{w['advice']}")
         for item in rec.advice:
-            lines.append(f"{bullet}{_pick(lang, item.text_nl, item.text_en)}")
+            lines.append(f"{bullet}{v(_pick(lang, item.text_nl, item.text_en))}")
 
     if rec.warnings:
         lines.append("")
         lines.append(f"{h2}{w['warnings']}")
         for warning in rec.warnings:
-            lines.append(f"{bullet}{_pick(lang, warning.message_nl, warning.message_en)}")
+            lines.append(f"{bullet}{v(_pick(lang, warning.message_nl, warning.message_en))}")
 
     if rec.due:  # a Case: what the calendar asks (engine.history)
         lines.append("")
         lines.append(f"{h2}{w['due']}")
         for item in rec.due:
-            lines.append(f"{bullet}{_pick(lang, item.reason_nl, item.reason_en)}")
+            lines.append(f"{bullet}{v(_pick(lang, item.reason_nl, item.reason_en))}")
 
     lines.append("")
-    lines.append(f"{w['rules']}: {rec.rules_version}")
+    lines.append(f"{w['rules']}: {v(rec.rules_version)}")
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -251,10 +252,12 @@ def test_import_refuses_a_key_given_twice_on_stdin_and_in_json_lines(db_url, tmp
 
 
 def test_import_reads_yaml_12_on_stdin(db_url) -> None:  # noqa: F811
-    text = ('case_id: "c077"\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n    ladder_rung: 077\n'
-            '    domains: {finances: {self_reliance: 2}}\n')
+    text = ("case_id: 077\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n"
+            "    domains: {finances: {self_reliance: 2}}\n")
     out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
-    assert out.returncode != 0 and "ladder_rung" in out.stderr  # '077' stays text, not octal 63 nor 77
+    assert out.returncode == 0 and out.stdout.strip() == "077", out.stderr  # text, not octal 63
+    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text.replace("077", "c-no") + "    consent_to_share: no\n")
+    assert out.returncode != 0 and "consent_to_share" in out.stderr and "boolean" in out.stderr, out.stderr  # 'no' is text, not false
     no_traceback(out)
 
 
@@ -344,3 +347,98 @@ def test_a_goal_is_counted_once_and_a_sound_history_has_no_history_warning() -> 
     assert rec.progress is not None and rec.progress.goals.total == 1
     history_codes = {s[2] for s in SLIPS}
     assert not history_codes & {w.code for w in rec.warnings}
+
+
+# ------------------------------------------------------------------ 17.8 / 17.17 no control character raw, no markup from a name
+
+NASTY = "<img src=x onerror=alert(1)>\x1b[2J\nnext\u202e"
+LINK = "[x](javascript:alert(1))\x1b]0;title\x07"
+NAMED = {"municipality": "tilburg", "case_id": "n-1",
+         "domains": {"finances": {"self_reliance": 2}, "mental_health": {"self_reliance": 1}},
+         "circumstances": {"psychological_complaints": "severe"},
+         "existing_support": [{"kind": "mental_health_care", "organisation": NASTY, "trusted": True}],
+         "consent_to_share": True, "consent_to_share_with": [LINK]}
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def assert_no_raw_control(text: str) -> None:
+    assert not any(char in text for char in RAW), repr(text)
+
+
+@given(st.text())
+def test_printable_leaves_no_control_character(text: str) -> None:
+    from engine.safetext import markdown_text, printable
+
+    import unicodedata
+
+    for shown in (printable(text), markdown_text(text)):
+        assert not any(unicodedata.category(c) == "Cc" for c in shown)
+    assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in printable(text, keep_lines=True))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_names_with_control_characters_are_escaped_in_the_advice(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(NAMED))
+    out = wegwijzer("recommend", str(path), "--format", fmt)
+    assert out.returncode == 0, out.stderr
+    assert_no_raw_control(out.stdout)
+    shown = "\\x1b[2J\\nnext" if fmt == "text" else "\\\\x1b\\[2J\\\\nnext"  # Markdown escapes the backslash too
+    assert shown in out.stdout  # shown, escaped, on the lead's own line
+    assert not any(line.startswith("next") for line in out.stdout.splitlines())
+
+
+def test_markdown_never_turns_a_name_into_html_or_a_link(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(NAMED))
+    advice = wegwijzer("recommend", str(path), "--format", "markdown").stdout
+    case = {"municipality": "tilburg", "case_id": "n-2",
+            "assessments": [{"date": "2025-01-06", **{k: v for k, v in NAMED.items() if k not in ("municipality", "case_id")}}]}
+    path.write_text(json.dumps(case))
+    report = wegwijzer("report", str(path), "--format", "markdown")
+    assert report.returncode == 0, report.stderr
+    for text in (advice, report.stdout):
+        assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(javascript", text), text  # only escaped: \<img, \](
+        assert "\\<img src=x onerror=alert(1)\\>" in text and "\\[x\\](javascript:alert(1))" in text
+        assert_no_raw_control(text)
+
+
+def test_errors_escape_what_they_echo(tmp_path: Path) -> None:
+    bad = {"municipality": "tilburg", "domains": {"finances": {"self_reliance": 2}}, "x\x1b[2J\ny": 1}
+    path = tmp_path / "evil\x1b[2J.json"
+    path.write_text(json.dumps(bad))
+    out = wegwijzer("recommend", str(path))
+    assert out.returncode == 2
+    assert_no_raw_control(out.stderr)
+    assert "x\\x1b[2J\\ny: unknown field" in out.stderr and "evil\\x1b[2J.json" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_workbench_output_escapes_file_names_and_ids(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a\x1b[2J\nb.yaml").write_text("municipality: tilburg\ndomains: {finances: {self_reliance: 2}\n")  # broken
+    (folder / "ok.json").write_text(json.dumps({**CASE, "case_id": "ok-1"}))
+    for argv in (("stats", str(folder)), ("explain", str(folder / "a\x1b[2J\nb.yaml"))):
+        out = wegwijzer(*argv)
+        assert_no_raw_control(out.stdout + out.stderr)
+        no_traceback(out)
+
+
+def test_a_list_key_on_the_four_case_pages_is_a_4xx_not_a_500() -> None:
+    import warnings
+
+    from engine.web.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(ENGINE, token=""))
+    token = client.get("/casus").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    bad = "? [a, b]\n: 1\n"
+    answers = [client.post("/casus", data={"csrf_token": token, "document_text": bad})]
+    answers += [client.post(path, data={"csrf_token": token, "document": bad})
+                for path in ("/casus/toevoegen", "/casus/download", "/rapport")]
+    assert [a.status_code for a in answers if not 400 <= a.status_code < 500] == []
+    assert "Traceback" not in "".join(a.text for a in answers)

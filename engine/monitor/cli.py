@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..safetext import printable
 from .aggregate import BATCH, DEFAULT_THRESHOLD
 
 THRESHOLD_ENV = "WEGWIJZER_MONITOR_THRESHOLD"
@@ -159,9 +160,10 @@ def run(args: argparse.Namespace) -> int:
     agg.finish()  # the last whole batch of each municipality
     paths = write_report(agg, Path(args.out), threshold, scope, latest.isoformat() if latest else None, coaches)
     for ref, message in failed:
-        print(f"wegwijzer: {message if message.startswith(ref) else ref + ': ' + message}", file=sys.stderr)
+        line = message if message.startswith(ref) else f"{ref}: {message}"
+        print(f"wegwijzer: {printable(line, keep_lines=True)}", file=sys.stderr)
     for case_id, error in agg.errors:
-        print(f"wegwijzer: case {case_id}: no advice ({error})", file=sys.stderr)
+        print(f"wegwijzer: case {printable(case_id)}: no advice ({printable(error, keep_lines=True)})", file=sys.stderr)
     waiting = sum(f.waiting for f in agg.figures.values())
     print(f"monitor: {sum(f.cases for f in agg.figures.values())} casussen -> {paths[0]}"
           + (f" ({waiting} nieuwste tellen mee zodra het er {BATCH} per gemeente zijn)" if waiting else ""))

@@ -153,13 +153,23 @@ def _css() -> str:
     return (TEMPLATES / "report.css").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Any:
+@lru_cache(maxsize=2)
+def _environment(markdown: bool = False) -> Any:
+    """HTML: autoescaped, and no control character in a value. Markdown: every value escaped
+    (engine.safetext), so that a name never becomes a link, an image or raw HTML."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup
+
+    from ..safetext import markdown_text, printable
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, Markup) or not isinstance(value, str):
+            return value  # our own markup (the radar, the css), numbers
+        return markdown_text(value) if markdown else printable(value)
 
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=finalize)
 
 
 def render_report(engine: Any, data: Any, fmt: str = "html", source: str | None = None) -> str:
@@ -183,4 +193,4 @@ def render_report(engine: Any, data: Any, fmt: str = "html", source: str | None 
         context["radar"] = Markup(context["radar"])  # built here, every text in it escaped
         context["css"] = Markup(context["css"])  # our own file
         return _environment().get_template("report.html.j2").render(**context)
-    return _environment().get_template("report.md.j2").render(**context)
+    return _environment(markdown=True).get_template("report.md.j2").render(**context)

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from ..errors import InputError
+from ..safetext import printable
 
 TOKEN_ENV = "WEGWIJZER_USER_TOKEN"
 RETENTION_ENV = "WEGWIJZER_RETENTION_DAYS"
@@ -135,7 +136,8 @@ def _import(store: Any, actor: Any, args: argparse.Namespace) -> int:
         print(f"opgeslagen (stored): {result.stored}; al aanwezig (unchanged): {result.unchanged}; "
               f"fout (failed): {len(result.failed)}")
     for ref, message in result.failed:
-        print(f"wegwijzer: {message if message.startswith(ref) else ref + ': ' + message}", file=sys.stderr)
+        line = message if message.startswith(ref) else f"{ref}: {message}"
+        print(f"wegwijzer: {printable(line, keep_lines=True)}", file=sys.stderr)
     return 1 if result.failed else 0
 
 

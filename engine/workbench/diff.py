@@ -31,6 +31,7 @@ from typing import Any
 from ..caseload import case_label, iter_cases
 from ..errors import WegwijzerError
 from ..rulebook import RULE_FILES
+from ..safetext import printable
 from .dutch import add_lang
 
 
@@ -296,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render(report, lang=args.lang))
+        sys.stdout.write(printable(render(report, lang=args.lang), keep_lines=True))
     if report.bad_cases:
         return EXIT_BAD_CASES
     return EXIT_CHANGED if args.fail_on_change and report.changed else 0

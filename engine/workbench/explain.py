@@ -22,6 +22,7 @@ from ..conditions import Compare, Cond, Not, describe, first_failure, holds, lea
 from ..errors import WegwijzerError, suggest
 from ..resolve import resolve, walk
 from ..rulebook import Node, Rule
+from ..safetext import printable
 from .dutch import add_lang, condition_nl
 
 
@@ -396,12 +397,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             ex = explain_case(engine, read_case(path), path, why=args.why, why_not=args.why_not)
         except WegwijzerError as exc:  # a bad case (or a question it cannot answer): say which and what, go on
-            print(f"wegwijzer: {exc}", file=sys.stderr)
+            print(f"wegwijzer: {printable(str(exc), keep_lines=True)}", file=sys.stderr)
             bad += 1
             continue
         if args.format == "json":  # one case: one document; several: one per line (JSON Lines)
             indent = 2 if len(args.cases) == 1 else None
             sys.stdout.write(json.dumps(ex.as_dict(), indent=indent, ensure_ascii=False) + "\n")
         else:
-            sys.stdout.write(("\n" if index else "") + render(ex, args.lang))
+            sys.stdout.write(("\n" if index else "") + printable(render(ex, args.lang), keep_lines=True))
     return 1 if bad else 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..caseload import recommend_each
 from ..errors import WegwijzerError
+from ..safetext import printable
 from .dutch import add_lang
 
 
@@ -132,5 +133,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(stats.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render(stats, lang=args.lang))
+        sys.stdout.write(printable(render(stats, lang=args.lang), keep_lines=True))
     return 1 if stats.bad_cases else 0  # as batch: the rest was answered, the bad ones listed

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..rulebook import default_rules_dir
+from ..safetext import printable
 from .dutch import add_lang
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     bad: list[RuleError] = []
     results = run_paths(args.paths or [rules], engine, bad)
     for error in bad:  # reported, and the other files and cases still ran
-        print(f"{error}", file=sys.stderr)
+        print(printable(str(error), keep_lines=True), file=sys.stderr)
     if not results:
         print("geen scenario's gevonden" if args.lang == "nl" else "no scenario cases found", file=sys.stderr)
         return 2
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
               + (f", {len(bad)} could not be read" if bad else ""))
     for result in results:
         if args.verbose or result.status in ("fail", "xpass"):
-            print(describe_nl(result) if nl else result.describe())
+            print(printable(describe_nl(result) if nl else result.describe(), keep_lines=True))  # echoes the case
     code = 1 if failed or bad else 0
     if args.coverage:
         report = coverage(results, engine.book)
