@@ -31,7 +31,9 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/wegwijzer recommend $(EXAMPLE)
 
+# `make serve ADMIN=beheer` the first time: adds that admin (asks for a password) before serving.
 serve: install
+	@if [ -n "$(ADMIN)" ]; then $(BIN)/wegwijzer user add "$(ADMIN)" --role admin --password >/dev/null; fi
 	$(BIN)/wegwijzer serve $(SERVE_ARGS)
 
 check-system:

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": (".web.serve", "the coach's web page and the HTTP API"),
     "report": (".report.cli", "the progress report (voortgangsrapportage) of one case, HTML or Markdown"),
     "case": (".store.cli", "keep cases in the store: import, list, add, next, report, export, forget, purge"),
-    "user": (".store.usercli", "users of a shared store: add (prints a personal token once), list"),
+    "user": (".store.usercli", "users of a shared store: add (prints a personal token once; --password for the browser), password, list"),
     "monitor": (".monitor.cli", "the team's monitor over the store or a caseload: HTML and CSV"),
     "replay": (".replay", "give a past advice again from its receipt and input, with the rules of that time"),
 }

@@ -160,3 +160,17 @@ def test_export_and_forget_are_the_participants_and_audited(app):
 
     with store.engine.connect() as conn:  # nothing of it is left in the caseload index
         assert conn.execute(sa.text("SELECT count(*) FROM caseload WHERE case_id = 'a-4'")).scalar() == 0
+
+
+def test_the_team_lead_sees_the_monitor_of_the_team_and_no_case(app):
+    store = app.state.case_store
+    for i in range(12):
+        store.import_case(ANNA, case_doc(f"m-{i}"))
+    lead = _coach(app, "tess")
+    home = lead.get("/monitor/")
+    assert home.status_code == 200 and "Monitor — team noord" in home.text and "12 casussen" in home.text
+    leiden = lead.get("/monitor/leiden.html")
+    assert leiden.status_code == 200 and "m-1" not in leiden.text  # counts, never a case
+    assert lead.get("/monitor/../etc.html").status_code == 404
+    assert lead.get("/monitor/monitor.csv").headers["content-type"].startswith("text/csv")
+    assert _coach(app).get("/monitor/").status_code == 403

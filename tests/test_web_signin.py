@@ -123,7 +123,7 @@ def test_basic_auth_is_no_way_into_the_pages(app):
 
 def test_each_role_sees_its_own_menu(app):
     for name, present, absent in (("anna", ["/deelnemers"], ["/beheer/gebruikers", "/monitor"]),
-                                  ("tess", ["/monitor"], ["/deelnemers\"", "/beheer/gebruikers"]),
+                                  ("tess", ["/monitor/"], ["/deelnemers\"", "/beheer/gebruikers"]),
                                   ("beheer", ["/beheer/gebruikers"], ["/deelnemers\"", "/monitor"])):
         client = TestClient(app)
         landing = sign_in(client, name).headers["location"]
@@ -131,7 +131,7 @@ def test_each_role_sees_its_own_menu(app):
         assert all(f'href="{p}' in text for p in present), name
         assert not any(f'href="{p}' in text for p in absent), name
         assert client.get("/deelnemers", follow_redirects=False).status_code == (200 if name == "anna" else 403)
-        assert landing == {"anna": "/deelnemers", "tess": "/monitor", "beheer": "/beheer/gebruikers"}[name]
+        assert landing == {"anna": "/deelnemers", "tess": "/monitor/", "beheer": "/beheer/gebruikers"}[name]
 
 
 def test_the_admin_adds_a_user_who_can_sign_in(app):
@@ -150,3 +150,36 @@ def test_the_admin_adds_a_user_who_can_sign_in(app):
     coach = TestClient(app)
     sign_in(coach, "anna")
     assert coach.get("/beheer/gebruikers").status_code == 403
+
+
+def test_with_a_server_token_the_signed_in_pages_still_take_only_a_session(db_url):  # noqa: F811
+    import base64
+
+    from engine.web.app import create_app
+
+    app = create_app(token="server-token")
+    app.state.case_store = store_with_users(db_url)
+    try:
+        client = TestClient(app)
+        assert client.get("/aanmelden").status_code == 200  # no Basic challenge on the way in
+        basic = base64.b64encode(b"anna:server-token").decode()
+        response = client.get("/deelnemers", headers={"Authorization": f"Basic {basic}"}, follow_redirects=False)
+        assert response.status_code == 303 and "www-authenticate" not in response.headers
+        assert sign_in(client, "anna").status_code == 303
+        assert client.get("/deelnemers").status_code == 200
+        assert client.get("/v1/rules").status_code == 401  # the API keeps its Bearer token
+    finally:
+        app.state.case_store.close()
+
+
+def test_an_unknown_user_costs_the_same_scrypt_as_a_wrong_password(app, monkeypatch):
+    from engine.store import privacy
+
+    checked = []
+    real = privacy.verify_token
+    monkeypatch.setattr(privacy, "verify_token", lambda secret, stored: checked.append(stored) or real(secret, stored))
+    accounts = Accounts(app.state.case_store)
+    for name in ("anna", "niemand"):
+        with pytest.raises(SignInRefused):
+            accounts.sign_in(name, "niet-het-wachtwoord", "10.0.0.9")
+    assert len(checked) == 2 and all(stored.startswith("scrypt$16384$8$1$") for stored in checked)

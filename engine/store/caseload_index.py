@@ -74,6 +74,25 @@ def record(store: Store, case_id: str, version: int, owner: str | None, last_vis
             continue
 
 
+def record_many(store: Store, entries: list[tuple[str, int, str | None, date, int | None, list[DueEntry]]]) -> None:
+    """`record` for many cases in one transaction (the first view after a bulk import)."""
+    if not entries:
+        return
+    ids = [entry[0] for entry in entries]
+    try:
+        with store.engine.begin() as conn:
+            existing = {r.case_id for r in conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id.in_(ids)))}
+            conn.execute(caseload.delete().where(caseload.c.case_id.in_(ids)))
+            conn.execute(caseload.insert(), [
+                {"case_id": case_id, "version": version, "owner": owner, "last_visit": last_visit,
+                 "ladder_rung": rung, "next_due": min((d.due_on for d in due), default=None),
+                 "due": [{"id": d.id, "due_on": d.due_on.isoformat()} for d in due]}
+                for case_id, version, owner, last_visit, rung, due in entries if case_id in existing])
+    except sa.exc.IntegrityError:  # another instance indexed some of them meanwhile: one by one
+        for entry in entries:
+            record(store, *entry)
+
+
 def rows(store: Store, actor: Actor, due_by: date | None = None) -> list[CaseloadRow]:
     """The actor's open cases by urgency: the earliest due date first, cases with nothing due
     after them (by last visit, oldest first). `due_by`: only cases with something due by then."""

@@ -39,10 +39,10 @@ MAX_LOGIN_FORM = 8 * 1024
 # (numbers, never a case), the admin the users.
 MENUS = {
     "coach": (("/deelnemers", "Mijn deelnemers"), ("/", "Nieuwe deelnemer"), ("/casus", "Casus laden")),
-    "team_lead": (("/monitor", "Monitor"),),
+    "team_lead": (("/monitor/", "Monitor"),),
     "admin": (("/beheer/gebruikers", "Gebruikers"),),
 }
-HOME = {"coach": "/deelnemers", "team_lead": "/monitor", "admin": "/beheer/gebruikers"}
+HOME = {"coach": "/deelnemers", "team_lead": "/monitor/", "admin": "/beheer/gebruikers"}
 WRONG = "Deze combinatie van naam en wachtwoord klopt niet."
 WAIT = "Te veel mislukte pogingen. Probeer het over {minutes} opnieuw."
 SIGNED_OUT = "U bent afgemeld."

@@ -15,6 +15,7 @@ no engine for the list: each case's due items are kept in the store's caseload i
 """
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from datetime import date, timedelta
@@ -60,21 +61,29 @@ def _ctx(session: Session, **context: Any) -> dict[str, Any]:
     return {**menu_of(session), "csrf_token": session.csrf_token, **context}
 
 
-def _html(template: str, session: Session, code: int = 200, **context: Any) -> HTMLResponse:
+def signed_in_page(template: str, session: Session, code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(page.render(template, **_ctx(session, **context)), status_code=code)
 
 
 def _not_found(session: Session) -> HTMLResponse:
-    return _html("error_page.html", session, 404, title="Niet gevonden", status=404,
+    return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                  message="Deze deelnemer bestaat niet of hoort niet bij uw deelnemers.")
 
 
 # ---------------------------------------------------------------- the caseload index
+def horizon_document(case: Any) -> dict[str, Any]:
+    """The case as the engine takes it, as of a day far ahead (HORIZON)."""
+    latest = max(when for when in _dates(case))
+    return case_document(case, pinned=max(latest, today()) + HORIZON)
+
+
 async def due_entries(request: Request, case: Any) -> list[index.DueEntry]:
     """The case's due items with their dates, by the engine (the app's matcher)."""
-    latest = max(when for when in _dates(case))
-    data = case_document(case, pinned=max(latest, today()) + HORIZON)
-    rec = await request.app.state.matcher.recommend(data)
+    return due_of(await request.app.state.matcher.recommend(horizon_document(case)), case)
+
+
+def due_of(rec: Any, case: Any) -> list[index.DueEntry]:
+    """The due items of the advice as of the horizon, each with the date it falls due."""
     entries = [index.DueEntry(item.id, item.due_on) for item in rec.due if item.due_on is not None]
     if any(item.id == "home_visit" and item.rule == HOME_VISIT_RULE for item in rec.interventions):
         # calls went unanswered: the home visit is due from the last unanswered call
@@ -93,14 +102,18 @@ def _dates(case: Any) -> list[date]:
 async def refresh(request: Request, store: Store, actor: Actor) -> int:
     """Index the actor's cases that changed since they were indexed; how many."""
     stale = await run_in_threadpool(index.stale, store, actor)
+    owner = actor.name if actor.role != "local" else None
+    entries = []
     for case_id, version, case in stale:
         try:
             due = await due_entries(request, case)
         except InputError:
             due = []  # a stored case the engine refuses is listed without due items; its page names the problem
-        last_visit, rung = index.summary_of(case)
-        owner = actor.name if actor.role != "local" else None
-        await run_in_threadpool(index.record, store, case_id, version, owner, last_visit, rung, due)
+        entries.append((case_id, version, owner, *index.summary_of(case), due))
+        if len(entries) >= 200:  # a bulk import indexes in a few transactions, not one per case
+            await run_in_threadpool(index.record_many, store, entries)
+            entries = []
+    await run_in_threadpool(index.record_many, store, entries)
     return len(stale)
 
 
@@ -116,7 +129,7 @@ async def my_participants(request: Request, filter: str = "", gewist: str = "") 
     listed = [{"row": row, "due": [{"label": DUE_LABELS.get(d.id, d.id), "date": d.due_on,
                                     "late": d.due_on < day, "soon": day <= d.due_on <= day + WEEK} for d in row.due]}
               for row in rows]
-    return _html("caseload.html", session, title="Mijn deelnemers", listed=listed, week=week, today=day,
+    return signed_in_page("caseload.html", session, title="Mijn deelnemers", listed=listed, week=week, today=day,
                  forgotten=gewist if re.fullmatch(r"[A-Za-z0-9._-]{1,64}", gewist) else "",
                  municipality_names=page.municipality_names(request.app.state.engine.book), ladder=_ladder())
 
@@ -194,7 +207,7 @@ async def stored_case(request: Request, case_id: str, peildatum: str = "", nieuw
     from .casepage import CONTACT_NL, REACHED_NL, RESULT_NL, STATUS_NL
 
     latest = data["assessments"][-1]
-    return _html("stored_case.html", session, 422 if errors else 200, title=f"Deelnemer {case_id}",
+    return signed_in_page("stored_case.html", session, 422 if errors else 200, title=f"Deelnemer {case_id}",
                  case_id=case_id, data=data, as_of=date.fromisoformat(data["as_of"]), pinned=pinned,
                  errors=errors, new=bool(nieuw), status_nl=STATUS_NL, result_nl=RESULT_NL, contact_nl=CONTACT_NL,
                  reached_nl=REACHED_NL, **page.advice_context(engine.book, rec, latest.get("domains") or {}))
@@ -233,7 +246,7 @@ async def forget_confirm(request: Request, case_id: str) -> HTMLResponse:
     case = await _case(request, session, case_id, "read")
     if case is None:
         return _not_found(session)
-    return _html("forget.html", session, title=f"Deelnemer {case_id} vergeten", case_id=case_id, error="")
+    return signed_in_page("forget.html", session, title=f"Deelnemer {case_id} vergeten", case_id=case_id, error="")
 
 
 @router.post("/deelnemers/{case_id}/vergeten", response_class=HTMLResponse)
@@ -245,7 +258,7 @@ async def forget(request: Request, case_id: str) -> Response:
         raise Problem(422, problems.INVALID_ASSESSMENT, str(exc)) from None
     check_csrf(request, session, first(values, "csrf_token"))
     if first(values, "bevestig") != case_id:
-        return _html("forget.html", session, 422, title=f"Deelnemer {case_id} vergeten", case_id=case_id,
+        return signed_in_page("forget.html", session, 422, title=f"Deelnemer {case_id} vergeten", case_id=case_id,
                      error=f"Typ het casusnummer {case_id} over om te bevestigen.")
     try:
         await run_in_threadpool(store_of(request).forget, session.actor, case_id)
@@ -258,7 +271,7 @@ async def forget(request: Request, case_id: str) -> Response:
 def _users_page(request: Request, session: Session, values: dict[str, str] | None = None,
                 errors: dict[str, str] | None = None, notice: str = "", code: int = 200) -> HTMLResponse:
     users = store_of(request).list_users(session.actor)
-    return _html("users.html", session, code, title="Gebruikers", users=users, roles=ROLES_NL,
+    return signed_in_page("users.html", session, code, title="Gebruikers", users=users, roles=ROLES_NL,
                  values=values or {}, errors=errors or {}, notice=notice)
 
 
@@ -311,3 +324,54 @@ def install(app: Any) -> None:
     page._env.filters["datum_iso"] = lambda text: dutch_date(date.fromisoformat(str(text)))
     page._env.globals["due_labels"] = DUE_LABELS
     app.include_router(router)
+
+
+# ---------------------------------------------------------------- the team lead's monitor
+MONITOR_FILE = re.compile(r"^[a-z0-9_-]{1,40}\.(html|csv)$")
+
+
+def _monitor_files(request: Request, actor: Actor) -> dict[str, bytes]:
+    """The monitor of the team lead's team (engine.monitor: counts only, small ones hidden),
+    as `wegwijzer monitor` writes it: index.html, a page per municipality, monitor.csv."""
+    import tempfile
+    from pathlib import Path
+
+    from ..monitor.aggregate import Aggregator
+    from ..monitor.cli import _threshold
+    from ..monitor.report import write_report
+
+    engine = request.app.state.engine
+    threshold = _threshold(argparse.Namespace(threshold=None))  # $WEGWIJZER_MONITOR_THRESHOLD or 10
+    agg = Aggregator(book=engine.book, engine=engine)
+    latest: date | None = None
+    for case, closed_on in store_of(request).monitor_cases(actor):
+        agg.add(case, closed_on)
+        last = max(a.date for a in case.assessments)
+        latest = last if latest is None or last > latest else latest
+    with tempfile.TemporaryDirectory(prefix="wegwijzer-monitor-") as folder:
+        paths = write_report(agg, Path(folder), threshold, f"team {actor.team}",
+                             latest.isoformat() if latest else None)
+        return {path.name: path.read_bytes() for path in paths}
+
+
+@router.get("/monitor")
+async def monitor_home(request: Request) -> Response:
+    await require(request, "team_lead")
+    return RedirectResponse("/monitor/", status_code=303)  # the monitor's pages link to each other relatively
+
+
+@router.get("/monitor/")
+@router.get("/monitor/{name}")
+async def monitor(request: Request, name: str = "index.html") -> Response:
+    session = await require(request, "team_lead")
+    if not MONITOR_FILE.match(name):
+        return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
+                     message="Deze pagina van de monitor bestaat niet.")
+    files = await run_in_threadpool(_monitor_files, request, session.actor)
+    if name not in files:
+        return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
+                     message="Deze pagina van de monitor bestaat niet.")
+    if name.endswith(".csv"):
+        return Response(files[name], media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return HTMLResponse(files[name])

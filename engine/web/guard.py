@@ -32,6 +32,9 @@ log = logging.getLogger("wegwijzer.web")
 OPEN_PATHS = ("/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 # The API viewers' own assets (served from the installed fastapi-offline package) are open with them.
 OPEN_PREFIXES = ("/static/docs/",)
+# The signed-in pages (engine/web/auth.py) check their own session and never the server
+# token: a coach is not asked for a Basic password, and their stylesheet comes with them.
+SESSION_PREFIXES = ("/aanmelden", "/afmelden", "/deelnemers", "/beheer/", "/monitor", "/static/wegwijzer.css")
 DOC_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 # The page needs nothing but itself: no script at all, its own stylesheet, inline SVG.
@@ -52,7 +55,8 @@ DEFAULT_BODY_TIMEOUT = 30.0
 
 
 _CASE_PATH = re.compile(r"^(/v1/cases/|/deelnemers/)[^/]+")
-_STORED_REPORT = re.compile(r"^/deelnemers/[^/]+/rapport$")  # a stored case's report (engine/web/caseload.py)
+# a stored case's report and the team lead's monitor (engine/web/caseload.py): self-contained pages, inline style
+_STORED_REPORT = re.compile(r"^(/deelnemers/[^/]+/rapport|/monitor/.*)$")
 
 
 def loggable(path: str) -> str:
@@ -101,7 +105,7 @@ class Guard:
         self.in_flight = 0
 
     def _authorised(self, scope: dict[str, Any]) -> bool:
-        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES):
+        if self.token is None or scope["path"] in OPEN_PATHS or scope["path"].startswith(OPEN_PREFIXES + SESSION_PREFIXES):
             return True
         presented = _presented_token(scope.get("headers", []))
         return presented is not None and hmac.compare_digest(presented.encode(), self.token.encode())
