@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "case": (".store.cli", "keep cases in the store: import, list, add, next, report, export, forget, purge"),
     "user": (".store.usercli", "users of a shared store: add (prints a personal token once; --password for the browser), password, list"),
     "monitor": (".monitor.cli", "the team's monitor over the store or a caseload: HTML and CSV"),
+    "feedback": (".feedback", "for trainers: per rule and intervention how often coaches followed the advice, and why not"),
+    "algoritmeregister": (".register", "the Algoritmeregister entry for a municipality, from the rules (Markdown or JSON)"),
     "replay": (".replay", "give a past advice again from its receipt and input, with the rules of that time"),
 }
 

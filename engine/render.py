@@ -3,6 +3,11 @@ from __future__ import annotations
 
 from .model import Recommendation
 
+# Shown with every advice (AI Act Art. 14, human oversight; GDPR Art. 22: no decision by the
+# engine alone): the advice is input to the conversation, never the decision.
+OVERSIGHT = {"nl": "Advies; de coach beslist samen met de deelnemer.",
+             "en": "Advice; the coach decides together with the participant."}
+
 _WORDS = {
     "nl": {
         "title": "Advies", "case": "Casus", "municipality": "Gemeente", "profile": "Klantprofiel",
@@ -40,6 +45,7 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, munic
     lines.append(f"{h1}{header} ({w['municipality']} {municipality_name or rec.municipality.capitalize()})")
     if not markdown:
         lines.append("=" * len(lines[0]))
+    lines.append(f"*{OVERSIGHT[lang]}*" if markdown else OVERSIGHT[lang])
     p, lead = rec.client_profile, rec.lead_coordinator
     lines.append("")
     lines.append(f"{w['profile']}: {_pick(lang, p.label_nl, p.label_en)}")

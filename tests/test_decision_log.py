@@ -88,8 +88,24 @@ def test_a_decision_is_for_a_suggestion_of_that_advice_of_that_case(store):
     with pytest.raises(InputError) as caught:
         store.record_decision(LOCAL, "c-2", advice_id, rec.interventions[0].id, "accepted")
     assert caught.value.fields == ["advice_id"]
-    with pytest.raises(NotFound):
+    with pytest.raises(InputError) as caught:  # a case not in the store: no such advice for it either
         store.record_decision(LOCAL, "c-9", advice_id, rec.interventions[0].id, "accepted")
+    assert caught.value.fields == ["advice_id"]
+
+
+def test_a_coach_cannot_log_or_decide_on_a_stored_case_of_someone_else(store):
+    from engine.store import Actor
+
+    store.import_case(LOCAL, case_doc("c-1"))  # held by 'local'
+    rec = advise(store.get(LOCAL, "c-1"), today=TODAY)
+    advice_id = store.log_advice(LOCAL, "c-1", rec)
+    coach = Actor("coach1", "coach")
+    with pytest.raises(NotFound):
+        store.log_advice(coach, "c-1", rec)
+    with pytest.raises(NotFound):
+        store.record_decision(coach, "c-1", advice_id, rec.interventions[0].id, "accepted")
+    with pytest.raises(NotFound):
+        store.decisions(coach, "c-1")
 
 
 def test_a_comment_holds_no_contact_details_and_stays_short(store):
@@ -161,3 +177,25 @@ def test_advice_made_with_other_rules_than_given_is_refused(store, tmp_path):
     assert caught.value.fields == ["rules_version"]
     store.log_advice(LOCAL, "c-1", rec, rules=rules)
     assert store.rule_snapshot(rec.receipt.rules_version)["override_reasons.yaml"] == path.read_text(encoding="utf-8")
+
+
+def test_a_case_another_system_holds_is_logged_for_its_coach_and_can_be_erased(store):
+    from engine.api import Engine
+    from engine.store import Actor, Forbidden
+
+    rec = Engine.load().recommend(case_doc("elders-1"))  # not in this store (CDS Hooks)
+    coach, other = Actor("coach1", "coach"), Actor("coach2", "coach")
+    advice_id = store.log_advice(coach, "elders-1", rec)
+    store.record_decision(coach, "elders-1", advice_id, rec.interventions[0].id, "accepted")
+    assert len(store.decisions(coach, "elders-1")) == 1
+    assert store.decisions(other, "elders-1") == [] and store.logged_advice(other, "elders-1") == []
+    with pytest.raises(InputError):
+        store.record_decision(other, "elders-1", advice_id, rec.interventions[0].id, "accepted")
+    with pytest.raises(Forbidden):
+        store.log_advice(Actor("lead", "team_lead", "t"), "elders-1", rec)
+    with pytest.raises(InputError) as caught:
+        store.log_advice(coach, "x-123456782", rec.model_copy(update={"case_id": None}))  # a BSN in the id
+    assert caught.value.fields == ["case_id"]
+    assert store.forget_log(other, "elders-1") == 0
+    assert store.forget_log(coach, "elders-1") == 1
+    assert store.decisions(coach, "elders-1") == []

@@ -121,6 +121,18 @@ class DecisionLog:
                 sa.select(rule_snapshots.c.rules_version).order_by(rule_snapshots.c.created_at))]
 
     # ---------------------------------------------------------------- the log
+    def _log_access(self, conn: sa.Connection, actor: Any, case_id: str, action: str) -> bool:
+        """May `actor` log or read the log of `case_id`? A stored case: whoever may see it. A case
+        another system holds (CDS Hooks), not in this store: a coach (or the local user), who then
+        sees only the entries they logged themselves. Returns whether to keep to those."""
+        from .schema import cases
+
+        if conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is not None:
+            self._row(conn, actor, case_id, action)
+            return False
+        self._may_hold(actor)
+        return actor.role != "local"
+
     def log_advice(self, actor: Any, case_id: str, recommendation: Any, rules: Path | str | None = None) -> str:
         """Log that `actor` was shown `recommendation` for the stored case; return its advice id.
         The rule files it was made with (`rules`, default the shipped rules) are kept under
@@ -140,9 +152,12 @@ class DecisionLog:
                 raise InputError([("rules_version", f"the advice was made with rules {receipt.rules_version}, but the "
                                                     f"rules in {directory} are {found}; pass the rules it was made with")])
             self._keep_snapshot(found, files)
+        from .privacy import check_case_id
+
+        check_case_id(case_id)
         advice_id = secrets.token_hex(12)
         with self.engine.begin() as conn:
-            self._row(conn, actor, case_id, "log_advice")
+            self._log_access(conn, actor, case_id, "log_advice")
             ref = conn.execute(sa.select(advice_log.c.case_ref).where(advice_log.c.case_id == case_id).limit(1)).first()
             conn.execute(advice_log.insert().values(
                 advice_id=advice_id, at=_now(), actor=actor.name, case_id=case_id,
@@ -175,10 +190,10 @@ class DecisionLog:
         details; erased with the case and never shown to trainers. Returns the decision's id."""
         problems: list[tuple[str, str]] = []
         with self.engine.begin() as conn:
-            self._row(conn, actor, case_id, "decide")
+            mine_only = self._log_access(conn, actor, case_id, "decide")
             logged = conn.execute(sa.select(advice_log).where(advice_log.c.advice_id == advice_id,
                                                               advice_log.c.case_id == case_id)).first()
-            if logged is None:
+            if logged is None or (mine_only and logged.actor != actor.name):
                 raise InputError([("advice_id", f"no advice '{advice_id}' was logged for case '{case_id}'")])
             book = self._reasons_of(logged.rules_version)
             shown = [item["id"] for item in logged.shown]
@@ -208,15 +223,27 @@ class DecisionLog:
             self._audit(conn, actor, "decide", case_id)
         return int(done.inserted_primary_key[0])
 
+    def record_decision_on(self, actor: Any, advice_id: str, position: int, decision: str,
+                           reason: str | None = None, comment: str | None = None) -> int:
+        """record_decision for the step at `position` of a logged advice (CDS Hooks feedback names
+        the card, not the case)."""
+        with self.engine.connect() as conn:
+            logged = conn.execute(sa.select(advice_log.c.case_id, advice_log.c.shown)
+                                  .where(advice_log.c.advice_id == advice_id)).first()
+        if logged is None or not 0 <= position < len(logged.shown):
+            raise InputError([("card", "no such card was given by this service (or its log was erased)")])
+        return self.record_decision(actor, logged.case_id, advice_id, logged.shown[position]["id"], decision,
+                                    reason, comment)
+
     def decisions(self, actor: Any, case_id: str) -> list[dict[str, Any]]:
         """The case's decisions, oldest first, each with its advice's rules version and the rule
         that chose the suggestion."""
         with self.engine.begin() as conn:
-            self._row(conn, actor, case_id, "read_decisions")
+            mine = [advice_log.c.actor == actor.name] if self._log_access(conn, actor, case_id, "read_decisions") else []
             rows = conn.execute(
                 sa.select(decisions, advice_log.c.rules_version, advice_log.c.shown)
                 .join(advice_log, advice_log.c.advice_id == decisions.c.advice_id)
-                .where(decisions.c.case_id == case_id).order_by(decisions.c.id)).all()
+                .where(decisions.c.case_id == case_id, *mine).order_by(decisions.c.id)).all()
             self._audit(conn, actor, "read_decisions", case_id)
         out = []
         for r in rows:
@@ -229,8 +256,8 @@ class DecisionLog:
     def logged_advice(self, actor: Any, case_id: str) -> list[dict[str, Any]]:
         """The advice logged for a case, oldest first: advice id, when, who, receipt, shown."""
         with self.engine.begin() as conn:
-            self._row(conn, actor, case_id, "read_log")
-            rows = conn.execute(sa.select(advice_log).where(advice_log.c.case_id == case_id)
+            mine = [advice_log.c.actor == actor.name] if self._log_access(conn, actor, case_id, "read_log") else []
+            rows = conn.execute(sa.select(advice_log).where(advice_log.c.case_id == case_id, *mine)
                                 .order_by(advice_log.c.at, advice_log.c.advice_id)).all()
             self._audit(conn, actor, "read_log", case_id)
         return [{"advice_id": r.advice_id, "at": r.at.isoformat(), "actor": r.actor, "case_ref": r.case_ref,
@@ -241,6 +268,26 @@ class DecisionLog:
         """A case's log goes with it (forget, purge)."""
         conn.execute(decisions.delete().where(decisions.c.case_id.in_(case_ids)))
         conn.execute(advice_log.delete().where(advice_log.c.case_id.in_(case_ids)))
+
+    def forget_log(self, actor: Any, case_id: str) -> int:
+        """Erase the log of a case this store does not hold (advised over CDS Hooks): a coach
+        erases the entries they logged, an admin (or the local user) all; how many advice
+        entries went. A stored case's log goes with `forget`."""
+        from .schema import cases
+
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is not None:
+                raise InputError([("case_id", f"case '{case_id}' is in the store: forget the case, and its log goes with it")])
+            if actor.role not in ("admin", "local"):
+                self._may_hold(actor)
+            mine = [advice_log.c.actor == actor.name] if actor.role not in ("admin", "local") else []
+            ids = [r.advice_id for r in conn.execute(sa.select(advice_log.c.advice_id)
+                                                     .where(advice_log.c.case_id == case_id, *mine))]
+            if ids:
+                conn.execute(decisions.delete().where(decisions.c.advice_id.in_(ids)))
+                conn.execute(advice_log.delete().where(advice_log.c.advice_id.in_(ids)))
+            self._audit(conn, actor, "forget_log", case_id)
+        return len(ids)
 
     def purge_log(self, actor: Any, today: date, retention_days: int | None = None) -> int:
         """Erase log entries (and their decisions) older than the log retention; how many advice
@@ -258,3 +305,34 @@ class DecisionLog:
                 conn.execute(advice_log.delete().where(advice_log.c.advice_id.in_(old)))
             self._audit(conn, actor, "purge_log")
         return len(old)
+
+    # ---------------------------------------------------------------- for trainers
+    def feedback_entries(self, actor: Any, municipality: str | None = None,
+                         rules_version: str | None = None) -> list[tuple[str, str, list, dict]]:
+        """Per logged advice: (municipality, rules version, suggestions shown, {intervention id:
+        (latest decision, reason)}), for `wegwijzer feedback`; never a case id, a coach or a
+        comment. A team lead counts the team's cases; an admin (or the local user) all."""
+        from .repo import Forbidden
+        from .schema import cases
+
+        where = []
+        if actor.role == "team_lead":
+            where.append(advice_log.c.case_id.in_(sa.select(cases.c.case_id).where(cases.c.team == actor.team)))
+        elif actor.role not in ("admin", "local"):
+            raise Forbidden("the coaches' feedback is for a team lead or an admin (voor een teamleider of beheerder)")
+        if municipality:
+            where.append(advice_log.c.municipality == municipality)
+        if rules_version:
+            where.append(advice_log.c.rules_version == rules_version)
+        self._audit_alone(actor, "feedback")
+        with self.engine.connect() as conn:
+            logged = conn.execute(sa.select(advice_log.c.advice_id, advice_log.c.municipality,
+                                            advice_log.c.rules_version, advice_log.c.shown)
+                                  .where(*where).order_by(advice_log.c.advice_id)).all()
+            decided: dict[str, dict[str, tuple[str, str | None]]] = {}
+            for row in conn.execute(sa.select(decisions.c.advice_id, decisions.c.intervention_id,
+                                              decisions.c.decision, decisions.c.reason)
+                                    .where(decisions.c.advice_id.in_(sa.select(advice_log.c.advice_id).where(*where)))
+                                    .order_by(decisions.c.id)):
+                decided.setdefault(row.advice_id, {})[row.intervention_id] = (row.decision, row.reason)  # latest wins
+        return [(row.municipality, row.rules_version, row.shown, decided.get(row.advice_id, {})) for row in logged]

@@ -23,7 +23,7 @@ from ..api import Engine
 from ..cli import list_municipalities
 from ..errors import InputError, WegwijzerError
 from ..model import Assessment, Recommendation
-from . import cases, problems, routes
+from . import cases, cdshooks, problems, routes
 from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_REQUESTS, Guard
 from .intake import DEFAULT_MAX_BODY
 from .problems import Problem
@@ -84,6 +84,7 @@ def create_app(engine: Engine | None = None, token: str | None = None, max_body:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_docs(app)
     app.include_router(cases.router)  # /v1/cases: the case store (engine/web/cases.py)
+    app.include_router(cdshooks.router)  # /cds-services: CDS Hooks cards and feedback (engine/web/cdshooks.py)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> Any:

@@ -47,6 +47,10 @@ class DiffReport:
     lead_shifts: dict[str, int] = field(default_factory=dict)  # "old -> new" -> count (changed only)
     affected: dict[str, list[str]] = field(default_factory=dict)  # case -> what changed
     bad_cases: list[tuple[str, str]] = field(default_factory=list)  # (case, message)
+    # with the store's decision log (--weigh): per rule whose content changed, how often coaches set
+    # aside what it (or, for a decision node, the actions on its branches) suggested: {set_aside,
+    # decided}, or None when fewer than the threshold were decided
+    overridden: dict[str, dict[str, int] | None] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -87,13 +91,54 @@ def rules_folder(spec: str, stack: ExitStack, cwd: Path | None = None) -> Path:
     return target
 
 
-def diff_rules(old: str | Path, new: str | Path, cases: str | Path) -> DiffReport:
+def changed_rules(old: Any, new: Any) -> dict[str, list[str]]:
+    """The rules whose content differs between two rulebooks (or that one of them lacks), as
+    `<rule set>/<id>`, each with the rules whose suggestions it decides: itself, and for a
+    decision node the first action on each of its branches."""
+    from dataclasses import replace
+
+    from ..resolve import rule_ref
+
+    def rules_of(book: Any) -> dict[str, tuple[Any, list[str]]]:
+        out: dict[str, tuple[Any, list[str]]] = {}
+        nodes = book.flowchart.nodes
+        for node in nodes.values():
+            targets = [node.yes, node.no] if node.type == "decision" else []
+            acts = [rule_ref(nodes[t].file, t, book) for t in targets if t in nodes and nodes[t].type == "action"]
+            out[rule_ref(node.file, node.id, book)] = (replace(node, file="", line=0), acts)
+        for rule in [*book.profile_rules, *book.lead_rules]:
+            out[rule_ref(rule.file, rule.id, book)] = (replace(rule, file="", line=0), [])
+        return out
+
+    before, after = rules_of(old), rules_of(new)
+    changed = {}
+    for ref in sorted(set(before) | set(after)):
+        was, now = before.get(ref), after.get(ref)
+        if was is None or now is None or was[0] != now[0]:
+            changed[ref] = [ref, *(was or now)[1]]
+    return changed
+
+
+def weigh(report: DiffReport, old_book: Any, new_book: Any, feedback: Any) -> None:
+    """Fill `report.overridden` from a feedback report (engine.feedback) over the old rules' advice."""
+    for ref, decides in changed_rules(old_book, new_book).items():
+        found = [feedback.override_rate(r) for r in decides]
+        found = [f for f in found if f is not None]
+        report.overridden[ref] = ({"set_aside": sum(f[0] for f in found), "decided": sum(f[1] for f in found)}
+                                  if found else None)
+
+
+def diff_rules(old: str | Path, new: str | Path, cases: str | Path, feedback: Any = None) -> DiffReport:
+    """`feedback`: an engine.feedback report; each changed rule is then weighed by how often
+    coaches set aside what it suggested."""
     from ..api import Engine
 
     with ExitStack() as stack:
         old_engine = Engine.load(rules_folder(str(old), stack))
         new_engine = Engine.load(rules_folder(str(new), stack))
     report = DiffReport(str(old), str(new), old_engine.rules_version, new_engine.rules_version)
+    if feedback is not None:
+        weigh(report, old_engine.book, new_engine.book, feedback)
     gained: dict[str, list[str]] = {}
     lost: dict[str, list[str]] = {}
     matrix: dict[str, Counter[str]] = {}
@@ -143,12 +188,16 @@ _WORDS = {
         "profiles": "Klantprofielen (rijen: oud, kolommen: nieuw):", "leads": "Verschuivingen van regievoerder:",
         "changed": "Veranderde casussen:", "more": "  ... en nog {n} (--format json toont ze allemaal)",
         "none": "Geen casus verandert.", "bad": "Casussen die geen advies kregen ({n}):",
+        "weighed": "Gewijzigde regels, gewogen naar wat coaches terzijde legden:",
+        "too_few": "te weinig besluiten om te tonen", "set_aside": "{n} van {d} keer terzijde gelegd ({p}%)",
     },
     "en": {
         "compared": "{c} of {n} case(s) compared, {k} changed", "interventions": "Interventions (cases gaining / losing):",
         "profiles": "Profiles (rows: old, columns: new):", "leads": "Lead coordinator shifts:",
         "changed": "Changed cases:", "more": "  ... and {n} more (--format json lists them all)",
         "none": "No case changes.", "bad": "Cases that could not be advised ({n}):",
+        "weighed": "Changed rules, weighed by how often coaches set aside what they suggested:",
+        "too_few": "too few decisions to show", "set_aside": "set aside {n} of {d} times ({p}%)",
     },
 }
 
@@ -179,6 +228,14 @@ def render(report: DiffReport, show: int = 10, lang: str = "nl") -> str:
             out.append(words["more"].format(n=len(items) - show))
     else:
         out += ["", words["none"]]
+    if report.overridden:
+        out += ["", words["weighed"]]
+        for ref, found in report.overridden.items():
+            if found is None:
+                out.append(f"  {ref}: {words['too_few']}")
+            else:
+                rate = round(100 * found["set_aside"] / found["decided"])
+                out.append(f"  {ref}: {words['set_aside'].format(n=found['set_aside'], d=found['decided'], p=rate)}")
     if report.bad_cases:
         from .stats import bad_case_line
         out += ["", words["bad"].format(n=len(report.bad_cases))]
@@ -192,11 +249,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cases", required=True, help="a folder of case files (.yaml/.json) or a JSON Lines file")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--fail-on-change", action="store_true", help="exit 1 when any case changes")
+    parser.add_argument("--weigh", metavar="DB", help="weigh each changed rule by how often coaches set aside what it "
+                                                      "suggested, from this case store's decision log")
+    parser.add_argument("--threshold", type=int, help="with --weigh: the smallest group shown (as the monitor's)")
     add_lang(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = diff_rules(args.old, args.new, args.cases)
+    weights = None
+    if args.weigh:
+        from ..feedback import feedback
+        from ..monitor.cli import _threshold
+        from ..store.cli import TOKEN_ENV
+        from ..store.repo import Store
+        import os
+
+        store = Store.open(args.weigh)
+        try:
+            weights = feedback(store, store.actor(os.environ.get(TOKEN_ENV)), _threshold(args))
+        finally:
+            store.close()
+    report = diff_rules(args.old, args.new, args.cases, weights)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
