@@ -32,3 +32,24 @@ def test_a_first_admin_with_a_password_then_a_coach_then_a_new_password(tmp_path
     out = wegwijzer("user", "list", "--db", db, env={"WEGWIJZER_SHARED": "1", "WEGWIJZER_USER_TOKEN": admin_token})
     assert "anna-haar" not in out.stdout and "een-nieuw" not in out.stdout and "anna\tcoach" in out.stdout
     store.close()
+
+
+def test_a_sqlite_file_with_users_is_shared_unless_told(tmp_path, monkeypatch):
+    from engine.store import LOCAL, Unauthorised
+
+    monkeypatch.delenv("WEGWIJZER_SHARED", raising=False)
+    url = f"sqlite:///{tmp_path / 'cases.sqlite'}"
+    store = Store(url)
+    assert not store.shared and store.actor(None) == LOCAL  # a coach alone on a laptop: nothing to set up
+    store.add_user(None, "beheer", "admin")
+    store.close()
+    store = Store(url)  # now the browser's users are in it: the API and the CLI want a token
+    assert store.shared
+    import pytest
+
+    with pytest.raises(Unauthorised):
+        store.actor(None)
+    store.close()
+    assert not Store(url, shared=False).shared
+    monkeypatch.setenv("WEGWIJZER_SHARED", "0")
+    assert not Store(url).shared

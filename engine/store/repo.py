@@ -202,6 +202,11 @@ class Store(DecisionLog):
             from .migrate import upgrade
 
             upgrade(self.engine)
+            if shared is None and by_env is None and url.startswith("sqlite"):
+                # a SQLite file with users (the coaches' browser) is a team's store: the API and
+                # the CLI then want a personal token, as on PostgreSQL
+                with self.engine.connect() as conn:
+                    self.shared = conn.execute(sa.select(users.c.name).limit(1)).first() is not None
 
     @classmethod
     def open(cls, db: str | None = None, shared: bool | None = None) -> "Store":

@@ -10,8 +10,10 @@ Sessions live in the database, not in a process, so two app instances on one Pos
 serve the same coach. Only the SHA-256 of a session id is stored: the id is 256 random bits,
 so a fast hash is enough, and a copy of the table signs no one in.
 
-Failed sign-ins are counted per user name and per address; from FREE_FAILURES on, the next
-try waits a delay that doubles with every failure (at most MAX_DELAY). An unknown user costs
+Failed sign-ins are counted per user name and per address; from FREE_FAILURES (per name) or
+FREE_FAILURES_PER_ADDRESS on, the next try waits a delay that doubles with every failure (at
+most MAX_DELAY). An address is allowed more: behind a reverse proxy, or in one office, many
+coaches share one. An unknown user costs
 the same scrypt as a wrong password, so the answer's time does not tell which it was.
 """
 from __future__ import annotations
@@ -35,6 +37,7 @@ DEFAULT_IDLE = timedelta(minutes=30)
 MAX_AGE = timedelta(hours=12)  # even an active session is signed out after a working day
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most once a minute per session
 FREE_FAILURES = 3
+FREE_FAILURES_PER_ADDRESS = 10
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
 FORGET_FAILURES_AFTER = timedelta(hours=24)
@@ -47,9 +50,10 @@ _DUMMY_HASH = privacy.hash_token(secrets.token_urlsafe(16))
 class SignInRefused(WegwijzerError):
     """Wrong name or password, or too many failures: `wait` says how long before the next try."""
 
-    def __init__(self, message: str, wait: timedelta | None = None):
+    def __init__(self, message: str, wait: timedelta | None = None, locked: bool = False):
         super().__init__(message)
         self.wait = wait
+        self.locked = locked  # refused for too many failures, before the password was looked at
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,12 @@ def idle_timeout() -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def delay_after(failures: int) -> timedelta:
-    """How long the next try waits after `failures` failures in a row: none for the first few,
-    then 30 s, 1 min, 2 min, ... up to 15 min."""
-    if failures < FREE_FAILURES:
+def delay_after(failures: int, free: int = FREE_FAILURES) -> timedelta:
+    """How long the next try waits after `failures` failures in a row: none for the first
+    `free`, then 30 s, 1 min, 2 min, ... up to 15 min."""
+    if failures < free:
         return timedelta(0)
-    return min(MAX_DELAY, FIRST_DELAY * (2 ** (failures - FREE_FAILURES)))
+    return min(MAX_DELAY, FIRST_DELAY * (2 ** min(failures - free, 20)))
 
 
 class Accounts:
@@ -127,7 +131,7 @@ class Accounts:
         keys = [f"user:{name[:64]}", f"address:{address[:64]}"]
         wait = self._wait(keys, now)
         if wait > timedelta(0):
-            raise SignInRefused("too many failed sign-ins; wait before trying again", wait)
+            raise SignInRefused("too many failed sign-ins; wait before trying again", wait, locked=True)
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.name == name)).first() if name else None
         stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
@@ -179,7 +183,8 @@ class Accounts:
             rows = conn.execute(sa.select(sign_in_failures).where(sign_in_failures.c.key.in_(keys))).all()
         wait = timedelta(0)
         for row in rows:
-            until = _aware(row.last_at) + delay_after(row.failures)
+            free = FREE_FAILURES_PER_ADDRESS if row.key.startswith("address:") else FREE_FAILURES
+            until = _aware(row.last_at) + delay_after(row.failures, free)
             wait = max(wait, until - now)
         return wait
 

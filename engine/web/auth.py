@@ -49,6 +49,9 @@ SIGNED_OUT = "U bent afgemeld."
 EXPIRED = "U bent afgemeld omdat u een tijd niets deed, of uw sessie is verlopen. Meld u opnieuw aan."
 
 
+_UNSET = object()
+
+
 class SignInNeeded(Exception):
     """A page for signed-in users, asked without a (valid) session: the sign-in page, then back."""
 
@@ -86,14 +89,15 @@ def session_csrf(request: Request) -> str | None:
 
 def current(request: Request) -> Session | None:
     """The signed-in user, or None. Only a request with a session cookie touches the store."""
-    if "session" not in request.state._state:
+    cached = getattr(request.state, "wegwijzer_session", _UNSET)
+    if cached is _UNSET:
         session_id = session_id_of(request)
-        request.state.session = accounts_of(request).session(session_id) if session_id else None
-    return request.state.session
+        cached = request.state.wegwijzer_session = accounts_of(request).session(session_id) if session_id else None
+    return cached
 
 
 async def current_async(request: Request) -> Session | None:
-    if "session" in request.state._state or not session_id_of(request):
+    if getattr(request.state, "wegwijzer_session", _UNSET) is not _UNSET or not session_id_of(request):
         return current(request)
     return await run_in_threadpool(current, request)
 
@@ -169,7 +173,7 @@ async def sign_in(request: Request) -> Response:
         session_id, session = await run_in_threadpool(accounts.sign_in, name, password, address)
     except SignInRefused as refused:
         wait = refused.wait.total_seconds() if refused.wait else 0
-        if str(refused).startswith("too many"):
+        if refused.locked:
             minutes = max(1, round(wait / 60))
             message = WAIT.format(minutes="1 minuut" if minutes == 1 else f"{minutes} minuten")
             return _sign_in_page(request, token, message, name, back, status=429)
