@@ -491,6 +491,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--errors", help="bad records as JSON Lines (default: OUT.errors.jsonl)")
     parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
     parser.add_argument("--fresh", action="store_true", help="start over instead of resuming an existing OUT")
+    parser.add_argument("--decision-log", metavar="FILE",
+                        help="also write the decision log (JSON Lines: one entry per advice, its receipt and the "
+                             "case's masked id; $WEGWIJZER_LOG_KEY is the masking key), see engine/decisionlog.py")
+    parser.add_argument("--actor", default="batch", help="with --decision-log: who the advice is for (a pseudonymous name)")
     parser.add_argument("--chunksize", type=int, default=32, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -502,6 +506,10 @@ def run(args: argparse.Namespace) -> int:
     summary = run_batch(args.input, args.out, workers=args.workers, errors=args.errors, rules=args.rules,
                         fresh=args.fresh, chunksize=max(1, args.chunksize), limit=args.limit,
                         progress=sys.stderr if tty else None)
+    if args.decision_log:  # from the output, after the run: the batch itself stays as it is
+        from .decisionlog import log_key, write_from_batch
+
+        write_from_batch(args.out, args.decision_log, args.actor, log_key())
     if tty:
         resumed = f", {summary.resumed:,} from an earlier run" if summary.resumed else ""
         print(f"wegwijzer batch: {summary.answered:,} answered, {summary.errors:,} bad{resumed} "

@@ -99,6 +99,11 @@ def feedback(store: Any, actor: Any, threshold: int = DEFAULT_THRESHOLD, municip
     return report
 
 
+def reason_labels(book: Any) -> dict[str, str]:
+    """reason id -> its Dutch label (override_reasons.yaml)."""
+    return {r.id: r.label_nl for r in book.override_reasons.reasons} if book is not None and book.override_reasons else {}
+
+
 def render_text(report: FeedbackReport, labels: dict[str, str]) -> str:
     """Dutch text for a trainer: per rule, then per intervention."""
     hidden = f"<{report.threshold}"
@@ -164,8 +169,7 @@ def run(args: argparse.Namespace) -> int:
         report = feedback(store, actor, threshold, args.municipality, args.rules_version)
     finally:
         store.close()
-    book = load()
-    labels = {r.id: r.label_nl for r in book.override_reasons.reasons} if book.override_reasons else {}
+    labels = reason_labels(load())
     if args.format == "json":
         text = json.dumps({"threshold": threshold, "rows": report.rows()}, indent=2, ensure_ascii=False) + "\n"
     elif args.format == "csv":

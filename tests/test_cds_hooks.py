@@ -117,3 +117,24 @@ def test_card_uuids_round_trip():
     assert cds.card_position(cds.card_uuid("ab" * 12, 0xFFFFFFFF)) == ("ab" * 12, -1)
     assert cds.card_position("urn:uuid:" + cds.card_uuid("0f" * 12, 7)) == ("0f" * 12, 7)
     assert cds.card_position("123") is None
+
+
+def test_the_case_api_logs_the_advice_and_takes_decisions(client):
+    from engine.web.cases import ADVICE_ID_HEADER
+
+    http, store = client
+    assert http.post("/v1/cases", json=case_doc("api-1")).status_code == 201
+    shown = http.get("/v1/cases/api-1/next")
+    advice_id, step = shown.headers[ADVICE_ID_HEADER], shown.json()["interventions"][0]["id"]
+    assert [e["advice_id"] for e in store.logged_advice(LOCAL, "api-1")] == [advice_id]
+    made = http.post("/v1/cases/api-1/decisions", json={"advice_id": advice_id, "intervention_id": step,
+                                                         "decision": "not_now", "reason": "waiting_list"})
+    assert made.status_code == 201, made.text
+    assert [(d["decision"], d["reason"]) for d in http.get("/v1/cases/api-1/decisions").json()] == [("not_now", "waiting_list")]
+    bad = http.post("/v1/cases/api-1/decisions", json={"advice_id": advice_id, "intervention_id": step, "decision": "other",
+                                                        "colour": "red"})
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["colour"]
+    bad = http.post("/v1/cases/api-1/decisions", json={"advice_id": advice_id, "intervention_id": step, "decision": "other"})
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["reason"]
+    assert http.delete("/v1/cases/api-1").status_code == 204
+    assert store.logged_advice(LOCAL, "api-1") == []  # the log went with the case

@@ -12,14 +12,16 @@ from engine.feedback import feedback, render_html
 from engine.store import LOCAL, Actor, Forbidden, Store
 from engine.store.advise import advise
 from store_cases import case_doc
+from store_db import db_url, pg_server  # noqa: F401  (fixtures)
 
 TODAY = date(2026, 3, 1)
 
 
 @pytest.fixture
-def logged(tmp_path):
+def logged(db_url, monkeypatch):  # noqa: F811
     """Four cases advised alike; on the first suggestion: one accepted, two waiting lists, one declined."""
-    db = str(tmp_path / "cases.sqlite")
+    db = db_url
+    monkeypatch.setenv("WEGWIJZER_SHARED", "0")  # the local user on either database (the CLI too)
     store = Store.open(db)
     answers = [("accepted", None), ("not_now", "waiting_list"), ("not_now", "waiting_list"), ("other", "client_declines")]
     for index, (decision, reason) in enumerate(answers):
@@ -109,3 +111,26 @@ def test_diff_weighs_a_changed_rule_by_how_often_coaches_set_it_aside(logged, tm
     assert diff_rules(default_rules_dir(), new, cases).overridden == {}
     assert main(["diff", str(default_rules_dir()), str(new), "--cases", str(cases), "--weigh", db, "--threshold", "2"]) == 0
     assert f"{first.rule}: 3 van 4 keer terzijde gelegd (75%)" in capsys.readouterr().out
+
+
+def test_the_monitor_over_the_store_has_the_feedback_page(logged, tmp_path):
+    _, db, rec = logged
+    out = tmp_path / "monitor"
+    assert main(["monitor", "--db", db, "--out", str(out), "--threshold", "2", "--no-advice"]) == 0
+    assert 'href="feedback.html"' in (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "feedback.html").read_text(encoding="utf-8")
+    assert rec.interventions[0].id in page and "wachtlijst: 2" in page and "c-0" not in page
+    assert (out / "feedback.csv").read_text(encoding="utf-8").startswith("by,key,")
+
+
+def test_a_team_lead_counts_the_teams_cases_only(tmp_path):
+    store = Store.open(str(tmp_path / "teams.sqlite"), shared=False)
+    anna = Actor("anna", "coach", "noord")
+    for i in range(2):
+        store.import_case(anna, case_doc(f"n-{i}"))
+        rec = advise(store.get(anna, f"n-{i}"), today=TODAY)
+        store.record_decision(anna, f"n-{i}", store.log_advice(anna, f"n-{i}", rec), rec.interventions[0].id, "accepted")
+    north = feedback(store, Actor("lotte", "team_lead", "noord"), threshold=2).rows("intervention")
+    assert {r["key"]: r["accepted"] for r in north}[rec.interventions[0].id] == 2
+    assert feedback(store, Actor("sam", "team_lead", "zuid"), threshold=1).rows() == []
+    store.close()

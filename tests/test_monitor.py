@@ -142,7 +142,8 @@ def test_the_monitor_over_the_store_for_a_team_lead(db_url, tmp_path):  # noqa: 
     out = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--db", db_url, "--shared", "--out",
                           str(tmp_path / "x")], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 2 and "team lead" in out.stderr
-    assert [r["action"] for r in store.audit_trail() if r["actor"] == "lotte"] == ["monitor"]
+    # the monitor's read, then the decision log's for its feedback page: both audited
+    assert [r["action"] for r in store.audit_trail() if r["actor"] == "lotte"] == ["monitor", "feedback"]
     store.close()
 
 

@@ -62,3 +62,18 @@ def test_a_caseload_over_the_cli(db_url, tmp_path):  # noqa: F811
 def test_a_bsn_is_refused_with_a_clear_message(db_url):  # noqa: F811
     out = wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("111222333")))
     assert out.returncode == 1 and "BSN" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_coach_decides_on_the_advice_next_gave(db_url):  # noqa: F811
+    assert wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("d-1"))).returncode == 0
+    out = wegwijzer("case", "next", "d-1", "--db", db_url, "--format", "json")
+    advice_id = out.stderr.split("advies-id (advice id): ", 1)[1].split()[0]
+    step = json.loads(out.stdout)["interventions"][0]["id"]
+    out = wegwijzer("case", "decide", "d-1", advice_id, step, "not_now", "--db", db_url)
+    assert out.returncode == 2 and "reason" in out.stderr and "Traceback" not in out.stderr
+    out = wegwijzer("case", "decide", "d-1", advice_id, step, "not_now", "--reason", "waiting_list", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    decided = json.loads(wegwijzer("case", "decisions", "d-1", "--db", db_url).stdout)
+    assert [(d["intervention_id"], d["decision"], d["reason"]) for d in decided] == [(step, "not_now", "waiting_list")]
+    out = wegwijzer("case", "purge", "--db", db_url, "--retention-days", "30")
+    assert "decision log entries purged: 0" in out.stdout  # kept at least six months

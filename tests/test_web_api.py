@@ -57,17 +57,28 @@ def test_explain_gives_the_flowchart_path(client: TestClient) -> None:
 
 def test_schema_rules_healthz_openapi(client: TestClient, engine: Engine) -> None:
     schemas = client.get("/v1/schema").json()
-    # the first release's pair, and the Case beside it (added, nothing renamed)
-    assert set(schemas) == {"assessment", "case", "recommendation"}
+    # the first release's pair, and the Case beside it (added, nothing renamed), beside the one document
+    assert {"assessment", "case", "recommendation"} <= set(schemas)
+    assert schemas["oneOf"] == [{"$ref": "#/$defs/Assessment"}, {"$ref": "#/$defs/Case"}]
     assert {"assessments", "interventions_log", "as_of"} <= set(schemas["case"]["properties"])
     rules = client.get("/v1/rules").json()
     assert rules["rules_version"] == engine.rules_version
     assert {"nodes", "rules", "interventions", "organisations"} <= set(rules["counts"])
     assert client.get("/healthz").json()["status"] == "ok"
     doc = client.get("/openapi.json").json()
-    assert doc["paths"]["/v1/recommend"]["post"]["requestBody"]["content"]["application/json"]["schema"] == \
-        {"$ref": "#/components/schemas/Assessment"}
-    assert "Recommendation" in doc["components"]["schemas"]
+    # the second release: an Assessment or a Case, each with an example that the API advises
+    body = doc["paths"]["/v1/recommend"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"oneOf": [{"$ref": "#/components/schemas/Assessment"}, {"$ref": "#/components/schemas/Case"}]}
+    assert {"Assessment", "Case", "Recommendation"} <= set(doc["components"]["schemas"])
+    assert set(body["examples"]) == {"assessment", "case"}
+    from jsonschema import Draft202012Validator
+
+    one = Draft202012Validator(schemas)  # GET /v1/schema is one JSON Schema document as well
+    for example in body["examples"].values():
+        assert list(one.iter_errors(example["value"])) == []
+        answer = client.post("/v1/recommend", json=example["value"])
+        assert answer.status_code == 200 and answer.json()["case_id"] == example["value"]["case_id"]
+    assert list(one.iter_errors({"municipality": "leiden"}))  # neither an Assessment nor a Case
 
 
 def test_malformed_json_is_400(client: TestClient) -> None:

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     agg = Aggregator(book=engine.book, engine=None if args.no_advice else engine)
     failed: list[tuple[str, str]] = []
     store = None
+    coaches = None
     if args.caseload:
         items: Any = _from_caseload(args.caseload, args.municipality, failed)
         scope = f"caseload {Path(args.caseload).name}"
@@ -104,12 +105,17 @@ def run(args: argparse.Namespace) -> int:
             latest = last if latest is None or last > latest else latest
             if bar is not None:
                 bar.update(1)
+        if store is not None:
+            from ..feedback import feedback
+
+            # what coaches did with the advice, from the decision log (a team lead: the team's)
+            coaches = feedback(store, actor, threshold, args.municipality)
     finally:
         if bar is not None:
             bar.close()
         if store is not None:
             store.close()
-    paths = write_report(agg, Path(args.out), threshold, scope, latest.isoformat() if latest else None)
+    paths = write_report(agg, Path(args.out), threshold, scope, latest.isoformat() if latest else None, coaches)
     for ref, message in failed:
         print(f"wegwijzer: {message if message.startswith(ref) else ref + ': ' + message}", file=sys.stderr)
     for case_id, error in agg.errors:

@@ -111,8 +111,11 @@ def _chart(section: Section, threshold: int) -> Any:
                                          for r in section.rows], max(counts, default=0))
 
 
-def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: str | None) -> list[Path]:
-    """index.html, one page per municipality and monitor.csv under `out`; the paths written."""
+def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: str | None,
+                 feedback: Any = None) -> list[Path]:
+    """index.html, one page per municipality and monitor.csv under `out`; the paths written.
+    `feedback` (engine.feedback's report, from the store's decision log) adds feedback.html and
+    feedback.csv: how often coaches followed each rule and intervention."""
     out.mkdir(parents=True, exist_ok=True)
     env = Environment(loader=PackageLoader("engine.monitor", "templates"), autoescape=select_autoescape(("html", "j2")))
     env.filters["nl"] = lambda number: f"{number}".replace(".", ",")  # Dutch decimal comma; the CSV keeps '.'
@@ -143,9 +146,16 @@ def write_report(agg: Aggregator, out: Path, threshold: int, scope: str, as_of: 
                                  f"<{threshold}" if r.count is None else r.count,
                                  "" if r.percent is None else r.percent, "" if r.t0 is None else r.t0,
                                  "" if r.t1 is None else r.t1))
+    if feedback is not None:
+        from ..feedback import reason_labels, render_csv, render_html
+
+        (out / "feedback.html").write_text(render_html(feedback, reason_labels(agg.book)), encoding="utf-8")
+        (out / "feedback.csv").write_text(render_csv(feedback), encoding="utf-8")
+        written += [out / "feedback.html", out / "feedback.csv"]
     index = out / "index.html"
     index.write_text(env.get_template("index.html.j2").render(pages=pages, scope=scope, as_of=as_of,
-                                                              threshold=threshold), encoding="utf-8")
+                                                              threshold=threshold, feedback=feedback is not None),
+                     encoding="utf-8")
     table = out / "monitor.csv"
     table.write_text(csv_buffer.getvalue(), encoding="utf-8")
     return [index, *written, table]

@@ -70,6 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=("nl", "en"), default="nl")
     p.add_argument("--as-of", type=_date, help="advise as of this date (default today; a case file's own as_of "
                                                "is the day it was written, not a limit)")
+    p = action("decide", "the coach's decision on one step of an advice given by 'next': accepted, not_now or "
+                         "other (not_now and other need --reason, from rules/override_reasons.yaml)")
+    p.add_argument("case_id")
+    p.add_argument("advice_id", help="the advice id 'next' printed")
+    p.add_argument("intervention_id")
+    p.add_argument("decision", choices=("accepted", "not_now", "other"))
+    p.add_argument("--reason", help="why it is set aside: a reason id from rules/override_reasons.yaml")
+    p.add_argument("--comment", help="a short note of your own (no contact details); erased with the case")
+    action("decisions", "the decisions on a case's advice (JSON)").add_argument("case_id")
     p = action("report", "the progress report (voortgangsrapportage, Markdown), as 'wegwijzer report' gives it")
     p.add_argument("case_id")
     p.add_argument("--as-of", type=_date, help="report as of this date (default today)")
@@ -209,7 +218,21 @@ def _next(store: Any, actor: Any, args: argparse.Namespace) -> int:
     from .advise import advise
 
     rec = advise(store.get(actor, args.case_id, "advise"), today=date.today(), pinned=args.as_of)
+    advice_id = store.log_advice(actor, args.case_id, rec)  # the advice shown, for the coach's decisions
     sys.stdout.write(render(rec, args.format, args.lang))
+    print(f"advies-id (advice id): {advice_id}", file=sys.stderr)
+    return 0
+
+
+def _decide(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    store.record_decision(actor, args.case_id, args.advice_id, args.intervention_id, args.decision, args.reason,
+                          args.comment)
+    print(f"{args.case_id}: besluit vastgelegd (decision recorded)")
+    return 0
+
+
+def _decisions(store: Any, actor: Any, args: argparse.Namespace) -> int:
+    print(json.dumps(store.decisions(actor, args.case_id), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -250,8 +273,11 @@ def _purge(store: Any, actor: Any, args: argparse.Namespace) -> int:
             raise InputError([(RETENTION_ENV, f"'{text}' is not a whole number of days")]) from None
     erased = store.purge(actor, days, args.today or date.today())
     print(f"gewist (purged): {len(erased)}")
+    old_log = store.purge_log(actor, args.today or date.today())  # $WEGWIJZER_LOG_RETENTION_DAYS, at least six months
+    print(f"logboek: {old_log} oude adviezen gewist (decision log entries purged: {old_log})")
     return 0
 
 
-_ACTIONS = {"import": _import, "list": _list, "show": _show, "add": _add, "next": _next, "report": _report,
+_ACTIONS = {"import": _import, "list": _list, "show": _show, "add": _add, "next": _next, "decide": _decide,
+            "decisions": _decisions, "report": _report,
             "export": _export, "close": _close, "forget": _forget, "purge": _purge}

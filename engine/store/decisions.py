@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import InputError, WegwijzerError
+from ..decisionlog import shown_of
 from .schema import advice_log, decisions, rule_snapshots
 
 LOG_RETENTION_ENV = "WEGWIJZER_LOG_RETENTION_DAYS"
@@ -64,11 +65,6 @@ def version_of(files: dict[str, str]) -> str:
     from ..rulebook import version_of_files
 
     return version_of_files({name: text.encode("utf-8") for name, text in files.items()})
-
-
-def shown_of(recommendation: Any) -> list[dict[str, str]]:
-    """The suggestions an advice showed: id, the rule that chose it, its phase."""
-    return [{"id": item.id, "rule": item.rule, "phase": item.phase} for item in recommendation.interventions]
 
 
 def _now() -> datetime:

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 from ..api import Engine
 from ..cli import list_municipalities
 from ..errors import InputError, WegwijzerError
-from ..model import Assessment, Recommendation
+from ..model import Assessment, Case, Recommendation
 from . import cases, cdshooks, problems, routes
 from .guard import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_REQUESTS, Guard
 from .intake import DEFAULT_MAX_BODY
@@ -152,6 +152,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     template = "#/components/schemas/{model}"
     for name, schema in (("Assessment", Assessment.model_json_schema(ref_template=template)),
+                         ("Case", Case.model_json_schema(by_alias=True, ref_template=template)),
                          ("Recommendation", Recommendation.model_json_schema(by_alias=True, ref_template=template,
                                                                            mode="serialization"))):
         components.update(schema.pop("$defs", {}))

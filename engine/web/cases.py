@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ..errors import InputError
 from ..store import Conflict, Forbidden, NotFound, Store, Unauthorised
 from . import problems
 from .guard import _presented_token
@@ -25,6 +26,7 @@ ERRORS = problems.openapi_responses(400, 401, 403, 404, 409, 413, 415, 422)
 NOT_FOUND = "urn:wegwijzer:problem:case-not-found"
 FORBIDDEN = "urn:wegwijzer:problem:forbidden"
 CONFLICT = "urn:wegwijzer:problem:case-exists"
+ADVICE_ID_HEADER = "Wegwijzer-Advice-Id"  # /next: the decision log's id of the advice given
 _lock = threading.Lock()
 
 
@@ -100,7 +102,34 @@ async def next_step(request: Request, case_id: str) -> Response:
     # worker processes under `wegwijzer serve`, so a native crash costs this request only)
     data = await _call(request, lambda store, actor: case_document(store.get(actor, case_id, "advise"), date.today()))
     rec = await request.app.state.matcher.recommend(data)
-    return Response(rec.model_dump_json(by_alias=True), media_type="application/json")
+    # the advice shown goes into the decision log; its id is what a decision on it names
+    rules = request.app.state.engine.book.directory
+    advice_id = await _call(request, lambda store, actor: store.log_advice(actor, case_id, rec, rules=rules))
+    return Response(rec.model_dump_json(by_alias=True), media_type="application/json",
+                    headers={ADVICE_ID_HEADER: advice_id})
+
+
+@router.post("/{case_id}/decisions", status_code=201, responses=ERRORS,
+             summary="The coach's decision on one suggestion of a logged advice: accepted, not_now or other (with a reason)")
+async def decide(request: Request, case_id: str) -> Response:
+    data = await read_json(request, request.app.state.max_body)
+    if not isinstance(data, dict):
+        raise InputError([("", "a decision is an object: advice_id, intervention_id, decision, reason, comment")])
+    unknown = sorted(set(data) - {"advice_id", "intervention_id", "decision", "reason", "comment"})
+    missing = [k for k in ("advice_id", "intervention_id", "decision") if not isinstance(data.get(k), str)]
+    wrong = [k for k in ("reason", "comment") if data.get(k) is not None and not isinstance(data[k], str)]
+    if unknown or missing or wrong:
+        raise InputError([(k, "unknown field") for k in unknown] + [(k, "required (text)") for k in missing]
+                         + [(k, "text") for k in wrong])
+    number = await _call(request, lambda store, actor: store.record_decision(
+        actor, case_id, data["advice_id"], data["intervention_id"], data["decision"], data.get("reason"),
+        data.get("comment")))
+    return JSONResponse({"case_id": case_id, "decision_id": number}, status_code=201)
+
+
+@router.get("/{case_id}/decisions", summary="The coach's decisions on the case's advice, oldest first", responses=ERRORS)
+async def decisions(request: Request, case_id: str) -> Response:
+    return JSONResponse(await _call(request, lambda store, actor: store.decisions(actor, case_id)))
 
 
 @router.get("/{case_id}/report", summary="The progress report (voortgangsrapportage, Markdown)",

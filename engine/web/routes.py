@@ -19,6 +19,30 @@ from .intake import read_json
 router = APIRouter()
 
 ASSESSMENT_BODY = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assessment"}}}}
+# /v1/recommend takes either input the engine takes: an Assessment (one moment) or a Case (a
+# client over time, told apart by its `assessments`); the two forbid each other's fields.
+EXAMPLE_ASSESSMENT = {
+    "municipality": "leiden", "case_id": "voorbeeld-1", "conversations_held": 4,
+    "domains": {"finances": {"self_reliance": 2, "priority": 1}, "social_network": {"self_reliance": 2}},
+    "circumstances": {"problematic_debt": True}, "wishes": ["social_contact"],
+}
+EXAMPLE_CASE = {
+    "municipality": "helmond", "case_id": "voorbeeld-2", "as_of": "2026-07-01",
+    "assessments": [
+        {"date": "2026-01-05", "ladder_rung": 2, "conversations_held": 4,
+         "domains": {"finances": {"self_reliance": 2}, "social_network": {"self_reliance": 2}}},
+        {"date": "2026-06-20", "ladder_rung": 3, "conversations_held": 10,
+         "domains": {"finances": {"self_reliance": 3}, "social_network": {"self_reliance": 3}}},
+    ],
+    "interventions_log": [{"id": "debt_counselling", "started": "2026-02-01", "status": "running"}],
+}
+RECOMMEND_BODY = {"required": True, "content": {"application/json": {
+    "schema": {"oneOf": [{"$ref": "#/components/schemas/Assessment"}, {"$ref": "#/components/schemas/Case"}]},
+    "examples": {
+        "assessment": {"summary": "An Assessment: one moment", "value": EXAMPLE_ASSESSMENT},
+        "case": {"summary": "A Case: a client over time, with what was tried", "value": EXAMPLE_CASE},
+    },
+}}}
 ERRORS = problems.openapi_responses(400, 401, 408, 413, 415, 422, 503)
 
 
@@ -30,7 +54,7 @@ def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
-@router.post("/v1/recommend", summary="Advice for one assessment", openapi_extra={"requestBody": ASSESSMENT_BODY},
+@router.post("/v1/recommend", summary="Advice for one assessment or case", openapi_extra={"requestBody": RECOMMEND_BODY},
              responses={200: {"description": "The recommendation", **_json("Recommendation")}, **ERRORS})
 async def recommend(request: Request) -> Response:
     data = await read_json(request, request.app.state.max_body)
@@ -53,11 +77,16 @@ async def explain(request: Request) -> JSONResponse:
     return JSONResponse(await request.app.state.matcher.explain(data))
 
 
-@router.get("/v1/schema", summary="JSON Schemas of Assessment, Case and Recommendation",
-            responses={200: {"description": "JSON Schemas", "content": {"application/json": {"schema": {"type": "object"}}}},
+@router.get("/v1/schema", summary="The JSON Schema: input an Assessment or a Case, output a Recommendation",
+            responses={200: {"description": "One JSON Schema (2020-12) document, as `wegwijzer schema` prints it; "
+                                            "the first release's `assessment` and `recommendation` (and `case`) beside it",
+                             "content": {"application/json": {"schema": {"type": "object"}}}},
                        **problems.openapi_responses(401)})
 def schema(request: Request) -> dict[str, Any]:
-    return schema_document("both", list(engine_of(request).book.municipalities))
+    municipalities = list(engine_of(request).book.municipalities)
+    # The one document; the first release's keys stay beside it for the clients that read them
+    # (a JSON Schema validator ignores keywords it does not know).
+    return {**schema_document("all", municipalities), **schema_document("both", municipalities)}
 
 
 def rules_summary(engine: Engine) -> dict[str, Any]:
