@@ -94,6 +94,8 @@ class Journey:
         page = self.page
         page.wait_for_load_state()
         assert page.evaluate(NO_SIDEWAYS), (what, page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]"))
+        shown = page.locator("body").inner_text()
+        assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", shown), (what, re.findall(r"\b\d{4}-\d{2}-\d{2}\b", shown))
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         blocking = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
