@@ -215,8 +215,12 @@ def test_a_wrong_log_entry_is_corrected_then_deleted(client: TestClient) -> None
     assert entries == [("2026-02-01", "stopped")]
     gone = post(client, case_id, "interventie/wijzigen", {"csrf_token": token, "original_id": "volunteering",
                                                          "original_started": "2026-02-01", "delete": "1"})
-    assert gone.status_code == 303
+    assert gone.status_code == 303 and "opgeslagen=verwijderd" in gone.headers["location"]
     assert all(e.id != "volunteering" for e in stored(client, case_id).interventions_log)
+    # a second tab deleting it again finds it gone: the page as it is, nothing else touched
+    again = post(client, case_id, "interventie/wijzigen", {"csrf_token": token, "original_id": "volunteering",
+                                                          "original_started": "2026-02-01", "delete": "1"})
+    assert again.status_code == 303 and "opgeslagen" not in again.headers["location"]
 
 
 def test_small_forms_refuse_with_dutch_messages_and_keep_the_values(client: TestClient) -> None:
