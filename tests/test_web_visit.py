@@ -267,3 +267,22 @@ def test_another_coach_sees_and_changes_none_of_it_and_without_signing_in_it_ask
     with TestClient(client.app) as nobody:
         answer = nobody.get(f"/deelnemers/{case_id}/bezoek", follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/aanmelden?terug=")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "cases").glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_meting_goes_into_the_form_and_back_unchanged(path: Path) -> None:
+    """Every field of a stored meting is in the visit's form: the form's values of the last meting,
+    read back as the form reads them, give that meting again."""
+    from engine.model import CaseAssessment
+    from engine.web.form import to_assessment
+    from engine.web.visit import meting_values
+
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for assessment in case["assessments"]:
+        stored_meting = CaseAssessment.model_validate(assessment)
+        values = meting_values(stored_meting.model_dump(mode="json", exclude_unset=True))
+        data, _, errors = to_assessment(values)
+        assert errors == {}
+        data = {k: v for k, v in data.items() if k not in ("municipality", "schema_version")}
+        again = CaseAssessment.model_validate({**data, "date": assessment["date"]})
+        assert again == stored_meting, path.stem
