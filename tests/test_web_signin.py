@@ -189,3 +189,19 @@ def test_an_unknown_user_costs_the_same_scrypt_as_a_wrong_password(app, monkeypa
         with pytest.raises(SignInRefused):
             accounts.sign_in(name, "niet-het-wachtwoord", "10.0.0.9")
     assert len(checked) == 2 and all(stored.startswith("scrypt$16384$8$1$") for stored in checked)
+
+
+def test_an_expired_session_on_a_form_goes_to_sign_in_not_back_to_a_post_address(app):
+    client = TestClient(app)
+    sign_in(client, "anna")
+    token = csrf_of(client.get("/deelnemers").text)
+    assert client.get("/aanmelden", follow_redirects=False).headers["location"] == "/deelnemers"  # signed in already
+    import sqlalchemy as sa
+
+    with app.state.case_store.engine.begin() as conn:  # the session ends (idle, or signed out elsewhere)
+        conn.execute(sa.text("DELETE FROM sessions"))
+    response = client.post("/deelnemers/nieuw", data={"csrf_token": token, "municipality": "leiden"},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/aanmelden?verlopen=1"
+    page = client.get("/aanmelden?verlopen=1")
+    assert "U bent afgemeld omdat u een tijd niets deed" in page.text

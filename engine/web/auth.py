@@ -147,10 +147,13 @@ def _sign_in_page(request: Request, token: str, message: str = "", name: str = "
     return _with_token(HTMLResponse(html, status_code=status), token)
 
 
-@router.get("/aanmelden", response_class=HTMLResponse)
-def sign_in_form(request: Request, terug: str = "", verlopen: str = "", afgemeld: str = "") -> HTMLResponse:
+@router.get("/aanmelden")
+def sign_in_form(request: Request, terug: str = "", verlopen: str = "", afgemeld: str = "") -> Response:
     from .pages import _token_of
 
+    session = current(request)
+    if session is not None:  # signed in already: to the role's first page
+        return RedirectResponse(_safe_back(terug) or HOME.get(session.actor.role, "/"), status_code=303)
     token = _token_of(request) or secrets.token_urlsafe(32)
     message = EXPIRED if verlopen else SIGNED_OUT if afgemeld else ""
     return _sign_in_page(request, token, message, back=terug)
@@ -209,8 +212,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def on_sign_in_needed(request: Request, exc: SignInNeeded) -> Response:
-        expired = "&verlopen=1" if session_id_of(request) else ""
-        response = RedirectResponse(f"/aanmelden?terug={quote(exc.back, safe='/')}{expired}", status_code=303)
+        expired = "verlopen=1" if session_id_of(request) else ""
+        # back to a page, not to a form's POST address (there is nothing to GET there)
+        back = f"terug={quote(exc.back, safe='/')}" if request.method == "GET" else ""
+        query = "&".join(part for part in (back, expired) if part)
+        response = RedirectResponse(f"/aanmelden?{query}" if query else "/aanmelden", status_code=303)
         if expired:
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -354,6 +354,24 @@ def _monitor_files(request: Request, actor: Actor) -> dict[str, bytes]:
         return {path.name: path.read_bytes() for path in paths}
 
 
+# The monitor's pages link to each other: one computation (audited once, as 'monitor') serves a
+# team lead's clicks for a few minutes. Counts only are kept, never a case.
+MONITOR_FRESH_S = 300
+
+
+def _monitor_cached(request: Request, actor: Actor) -> dict[str, bytes]:
+    import time
+
+    cache = getattr(request.app.state, "monitor_cache", None)
+    if cache is None:
+        request.app.state.monitor_cache = cache = {}
+    key = (actor.name, actor.team)
+    hit = cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > MONITOR_FRESH_S:
+        hit = cache[key] = (time.monotonic(), _monitor_files(request, actor))
+    return hit[1]
+
+
 @router.get("/monitor")
 async def monitor_home(request: Request) -> Response:
     await require(request, "team_lead")
@@ -367,7 +385,7 @@ async def monitor(request: Request, name: str = "index.html") -> Response:
     if not MONITOR_FILE.match(name):
         return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                      message="Deze pagina van de monitor bestaat niet.")
-    files = await run_in_threadpool(_monitor_files, request, session.actor)
+    files = await run_in_threadpool(_monitor_cached, request, session.actor)
     if name not in files:
         return signed_in_page("error_page.html", session, 404, title="Niet gevonden", status=404,
                      message="Deze pagina van de monitor bestaat niet.")
