@@ -21,7 +21,10 @@ TRAJECTORY_RULE = "trajectory/"  # the trace's rule prefix of the history rules 
 
 def input_hash(validated: Assessment | Case) -> str:
     """The hash of the validated input: its canonical JSON (every field, defaults included, in
-    the model's order), so the same case written with or without its defaults hashes alike."""
+    the model's order), so the same case written with or without its defaults hashes alike; a
+    Case with its as_of filled in (the latest date in it when left out), as the advice reads it."""
+    if isinstance(validated, Case) and validated.as_of is None:
+        validated = validated.model_copy(update={"as_of": as_of(validated)})
     return "sha256:" + hashlib.sha256(validated.__pydantic_serializer__.to_json(validated)).hexdigest()
 
 

@@ -123,3 +123,10 @@ def test_replay_of_a_bad_receipt_names_the_field(tmp_path, capsys):
     assert main(["replay", str(tmp_path / "r.json"), str(tmp_path / "a.json")]) == 2
     err = capsys.readouterr().err
     assert "receipt.input_hash" in err and "Traceback" not in err
+
+
+def test_a_case_hashes_alike_with_its_as_of_left_out_or_written(engine):
+    doc = case_doc()
+    written = {**doc, "as_of": "2026-01-05"}  # the latest date in the case
+    assert engine.recommend(doc).to_json() == engine.recommend(written).to_json()
+    assert engine.recommend({**doc, "as_of": "2026-02-01"}).receipt.input_hash != engine.recommend(doc).receipt.input_hash
