@@ -270,6 +270,7 @@ def test_a_coachs_journey_over_three_visits(server: ServerThread, browser, clock
     j.look("mijn-plan")
     page.emulate_media(media="print")
     assert not page.locator("form.no-print").is_visible() and page.locator("article.my-plan").is_visible()
+    assert not page.locator("body > header").is_visible()  # no 'bijstandsgerechtigden' on the participant's page
     page.screenshot(path=str(ARTIFACTS / f"reis-{name}-mijn-plan-print.png"), full_page=True)
     page.emulate_media(media="screen")
 
