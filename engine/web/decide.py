@@ -63,8 +63,9 @@ async def _page(request: Request, session: Session, case_id: str, notice: str = 
     book = request.app.state.engine.book
     case = await _load(request, session, case_id)
     rec = await advise_today(request, case)
+    rules = book.directory  # the rules this server advises with (serve --rules), kept for replay
     advice_id, earlier = await with_store(request, session, lambda store, actor: (
-        store.log_advice(actor, case_id, rec), store.decisions(actor, case_id)))
+        store.log_advice(actor, case_id, rec, rules), store.decisions(actor, case_id)))
     decision_labels, reason_labels = reasons_of(book)
     latest = case.assessments[-1].model_dump(mode="json")
     html = page.render(
