@@ -23,13 +23,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml tests/a11y/package-lock.json
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
-	cd tests/a11y && npm ci --no-audit --no-fund  # axe-core for the accessibility checks of the browser tests
 	touch $(VENV)/.installed $@
 
+# axe-core (npm, pinned by the lock) for the accessibility checks of the browser journey
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(AXE)
 
 demo: install
 	$(BIN)/wegwijzer recommend $(EXAMPLE)

@@ -27,6 +27,10 @@ def test_every_now_step_gets_a_decision_form_with_the_reasons_from_the_rules(cli
     page = _page(client, case_id)
     steps = _now_steps(page)
     assert steps, "the advice has steps in Nu"
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    # each step's choices are its own: a label belongs to one radio button
+    assert len(re.findall(r'<input type="radio"', page)) == 3 * len(steps)
     for label in ("deelnemer wil dit niet", "past niet bij de situatie", "al geregeld", "wachtlijst"):
         assert label in page
     # the advice is logged with its rules version and the rule of each step

@@ -215,8 +215,12 @@ def test_a_wrong_log_entry_is_corrected_then_deleted(client: TestClient) -> None
     assert entries == [("2026-02-01", "stopped")]
     gone = post(client, case_id, "interventie/wijzigen", {"csrf_token": token, "original_id": "volunteering",
                                                          "original_started": "2026-02-01", "delete": "1"})
-    assert gone.status_code == 303
+    assert gone.status_code == 303 and "opgeslagen=verwijderd" in gone.headers["location"]
     assert all(e.id != "volunteering" for e in stored(client, case_id).interventions_log)
+    # a second tab deleting it again finds it gone: the page as it is, nothing else touched
+    again = post(client, case_id, "interventie/wijzigen", {"csrf_token": token, "original_id": "volunteering",
+                                                          "original_started": "2026-02-01", "delete": "1"})
+    assert again.status_code == 303 and "opgeslagen" not in again.headers["location"]
 
 
 def test_small_forms_refuse_with_dutch_messages_and_keep_the_values(client: TestClient) -> None:
@@ -263,3 +267,22 @@ def test_another_coach_sees_and_changes_none_of_it_and_without_signing_in_it_ask
     with TestClient(client.app) as nobody:
         answer = nobody.get(f"/deelnemers/{case_id}/bezoek", follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/aanmelden?terug=")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "cases").glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_meting_goes_into_the_form_and_back_unchanged(path: Path) -> None:
+    """Every field of a stored meting is in the visit's form: the form's values of the last meting,
+    read back as the form reads them, give that meting again."""
+    from engine.model import CaseAssessment
+    from engine.web.form import to_assessment
+    from engine.web.visit import meting_values
+
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for assessment in case["assessments"]:
+        stored_meting = CaseAssessment.model_validate(assessment)
+        values = meting_values(stored_meting.model_dump(mode="json", exclude_unset=True))
+        data, _, errors = to_assessment(values)
+        assert errors == {}
+        data = {k: v for k, v in data.items() if k not in ("municipality", "schema_version")}
+        again = CaseAssessment.model_validate({**data, "date": assessment["date"]})
+        assert again == stored_meting, path.stem

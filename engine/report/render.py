@@ -84,7 +84,7 @@ def report_context(engine: Any, case: Case, rec: Recommendation) -> dict[str, An
     events: list[tuple[Any, int, str, str]] = []  # (date, order, kind, text)
     for number, a in enumerate(case.assessments, 1):
         rung = f", trede {a.ladder_rung}" if a.ladder_rung is not None else ""
-        events.append((a.date, 0, "assessment", f"Assessment {number}{rung}"))
+        events.append((a.date, 0, "assessment", f"Meting {number}{rung}"))
     for entry in case.interventions_log:
         events.append((entry.started, 1, "declined" if entry.status == "declined" else "started",
                        f"{label(entry.id)}: " + ("afgewezen" if entry.status == "declined" else
@@ -127,7 +127,7 @@ def report_context(engine: Any, case: Case, rec: Recommendation) -> dict[str, An
         "profile_from": profile_label(progress.profile.from_) if progress.profile else None,
         "radar": radar_svg({d: s.self_reliance for d, s in first.domains.items()},
                            {d: s.self_reliance for d, s in latest.domains.items()},
-                           f"Eerste assessment ({dutch_date(first.date)})", f"Laatste assessment ({dutch_date(latest.date)})"),
+                           f"Eerste meting ({dutch_date(first.date)})", f"Laatste meting ({dutch_date(latest.date)})"),
         "single": len(case.assessments) == 1,
         "domains": domains,
         "ladder": {"from": progress.ladder.from_, "to": progress.ladder.to,

@@ -71,6 +71,11 @@ async def _advice_page(request: Request, data: Any, token: str, notice: str = ""
         return None
     problems_ = dutch.validate_case(data) if is_case(data) else dutch.validate(data)
     if problems_:
+        # every problem at once, as the CLI gives them: an unknown municipality too, with its suggestion
+        given = data.get("municipality")
+        unknown = engine.book.unknown_municipality(given) if isinstance(given, str) else None
+        if unknown and not any(path == "municipality" for path, _ in problems_):
+            problems_.append(("municipality", dutch.input_message("municipality", unknown)))
         found.extend(problems_)
         return None
     try:

@@ -2,6 +2,7 @@
 months; this filter takes a date or its YYYY-MM-DD text alike)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -18,3 +19,11 @@ def dutch_date(value: Any) -> str:
     if isinstance(value, date):
         return f"{value.day} {MONTHS_NL[value.month - 1]} {value.year}"
     return "–" if value is None else str(value)
+
+
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def dutch_dates_in(text: str) -> str:
+    """A sentence of the engine's with its YYYY-MM-DD dates said in Dutch (the advice itself keeps them)."""
+    return _ISO.sub(lambda found: dutch_date(found.group(1)), text)

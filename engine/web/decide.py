@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..errors import InputError
 from ..model import Case, Recommendation
-from . import page
-from .form import Values, first
+from ..store.advise import case_document
 from ..store.sessions import Session
+from . import page
 from .auth import menu_of
-from .visit import PREFIX, _load, _posted, coach_of, engine_document, today_of, with_store
+from .form import Values, first
+from .visit import PREFIX, _load, _posted, coach_of, today_of, with_store
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +48,7 @@ def reasons_of(book: Any) -> tuple[dict[str, str], dict[str, str]]:
 
 async def advise_today(request: Request, case: Case) -> Recommendation:
     """The stored case's advice as of today (the server's clock, passed in)."""
-    return await request.app.state.matcher.recommend(engine_document(case, today_of(request)))
+    return await request.app.state.matcher.recommend(case_document(case, today_of(request)))
 
 
 def _latest_decisions(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -62,8 +63,9 @@ async def _page(request: Request, session: Session, case_id: str, notice: str = 
     book = request.app.state.engine.book
     case = await _load(request, session, case_id)
     rec = await advise_today(request, case)
+    rules = book.directory  # the rules this server advises with (serve --rules), kept for replay
     advice_id, earlier = await with_store(request, session, lambda store, actor: (
-        store.log_advice(actor, case_id, rec), store.decisions(actor, case_id)))
+        store.log_advice(actor, case_id, rec, rules), store.decisions(actor, case_id)))
     decision_labels, reason_labels = reasons_of(book)
     latest = case.assessments[-1].model_dump(mode="json")
     html = page.render(

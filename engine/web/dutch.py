@@ -160,8 +160,15 @@ _INPUT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def did_you_mean(english: str) -> str:
+    """' Bedoelt u 'x'?' for an engine message that suggests a name (engine.errors.suggest), else ''."""
+    found = re.search(r"did you mean '([^']{1,64})'\?", english)
+    return f" Bedoelt u '{found.group(1)}'?" if found else ""
+
+
 def input_message(path: str, english: str) -> str:
-    """A Dutch sentence for an InputError the case readers or the engine raised; a line number is kept."""
+    """A Dutch sentence for an InputError the case readers or the engine raised; a line number is
+    kept, and so is the engine's suggestion of the name meant."""
     line = re.match(r"line (\d+): ", english)
     where = f"Regel {line.group(1)}: " if line else ""
     twice = re.search(r"key '([^']{1,64})' appears twice", english)
@@ -169,8 +176,8 @@ def input_message(path: str, english: str) -> str:
         return where + f"Het veld '{twice.group(1)}' staat twee keer in één object; laat er één staan."
     for pattern, dutch in _INPUT_PATTERNS:
         if re.search(pattern, english):
-            return where + dutch
-    return where + engine_message(path, english)
+            return where + dutch + did_you_mean(english)
+    return where + engine_message(path, english) + did_you_mean(english)
 
 
 def validate_case(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -187,8 +194,22 @@ def validate_case(data: dict[str, Any]) -> list[tuple[str, str]]:
             if err["type"].startswith("date_") or (err["type"] == "value_error" and "date" in str(err.get("msg", ""))):
                 problems.append((path, "Vul een datum in als JJJJ-MM-DD."))
                 continue
-            problems.append(message(err["type"], path, err.get("ctx"), str(err.get("msg", ""))))
+            found = message(err["type"], path, err.get("ctx"), str(err.get("msg", "")))
+            problems.append((found[0], found[1] + _suggestion(err)))
     return problems
+
+
+def _suggestion(err: Any) -> str:
+    """What the CLI suggests for a misspelt field name or choice, in Dutch (as engine.case does)."""
+    from ..case import _known_fields
+    from ..errors import suggest
+
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        return did_you_mean(suggest(str(err["loc"][-1]), _known_fields(tuple(err["loc"][:-1]))))
+    if err["type"] == "literal_error" and isinstance(err.get("input"), str):
+        expected = re.findall(r"'([^']+)'", str((err.get("ctx") or {}).get("expected", "")))
+        return did_you_mean(suggest(err["input"], expected))
+    return ""
 
 
 _LISTS_NL = {"assessments": "Meting", "interventions_log": "Interventie", "contacts": "Contact",

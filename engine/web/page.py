@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..model import DOMAIN_IDS, Recommendation
 from ..rulebook import Rulebook
 from . import labels as L
-from .dates import dutch_date
+from .dates import dutch_date, dutch_dates_in
 from .dutch import field_nl
 from .form import SUPPORT_ROWS, Values, first, input_id
 from .radar import geometry
@@ -26,6 +26,7 @@ _env.globals.update(L=L, input_id=input_id, first=first, field_label=L.field_lab
                     support_rows=range(SUPPORT_ROWS))
 _env.filters["field_nl"] = field_nl
 _env.filters["datum"] = dutch_date
+_env.filters["datums"] = dutch_dates_in
 _env.filters["label_of"] = lambda iid, labels: labels.get(iid, iid)
 
 

@@ -98,12 +98,6 @@ def install(app: Any) -> None:
         return HTMLResponse(html, status_code=404)
 
 
-def engine_document(case: Case, today: date) -> dict[str, Any]:
-    """The case as the engine reads it, as of today (engine.store.advise: a file's own as_of is
-    the day it was written, not a ceiling)."""
-    return case_document(case, today)
-
-
 def _check_document(updated: Case, before: Case, today: date) -> dict[str, Any]:
     """The case with a new entry, for the engine's check: as of today, or of the latest date the
     case held before (never of the new entry's own date, so a visit dated in the future is refused)."""
@@ -364,10 +358,13 @@ async def change_log_entry(request: Request, case_id: str) -> Response:
     """Correct a wrong log entry (found by its original id and start) or delete it."""
     values, session = await _posted(request)
     key = (first(values, "original_id"), first(values, "original_started"))
+    case = await _load(request, session, case_id)
+    if not any((e.id, e.started.isoformat()) == key for e in case.interventions_log):
+        # changed or deleted meanwhile (another tab): the page as it is now
+        return RedirectResponse(f"{PREFIX}/{case_id}/bezoek#kop-interventies", status_code=303)
     if first(values, "delete"):
         await with_store(request, session, lambda store, actor: store.change_log_entry(actor, case_id, key, None))
         return _saved(case_id, "verwijderd")
-    case = await _load(request, session, case_id)
     entry = _log_entry(values)
     # the case without the wrong entry, then the corrected one added: what the engine says of that
     without = case.model_copy(update={"interventions_log": [
