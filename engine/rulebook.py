@@ -216,6 +216,10 @@ class StepPlanIn(_Schema):
     never_now_source: str = Source
     after: dict[str, list[str]]
     after_source: str = Source
+    # flowchart decisions that, answered yes, waive 'trust first' (a client who asks for one
+    # concrete thing gets it now)
+    trust_not_awaited_when: list[str] = Field(default_factory=list)
+    trust_not_awaited_source: str = Field("practice", pattern=SOURCE_PATTERN)
 
 
 class VariantIn(_Schema):
@@ -729,6 +733,11 @@ class RuleChecks:
         for iid, firsts in after.items():
             for each in [iid, *(firsts if isinstance(firsts, list) else [])]:
                 self.known_intervention(name, each, key_line(after, iid), "step_plan.after")
+        decisions = {text(n.get("id")) for n in mappings(self.raw.get("leiden_flowchart.yaml"), "nodes") if n.get("type") == "decision"}
+        for qid in plan.get("trust_not_awaited_when") if isinstance(plan.get("trust_not_awaited_when"), list) else []:
+            if "leiden_flowchart.yaml" in self.raw and qid not in decisions:
+                self.report(name, key_line(plan, "trust_not_awaited_when"),
+                            f"step_plan.trust_not_awaited_when: '{qid}' is not a decision of the flowchart{suggest(str(qid), [d for d in decisions if d])}")
         tier_ids = [tier.get("id") for tier in tiers]
         for key in ("urgent_tiers", "groundwork_tiers"):
             for tier_id in plan.get(key) if isinstance(plan.get(key), list) else []:

@@ -13,8 +13,8 @@ from workbench_helpers import copy_rules, edit
 FLOW = "leiden_flowchart.yaml"
 
 BREAKAGES = {
-    "yes": (FLOW, "yes: a_debt_counselling", "yes: a_debt_counseling",
-            "'q_debts' yes points to unknown node 'a_debt_counseling' (did you mean 'a_debt_counselling'?)"),
+    "yes": (FLOW, "yes: q_administrator_involved", "yes: q_administrator_involvd",
+            "'q_debts' yes points to unknown node 'q_administrator_involvd' (did you mean 'q_administrator_involved'?)"),
     "next": (FLOW, "    next: q_needs_administration\n", "    next: q_needs_administraton\n",
              "'a_debt_counselling' next points to unknown node 'q_needs_administraton' (did you mean 'q_needs_administration'?)"),
     "intervention": (FLOW, "intervention: debt_counselling", "intervention: debt_counseling",
