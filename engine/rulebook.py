@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .conditions import Cond, leaves, parse, with_municipalities
+import re
+
+from .conditions import Cond, Compare, leaves, parse, with_municipalities
 from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
@@ -638,7 +640,9 @@ class RuleChecks:
                 if node.get("when") is None:
                     self.report(name, key_line(node, "when"), f"decision node '{nid}' needs 'when' (its condition)")
                 else:
-                    self.condition(name, node, nid)
+                    cond = self.condition(name, node, nid)
+                    if cond is not None:
+                        self.quoted_thresholds(name, node, nid, cond)
             elif kind == "action":
                 iid = node.get("intervention")
                 if not text(iid):
@@ -659,6 +663,35 @@ class RuleChecks:
         start = text(data.get("start"))
         if start is not None and start not in ids:
             self.report(name, key_line(data, "start"), f"start node '{start}' not found{suggest(start, ids)}")
+
+    # A question that quotes a threshold ("2 of lager") must say the condition's own number, so
+    # that a trainer who moves `lte: 2` to `lte: 3` is told the question now says something else.
+    # Each phrase gives (direction, number); 'minder dan 3' means at most 2.
+    QUOTED = (
+        (re.compile(r"(\d+)%? (?:of lager|or lower)"), "at_most", 0),
+        (re.compile(r"(\d+)%? (?:of hoger|or higher|of meer|or more)"), "at_least", 0),
+        (re.compile(r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)"), "at_most", -1),
+    )
+
+    def quoted_thresholds(self, name: str, node: Any, nid: str, cond: Cond) -> None:
+        said: set[tuple[str, int]] = set()
+        for leaf in leaves(cond):
+            if not isinstance(leaf, Compare) or leaf.op not in ("lt", "lte", "gt", "gte") or isinstance(leaf.value, bool):
+                continue
+            v = leaf.value
+            if not isinstance(v, int):
+                continue
+            # the number read either way: a leaf may sit under `not`
+            said |= {"lte": {("at_most", v), ("at_least", v + 1)}, "lt": {("at_most", v - 1), ("at_least", v)},
+                     "gte": {("at_least", v), ("at_most", v - 1)}, "gt": {("at_least", v + 1), ("at_most", v)}}[leaf.op]
+        for key in ("question_nl", "question_en"):
+            question = text(node.get(key)) or ""
+            for pattern, direction, shift in self.QUOTED:
+                for match in pattern.finditer(question):
+                    quoted = (direction, int(match.group(1)) + shift)
+                    if quoted not in said:
+                        self.report(name, key_line(node, key),
+                                    f"decision node '{nid}': {key} says '{match.group(0)}', but its condition has no such threshold; say the condition's number (or change the condition)")
 
     def rules(self, name: str) -> list[Any]:
         """The rules of a first-hit file; duplicate ids reported, conditions parsed."""
