@@ -21,14 +21,16 @@ from .errors import RuleError, suggest
 from .model import (
     Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, SuggestedIntervention, TraceStep,
 )
+from .report.render import dutch_date
 from .resolve import source_label
 from .rulebook import SOURCE_PATTERN, MunicipalityId, Rulebook, _Schema
 from .yamlload import LINE, line_of, load_with_lines
 
 FILE = "trajectory.yaml"
 PHASES = ("now", "next", "later")
-KINDS = ("running_not_again", "not_now_after_no_result", "not_now_after_decline", "next_step",
-         "home_visit", "reapproach", "recalibrate_profile", "review_goals", "warm_handover")
+KINDS = ("running_not_again", "completed_not_again", "not_now_after_no_result", "not_now_after_decline",
+         "next_step", "home_visit", "reapproach", "reapproach_trajectory", "ask_why_stopped",
+         "recalibrate_profile", "review_goals", "warm_handover")
 STATUS_NL = {"running": "loopt", "completed": "afgerond", "stopped": "gestopt", "declined": "afgewezen",
              "waiting_list": "wachtlijst"}
 RESULT_NL = {"improved": "verbeterd", "no_change": "geen verandering", "worse": "verslechterd", None: "onbekend"}
@@ -75,6 +77,7 @@ class HistoryRuleIn(_Schema):
     instead_en: str | None = None
     advice_nl: str | None = None
     advice_en: str | None = None
+    receiving: str | None = None  # warm_handover: the intervention whose organisation receives, when nothing runs
     source: str = Field(pattern=SOURCE_PATTERN)
 
 
@@ -95,6 +98,9 @@ class TrajectoryFile(_Schema):
 _NEEDS = {
     "not_now_after_no_result": ("instead", "text_nl", "text_en", "instead_nl", "instead_en"),
     "not_now_after_decline": ("text_nl", "text_en"),
+    "completed_not_again": ("text_nl", "text_en"),
+    "reapproach_trajectory": ("parameter", "due", "text_nl", "text_en"),
+    "ask_why_stopped": ("text_nl", "text_en"),
     "next_step": ("text_nl", "text_en"),
     "home_visit": ("parameter", "text_nl", "text_en"),
     "reapproach": ("parameter", "due", "text_nl", "text_en"),
@@ -173,6 +179,8 @@ def load_trajectory(book: Rulebook) -> Trajectory:
             if mid not in book.municipalities:
                 raise RuleError(display, line_of(raw, ("rules", number, "municipalities")) or rule.line,
                                 f"municipalities: '{mid}' is not a municipality of social_map.yaml{suggest(mid, book.municipalities)}", rule.id)
+        if rule.receiving is not None and rule.receiving not in labels:
+            raise RuleError(display, rule.line, f"unknown intervention '{rule.receiving}'{suggest(rule.receiving, labels)}", rule.id)
         if rule.instead is not None and rule.instead not in labels:
             raise RuleError(display, rule.line, f"unknown intervention '{rule.instead}'{suggest(rule.instead, labels)}", rule.id)
     for iid in parsed.always_now.interventions:
@@ -252,8 +260,30 @@ class _Plan:
         self.changed = True
 
 
-def _fmt(template: str, **values: Any) -> str:
-    return template.format(**{k: str(v) for k, v in values.items()})
+def _fmt(template: str, dutch: bool = True, **values: Any) -> str:
+    """A rule's text with its values; dates in Dutch words in a Dutch text ('3 maart 2026')."""
+    return template.format(**{k: dutch_date(v) if dutch and isinstance(v, Date) else str(v) for k, v in values.items()})
+
+
+def _when(entry: InterventionLogEntry) -> Date:
+    return entry.ended or entry.started
+
+
+def _history_nl(entry: InterventionLogEntry) -> str:
+    """What happened to a step, in the words a coach writes: 'afgewezen op 3 maart 2026'."""
+    when = dutch_date(_when(entry))
+    if entry.status == "declined":
+        return f"afgewezen op {when}"
+    if entry.status == "stopped":
+        return f"gestopt zonder resultaat op {when}" if entry.result in (None, "no_change") else f"gestopt op {when} ({RESULT_NL[entry.result]})"
+    if entry.status == "completed" and entry.result in ("no_change", "worse"):
+        return f"afgerond zonder verbetering op {when}" if entry.result == "no_change" else f"afgerond op {when}, maar verslechterd"
+    return f"{STATUS_NL.get(entry.status, entry.status)} op {when}"
+
+
+def _failed(entry: InterventionLogEntry) -> bool:
+    """Declined, stopped or completed without result: what a step must no longer wait for."""
+    return entry.status == "declined" or _tried_without_result(entry)
 
 
 def _label(plan: _Plan, iid: str) -> str:
@@ -284,9 +314,10 @@ def _running_not_again(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple
 
 
 def _not_now(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
+    no_result = rule.kind == "not_now_after_no_result"
     demoted: list[str] = []
     for _, entry in latest.values():
-        wanted = _tried_without_result(entry) if rule.kind == "not_now_after_no_result" else entry.status == "declined"
+        wanted = _tried_without_result(entry) if no_result else entry.status == "declined"
         if not wanted:
             continue
         index = plan.index(entry.id)
@@ -296,20 +327,69 @@ def _not_now(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, Inte
         if item.urgent:
             plan.fire(rule, f"kept_now_urgent:{entry.id}")  # safety and acute matters stay in `now`
             continue
+        values = {"label": _label(plan, entry.id), "history": _history_nl(entry), "status": STATUS_NL.get(entry.status, entry.status),
+                  "result": RESULT_NL.get(entry.result, entry.result), "declined": _when(entry), "ended": _when(entry)}
+        values_en = {**values, "label": _label_en(plan, entry.id), "status": entry.status, "result": entry.result or "unknown",
+                     "history": f"{entry.status} on {_when(entry)}"}
+        # the history reaches the words: the step says when it was declined or stopped
+        said_nl, said_en = _fmt(rule.text_nl, **values), _fmt(rule.text_en, dutch=False, **values_en)
+        update = {"rationale": f"{said_nl} {item.rationale}".strip(), "rationale_en": f"{said_en} {item.rationale_en}".strip()}
         if item.phase == "later":
+            plan.items[index] = item.model_copy(update=update)
+            plan.changed = True
             continue
-        wait = rule.instead if rule.kind == "not_now_after_no_result" else "trust"
+        wait = rule.instead if no_result else "trust"  # a decline waits for trust; something else comes now
+        plan.items[index] = item.model_copy(update=update)
         plan.rephase(index, "later", list(dict.fromkeys([*item.waits_for, wait])))  # keep what it already waited for
         demoted.append(entry.id)
         plan.fire(rule, f"later:{entry.id}")
-    if demoted and rule.kind == "not_now_after_no_result":
+    if demoted and rule.instead is not None:
         instead = rule.instead
-        tried = ", ".join(_label(plan, iid) for iid in demoted)
+        tried = ", ".join(f"‘{_label(plan, iid)}’ ({_history_nl(latest[iid][1])})" for iid in demoted)
         held = latest.get(instead)
         if plan.index(instead) is None and not (held is not None and held[1].status in CURRENT_STATUSES):
             plan.add(rule, instead, _fmt(rule.instead_nl, tried=tried),
-                     _fmt(rule.instead_en, tried=", ".join(_label_en(plan, iid) for iid in demoted)))
+                     _fmt(rule.instead_en, dutch=False, tried=", ".join(_label_en(plan, iid) for iid in demoted)))
             plan.fire(rule, f"added:{instead}")
+
+
+def _never_wait_for_failed(plan: _Plan, latest: dict[str, tuple[int, InterventionLogEntry]], instead: str | None) -> None:
+    """A step never waits for one that was declined, stopped or brought nothing: it waits for
+    what is tried in its place (or for trust, when nothing is)."""
+    failed = {iid for iid, (_, entry) in latest.items() if _failed(entry)}
+    if not failed:
+        return
+    for index, item in enumerate(plan.items):
+        if not failed & set(item.waits_for):
+            continue
+        replacement = instead if instead is not None and instead != item.id and plan.index(instead) is not None else "trust"
+        waits = list(dict.fromkeys(replacement if w in failed else w for w in item.waits_for))
+        plan.rephase(index, item.phase, waits)
+
+
+def _completed_not_again(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
+    """A step completed with improvement is never offered again (safety and acute matters excepted)."""
+    for _, entry in latest.values():
+        if not (entry.status == "completed" and entry.result == "improved"):
+            continue
+        index = plan.index(entry.id)
+        if index is None or plan.items[index].urgent:
+            continue
+        del plan.items[index]
+        plan.added_or_dropped = plan.changed = True
+        plan.fire(rule, f"completed_not_again:{entry.id}")
+
+
+def _ask_why_stopped(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
+    stopped = [entry for _, entry in latest.values() if entry.status == "stopped"]
+    if not stopped:
+        return
+    said = ", ".join(f"‘{_label(plan, e.id)}’ ({_history_nl(e)})" for e in stopped)
+    said_en = ", ".join(f"{_label_en(plan, e.id)} (stopped on {_when(e)})" for e in stopped)
+    plan.advice.append(Advice(id="ask_why_stopped", text_nl=_fmt(rule.text_nl, stopped=said),
+                              text_en=_fmt(rule.text_en, dutch=False, stopped=said_en),
+                              rule=f"trajectory/{rule.id}", source=rule.source))
+    plan.fire(rule, "advice:ask_why_stopped")
 
 
 def _next_step(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
@@ -362,7 +442,7 @@ def _due(plan: _Plan, rule: HistoryRuleIn, due_on: Date, values: dict[str, Any],
     if plan.today < due_on:
         return False
     plan.due.append(DueItem(id=rule.due, reason_nl=_fmt(rule.text_nl, due_on=due_on, **values),
-                            reason_en=_fmt(rule.text_en, due_on=due_on, **{**values, **(values_en or {})}),
+                            reason_en=_fmt(rule.text_en, dutch=False, due_on=due_on, **{**values, **(values_en or {})}),
                             rule=f"trajectory/{rule.id}", source=rule.source, due_on=due_on))
     plan.fire(rule, f"due:{rule.due}")
     return True
@@ -380,6 +460,22 @@ def _reapproach(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, I
         _due(plan, rule, due_on, {"label": _label(plan, entry.id), "declined": declined}, {"label": _label_en(plan, entry.id)})
 
 
+def _reapproach_trajectory(plan: _Plan, rule: HistoryRuleIn) -> None:
+    """The client declines the whole trajectory (open_to_support: false in the latest assessment):
+    the reapproach is due a month after the decline, as for a declined step."""
+    assessments = plan.case.assessments
+    if not assessments or assessments[-1].open_to_support:
+        return
+    since = len(assessments) - 1
+    while since > 0 and not assessments[since - 1].open_to_support:
+        since -= 1  # the first assessment of the run that declines: when the client said no
+    declined = assessments[since].date
+    due_on = declined + timedelta(days=plan.rules.parameters[rule.parameter])
+    if any(c.reached and c.date >= due_on for c in plan.case.contacts):
+        return  # reached again after the month: the reapproach happened
+    _due(plan, rule, due_on, {"declined": declined})
+
+
 def _recalibrate(plan: _Plan, rule: HistoryRuleIn) -> None:
     if not plan.case.profile_history:
         return
@@ -395,7 +491,10 @@ def _review_goals(plan: _Plan, rule: HistoryRuleIn) -> None:
     open_goals = [(goal.review_on or days_after(goal.set_on, days), goal) for goal in plan.case.goals if goal.gas_score is None]
     late = [(due_on, goal) for due_on, goal in open_goals if due_on <= plan.today]
     if late:
-        _due(plan, rule, min(d for d, _ in late), {"count": len(late), "set_on": min(g.set_on for _, g in late)})
+        count = len(late)
+        _due(plan, rule, min(d for d, _ in late),
+             {"count": count, "goals": "doel" if count == 1 else "doelen", "set_on": min(g.set_on for _, g in late)},
+             {"goals": "goal" if count == 1 else "goals"})
 
 
 def _warm_handover(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> None:
@@ -412,11 +511,30 @@ def _warm_handover(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int
     held = latest.get("warm_handover")
     if plan.index("warm_handover") is not None or (held is not None and held[1].status in CURRENT_STATUSES):
         return
-    values = {"level": level, "ladder_from": rungs[0], "ladder_to": rungs[-1]}
-    plan.add(rule, "warm_handover", _fmt(rule.text_nl, **values), _fmt(rule.text_en, **values), first=True)
+    organisation = _receiving(plan, rule, latest)
+    name = plan.book.municipalities[plan.assessment.municipality].organisations.get(organisation or "", "")
+    values = {"level": level, "ladder_from": rungs[0], "ladder_to": rungs[-1],
+              "receiving": name or "de organisatie waar de deelnemer verder gaat"}
+    values_en = {**values, "receiving": name or "the organisation where the client goes on"}
+    plan.add(rule, "warm_handover", _fmt(rule.text_nl, **values), _fmt(rule.text_en, dutch=False, **values_en), first=True)
+    if organisation is not None:
+        at = plan.index("warm_handover")
+        plan.items[at] = plan.items[at].model_copy(update={"referral_to": organisation})
     plan.advice.append(Advice(id="closing", text_nl=rule.advice_nl, text_en=rule.advice_en,
                               rule=f"trajectory/{rule.id}", source=rule.source))
     plan.fire(rule, "added:warm_handover")
+
+
+def _receiving(plan: _Plan, rule: HistoryRuleIn, latest: dict[str, tuple[int, InterventionLogEntry]]) -> str | None:
+    """Who takes over at closing: the organisation of what the client still does (a running
+    intervention another organisation offers), else the one offering `receiving`."""
+    municipality = plan.book.municipalities[plan.assessment.municipality]
+    for _, entry in sorted(latest.values(), key=lambda pair: pair[0], reverse=True):
+        service = municipality.services.get(entry.id)
+        if entry.status in CURRENT_STATUSES and service is not None and service.organisation != municipality.pilot_organisation:
+            return service.organisation
+    service = municipality.services.get(rule.receiving) if rule.receiving else None
+    return service.organisation if service is not None else None
 
 
 def _reached(book: Rulebook, rec: Recommendation) -> set[str]:
@@ -461,8 +579,15 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
         kind = rule.kind
         if kind == "running_not_again":
             _running_not_again(plan, rule, latest, reached)
+        elif kind == "completed_not_again":
+            _completed_not_again(plan, rule, latest)
         elif kind in ("not_now_after_no_result", "not_now_after_decline"):
             _not_now(plan, rule, latest)
+            _never_wait_for_failed(plan, latest, rule.instead)
+        elif kind == "reapproach_trajectory":
+            _reapproach_trajectory(plan, rule)
+        elif kind == "ask_why_stopped":
+            _ask_why_stopped(plan, rule, latest)
         elif kind == "next_step":
             _next_step(plan, rule, latest)
         elif kind == "home_visit":

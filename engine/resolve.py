@@ -142,6 +142,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     suggested_ids: set[str] = set()
     addressed: set[str | None] = set()  # life domains the path does something about
     called_for = False  # whether the path reaches any action at all
+    talked = False  # whether a decision gave its own advice (then that says what to do)
     table = _flow_table(book)
     fired_flow = fired["flowchart"]
     current: str | None = book.flowchart.start
@@ -156,6 +157,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
                     addressed.update(flow.domains_asked)
                 if flow.node.advice:  # a decision's advice: something to talk about, not a referral
                     _add_advice(book, advice, flow.node)
+                    talked = True
                 append(flow.yes_step)
                 current = flow.yes
             else:
@@ -186,7 +188,9 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     else:
         walk(book, fired_flow)  # raises the loop error, naming the node
 
-    interventions = rank(book, a, findings, frozenset(covered))
+    # a flowchart decision that waives 'trust first' (resolution.yaml step_plan.trust_not_awaited_when)
+    trust_waived = any(q in fired_flow for q in book.resolution.step_plan.trust_not_awaited_when)
+    interventions = rank(book, a, findings, frozenset(covered), trust_waived)
     referrals, warnings = refer(book, a, interventions)
 
     consent = book.resolution.consent
@@ -196,7 +200,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
             advice.append(_cached(book, ("consent", ref.organisation, ref.name, ref.consent_given), lambda: Advice(
                 id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
                 text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)))
-    if not interventions and a.open_to_support:
+    if not interventions and a.open_to_support and not talked:
         # nothing new: either nothing was called for, or all of it is already running
         key = "all_running" if called_for else "nothing_needed"
         text = getattr(book.resolution, key)
@@ -275,7 +279,7 @@ def _policy(book: Rulebook) -> _Policy:
 
 
 def rank(book: Rulebook, a: Assessment, findings: list[Node],
-         covered: frozenset[str] = frozenset()) -> list[SuggestedIntervention]:
+         covered: frozenset[str] = frozenset(), trust_waived: bool = False) -> list[SuggestedIntervention]:
     """The step plan: findings ordered "do first, first" and given a phase (resolution.yaml).
 
     Order: safety, acute and groundwork tiers first (in their lists' order); then the client
@@ -311,7 +315,7 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     keyed.sort(key=_first)
     node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
     ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
-    phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits)
+    phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits, trust_waived)
     urgent_tiers = policy.urgent_tiers
     items = [(_PHASE_ORDER[phase], index, node, tier, phase, waits)
              for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))]
@@ -380,7 +384,8 @@ def is_early(book: Rulebook, a: Assessment) -> bool:
 
 
 def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
-                node_waits: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+                node_waits: dict[str, tuple[str, ...]] | None = None,
+                trust_waived: bool = False) -> list[tuple[str, tuple[str, ...]]]:
     """(phase, waits_for) per ranked intervention, by the step_plan policy of resolution.yaml.
     `node_waits`: what a step waits for by its action node (care before work), in or out of the plan."""
     policy = _policy(book)
@@ -388,7 +393,7 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
     urgent_tiers, groundwork_tiers = policy.urgent_tiers, policy.groundwork_tiers
     after, now_at_most = policy.after, policy.now_at_most
     node_waits = node_waits or {}
-    early = is_early(book, a)
+    early = is_early(book, a) and not trust_waived
     in_plan = {iid for iid, _ in ordered}
     now_count = 0
     first_group: str | None = None

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .conditions import Cond, leaves, may_hold_in, parse, with_municipalities
+import re
+
+from .conditions import Compare, Cond, leaves, may_hold_in, parse, with_municipalities
 from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
@@ -218,6 +220,10 @@ class StepPlanIn(_Schema):
     never_now_source: str = Source
     after: dict[str, list[str]]
     after_source: str = Source
+    # flowchart decisions that, answered yes, waive 'trust first' (a client who asks for one
+    # concrete thing gets it now)
+    trust_not_awaited_when: list[str] = Field(default_factory=list)
+    trust_not_awaited_source: str = Field("practice", pattern=SOURCE_PATTERN)
 
 
 class VariantIn(_Schema):
@@ -683,7 +689,9 @@ class RuleChecks:
                 if node.get("when") is None:
                     self.report(name, key_line(node, "when"), f"decision node '{nid}' needs 'when' (its condition)")
                 else:
-                    self.condition(name, node, nid)
+                    cond = self.condition(name, node, nid)
+                    if cond is not None:
+                        self.quoted_thresholds(name, node, nid, cond)
             elif kind == "action":
                 iid = node.get("intervention")
                 if not text(iid):
@@ -704,6 +712,35 @@ class RuleChecks:
         start = text(data.get("start"))
         if start is not None and start not in ids:
             self.report(name, key_line(data, "start"), f"start node '{start}' not found{suggest(start, ids)}")
+
+    # A question that quotes a threshold ("2 of lager") must say the condition's own number, so
+    # that a trainer who moves `lte: 2` to `lte: 3` is told the question now says something else.
+    # Each phrase gives (direction, number); 'minder dan 3' means at most 2.
+    QUOTED = (
+        (re.compile(r"(\d+)%? (?:of lager|or lower)"), "at_most", 0),
+        (re.compile(r"(\d+)%? (?:of hoger|or higher|of meer|or more)"), "at_least", 0),
+        (re.compile(r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)"), "at_most", -1),
+    )
+
+    def quoted_thresholds(self, name: str, node: Any, nid: str, cond: Cond) -> None:
+        said: set[tuple[str, int]] = set()
+        for leaf in leaves(cond):
+            if not isinstance(leaf, Compare) or leaf.op not in ("lt", "lte", "gt", "gte") or isinstance(leaf.value, bool):
+                continue
+            v = leaf.value
+            if not isinstance(v, int):
+                continue
+            # the number read either way: a leaf may sit under `not`
+            said |= {"lte": {("at_most", v), ("at_least", v + 1)}, "lt": {("at_most", v - 1), ("at_least", v)},
+                     "gte": {("at_least", v), ("at_most", v - 1)}, "gt": {("at_least", v + 1), ("at_most", v)}}[leaf.op]
+        for key in ("question_nl", "question_en"):
+            question = text(node.get(key)) or ""
+            for pattern, direction, shift in self.QUOTED:
+                for match in pattern.finditer(question):
+                    quoted = (direction, int(match.group(1)) + shift)
+                    if quoted not in said:
+                        self.report(name, key_line(node, key),
+                                    f"decision node '{nid}': {key} says '{match.group(0)}', but its condition has no such threshold; say the condition's number (or change the condition)")
 
     def rules(self, name: str) -> list[Any]:
         """The rules of a first-hit file; duplicate ids reported, conditions parsed."""
@@ -781,6 +818,11 @@ class RuleChecks:
         for iid, firsts in after.items():
             for each in [iid, *(firsts if isinstance(firsts, list) else [])]:
                 self.known_intervention(name, each, key_line(after, iid), "step_plan.after")
+        decisions = {text(n.get("id")) for n in mappings(self.raw.get("leiden_flowchart.yaml"), "nodes") if n.get("type") == "decision"}
+        for qid in plan.get("trust_not_awaited_when") if isinstance(plan.get("trust_not_awaited_when"), list) else []:
+            if "leiden_flowchart.yaml" in self.raw and qid not in decisions:
+                self.report(name, key_line(plan, "trust_not_awaited_when"),
+                            f"step_plan.trust_not_awaited_when: '{qid}' is not a decision of the flowchart{suggest(str(qid), [d for d in decisions if d])}")
         tier_ids = [tier.get("id") for tier in tiers]
         for key in ("urgent_tiers", "groundwork_tiers"):
             for tier_id in plan.get(key) if isinstance(plan.get(key), list) else []:

@@ -83,13 +83,13 @@ def test_bad_rule_file_names_file_and_line(tmp_path):
     copy = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), copy)
     flow = copy / "leiden_flowchart.yaml"
-    text = flow.read_text(encoding="utf-8").replace("yes: a_debt_counselling", "yes: a_debt_counseling")
+    text = flow.read_text(encoding="utf-8").replace("no: a_debt_counselling", "no: a_debt_counseling")
     flow.write_text(text, encoding="utf-8")
     with pytest.raises(RuleError) as err:
         Engine.load(copy)
-    # the line of the offending `yes:` key, not the node's first line (issue 13 item 4)
-    line = next(n for n, l in enumerate(text.splitlines(), 1) if "yes: a_debt_counseling" in l)
-    assert f"leiden_flowchart.yaml:{line}: 'q_debts' yes points to unknown node 'a_debt_counseling'" in str(err.value)
+    # the line of the offending `no:` key, not the node's first line (issue 13 item 4)
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "no: a_debt_counseling" in l)
+    assert f"leiden_flowchart.yaml:{line}: 'q_administrator_involved' no points to unknown node 'a_debt_counseling'" in str(err.value)
     assert "did you mean 'a_debt_counselling'" in str(err.value)
 
 

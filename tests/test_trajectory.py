@@ -459,3 +459,66 @@ def test_always_now_names_only_known_interventions(tmp_path):
         load_trajectory(load(rules))
     assert info.value.file.endswith("trajectory.yaml") and info.value.line == line
     assert "did you mean 'home_visit'" in str(info.value)
+
+
+# ------------------------------------------------------------------ history in the words (issue 19 item 9)
+
+
+def _base_case(**extra) -> dict:
+    case = {
+        "municipality": "tilburg", "case_id": "woorden",
+        "assessments": [{"date": "2026-01-05", "ladder_rung": 2, "conversations_held": 6, "consent_to_share": True,
+                         "domains": {"social_contacts": {"self_reliance": 2, "priority": 1},
+                                     "daytime_activities": {"self_reliance": 2}},
+                         "circumstances": {"language_level": "a2", "illiterate": True},
+                         "wishes": ["social_contact", "volunteering", "exercise", "learn_language"]}],
+    }
+    case.update(extra)
+    return case
+
+
+def test_a_declined_step_is_named_with_its_dutch_date_and_something_else_comes_in_its_place():
+    rec = ENGINE.recommend(_base_case(interventions_log=[
+        {"id": "volunteering", "started": "2025-12-03", "ended": "2025-12-03", "status": "declined"}]))
+    item = next(i for i in rec.interventions if i.id == "volunteering")
+    assert item.phase == "later"
+    assert "af op 3 december 2025" in item.rationale and "2025-12-03" not in item.rationale
+    goal = next(i for i in rec.interventions if i.id == "small_goal")
+    assert goal.phase != "later" or goal.waits_for == ["trust"]
+
+
+def test_a_stopped_step_is_named_and_the_client_is_asked_why():
+    rec = ENGINE.recommend(_base_case(interventions_log=[
+        {"id": "sports_activity", "started": "2025-09-01", "ended": "2025-10-15", "status": "stopped"}]))
+    item = next(i for i in rec.interventions if i.id == "sports_activity")
+    assert "gestopt zonder resultaat op 15 oktober 2025" in item.rationale
+    why = next(a for a in rec.advice if a.id == "ask_why_stopped")
+    assert "gestopt zonder resultaat op 15 oktober 2025" in why.text_nl
+
+
+def test_a_step_never_waits_for_one_that_failed():
+    # the literacy course stopped: the language course no longer waits for it
+    rec = ENGINE.recommend(_base_case(interventions_log=[
+        {"id": "literacy_course", "started": "2025-09-01", "ended": "2025-10-15", "status": "stopped"}]))
+    for item in rec.interventions:
+        assert "literacy_course" not in item.waits_for or item.id == "literacy_course", item
+
+
+def test_the_closing_handover_names_the_receiving_organisation():
+    domains = {"social_contacts": {"self_reliance": 4}, "daytime_activities": {"self_reliance": 5}}
+    case = {"municipality": "leiden", "case_id": "afronden",
+            "assessments": [{"date": "2025-07-01", "ladder_rung": 2, "conversations_held": 10, "domains": domains},
+                            {"date": "2026-01-05", "ladder_rung": 4, "conversations_held": 16, "domains": domains}]}
+    rec = ENGINE.recommend(case)
+    handover = next(i for i in rec.interventions if i.id == "warm_handover")
+    assert handover.referral_to == "sociaal_wijkteam_leiden" and "aan Sociaal wijkteam Leiden" in handover.rationale
+    # what the client still does decides who receives: volunteering at EpiCentrum
+    case["interventions_log"] = [{"id": "volunteering", "started": "2025-09-01", "status": "running"}]
+    handover = next(i for i in ENGINE.recommend(case).interventions if i.id == "warm_handover")
+    assert handover.referral_to == "epicentrum" and "aan EpiCentrum" in handover.rationale
+
+
+def test_one_goal_is_one_goal_in_dutch():
+    rec = ENGINE.recommend(_base_case(goals=[{"id": "g1", "domain": "social_contacts", "set_on": "2025-06-01"}]))
+    due = next(d for d in rec.due if d.id == "review_goals")
+    assert due.reason_nl.startswith("1 doel zonder GAS-score, gesteld op 1 juni 2025")

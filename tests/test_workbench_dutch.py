@@ -13,7 +13,9 @@ FLOW = "leiden_flowchart.yaml"
 
 # many ways to break the rules, so that check prints many kinds of message
 BREAKS = [
-    (FLOW, "yes: a_debt_counselling", "yes: a_debt_counseling"),
+    (FLOW, "yes: q_administrator_involved", "yes: q_administrator_involvd"),
+    # a moved threshold the question still quotes (the trainers' guard, issue 19 item 12)
+    (FLOW, "        - {domains.finances.self_reliance: {lte: 2}}\n", "        - {domains.finances.self_reliance: {lte: 3}}\n"),
     (FLOW, "    next: q_needs_administration\n", "    next: q_needs_administraton\n"),
     (FLOW, "intervention: debt_counselling", "intervention: debt_counseling"),
     (FLOW, "when: {circumstances.parenting_concerns: true}", "when: {circumstances.parenting_concern: true}"),
@@ -49,9 +51,9 @@ def test_check_is_dutch_by_default_with_the_verdict_first(tmp_path, capsys):
     assert out.startswith("check AFGEKEURD: ")
     assert "fout(en)" in out and "Fouten:" in out
     assert f"{rules / FLOW}:" in out and ": fout: " in out
-    assert "(bedoelde je 'a_debt_counselling'?)" in out and "did you mean" not in out
+    assert "(bedoelde je 'q_administrator_involved'?)" in out and "did you mean" not in out
     code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
-    assert out.startswith("check FAILED: ") and "(did you mean 'a_debt_counselling'?)" in out
+    assert out.startswith("check FAILED: ") and "(did you mean 'q_administrator_involved'?)" in out
 
 
 def test_an_operator_typo_gets_bedoelde_je_and_the_valid_operators(tmp_path, capsys):

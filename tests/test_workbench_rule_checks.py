@@ -13,8 +13,8 @@ from workbench_helpers import copy_rules, edit
 FLOW = "leiden_flowchart.yaml"
 
 BREAKAGES = {
-    "yes": (FLOW, "yes: a_debt_counselling", "yes: a_debt_counseling",
-            "'q_debts' yes points to unknown node 'a_debt_counseling' (did you mean 'a_debt_counselling'?)"),
+    "yes": (FLOW, "yes: q_administrator_involved", "yes: q_administrator_involvd",
+            "'q_debts' yes points to unknown node 'q_administrator_involvd' (did you mean 'q_administrator_involved'?)"),
     "next": (FLOW, "    next: q_needs_administration\n", "    next: q_needs_administraton\n",
              "'a_debt_counselling' next points to unknown node 'q_needs_administraton' (did you mean 'q_needs_administration'?)"),
     "intervention": (FLOW, "intervention: debt_counselling", "intervention: debt_counseling",
@@ -75,3 +75,22 @@ def test_a_condition_that_can_never_hold_points_at_its_when_key(tmp_path):
     when = next(n for n in range(node, len(lines)) if lines[n] == "    when:") + 1
     found = [f for f in check_rules(rules) if "the condition of 'q_few_conversations' can never hold" in f.message]
     assert [f.line for f in found] == [when]
+
+
+def test_a_question_quoting_a_moved_threshold_is_refused_at_its_line(tmp_path):
+    """The trainers' guard (issue 19 item 12): a trainer moves `lte: 2` to `lte: 3`; the question
+    still says '2 of lager', so check and the loader refuse it at the question's line."""
+    rules = copy_rules(tmp_path)
+    edit(rules / FLOW, "        - {domains.finances.self_reliance: {lte: 2}}\n", "        - {domains.finances.self_reliance: {lte: 3}}\n")
+    lines = (rules / FLOW).read_text(encoding="utf-8").splitlines()
+    node = lines.index("  - id: q_needs_administration")
+    question = next(n for n in range(node, len(lines)) if lines[n].startswith("    question_nl:")) + 1
+    found = [f for f in check_rules(rules) if "q_needs_administration" in f.message and "2 of lager" in f.message]
+    assert [f.line for f in found] == [question]
+    with pytest.raises(RuleError) as raised:
+        load(rules)
+    assert "says '2 of lager'" in str(raised.value) or "says '2 or lower'" in str(raised.value)
+    # the question that says the new number passes
+    edit(rules / FLOW, "(financiën 2 of lager)", "(financiën 3 of lager)")
+    edit(rules / FLOW, "(finances 2 or lower)", "(finances 3 or lower)")
+    assert not [f for f in check_rules(rules) if "q_needs_administration" in f.message]
