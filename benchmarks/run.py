@@ -18,6 +18,14 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
   now runs below it;
 - reference: engine.conditions.holds over every decision, profile and lead condition on
   the same facts (plain Python, no durable-rules);
+- matcher: the engine's matching alone (Matcher.match_assessment on validated assessments:
+  building the facts, durable-rules, reading the firings);
+- zen-engine (GoRules' ZEN, a Rust core; a peer, not a floor): the same compiled rule sets
+  translated into one decision table (hit policy collect, one row per rule, its condition
+  one ZEN expression), evaluated on the same facts (prepared before timing). Before timing,
+  its firings are checked equal to the matcher's on every case of the caseload; a
+  difference stops the run. Reported as matcher/zen-engine (target <= 1.5) and engine/zen;
+  left out, with a line saying so, when zen-engine is not installed (the dev extras have it);
 - RSS growth (VmRSS from /proc/self/status) over --rss-n recommend calls (default
   100,000; the caseload is cycled), after a warm-up;
 - rules load + compile time (Engine.load, warm imports);
@@ -60,7 +68,7 @@ from engine.synth import MUNICIPALITIES, generate  # noqa: E402
 from engine.trajectory_synth import long_case  # noqa: E402
 
 # engine_over_floor is engine over the API floor (the target's own floor, see above)
-TARGETS = {"engine_over_floor": 1.5, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0,
+TARGETS = {"engine_over_floor": 1.5, "matcher_over_zen": 1.5, "recommend_p50_us": 150.0, "p50_ms": 1.0, "rss_growth_mb": 10.0, "load_ms": 100.0, "cold_start_ms": 500.0,
            "trajectory_p50_ms": 2.0}
 
 
@@ -159,6 +167,79 @@ class Floor:
         return time.perf_counter() - start
 
 
+class Zen:
+    """The engine's compiled rule sets as one ZEN decision table (see the module docstring)."""
+
+    OPS = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">=", "$neq": "!="}
+
+    def __init__(self, matcher: Matcher):
+        import zen  # zen-engine, a dev extra
+
+        from engine.matcher import EVERY_CASE
+
+        self.matcher = matcher
+        keys = sorted({key for keys in matcher._keys.values() for key in keys})
+        # fact keys hold dots (`domains.finances.self_reliance`), which ZEN reads as paths:
+        # each gets a plain name of its own
+        self.names = {key: f"k{index}" for index, key in enumerate(keys)}
+        rows = []
+        for ruleset_name, ruleset in matcher.rulesets.items():
+            kind = matcher.kind_of(ruleset_name)
+            for rule_id, rule in ruleset.items():
+                if rule_id == EVERY_CASE:
+                    continue
+                rows.append({"_id": f"r{len(rows)}", "when": self.expression(rule["all"][0]["m"]),
+                             "rule": json.dumps(f"{kind}:{rule_id}")})
+        content = {"hitPolicy": "collect", "inputs": [{"id": "when", "name": "when", "field": ""}],
+                   "outputs": [{"id": "rule", "name": "rule", "field": "rule"}], "rules": rows}
+        graph = {"nodes": [{"id": "in", "type": "inputNode", "name": "fact", "position": {"x": 0, "y": 0}},
+                           {"id": "rules", "type": "decisionTableNode", "name": "rules", "position": {"x": 0, "y": 0},
+                            "content": content},
+                           {"id": "out", "type": "outputNode", "name": "fired", "position": {"x": 0, "y": 0}}],
+                 "edges": [{"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
+                           {"id": "e2", "sourceId": "rules", "targetId": "out", "type": "edge"}]}
+        self.rows = len(rows)
+        self.decision = zen.ZenEngine().create_decision(json.dumps(graph))
+
+    def expression(self, expr: dict[str, Any]) -> str:
+        """A durable-rules expression (engine.conditions.to_durable) as a ZEN expression. A
+        comparison on a key the fact lacks does not hold, as in durable-rules."""
+        (key, value), = expr.items()
+        if key in ("$and", "$or"):
+            joined = " and " if key == "$and" else " or "
+            return joined.join(f"({self.expression(part)})" for part in value)
+        if key in self.OPS:
+            (field, literal), = value.items()
+            name = self.names[field]
+            return f"{name} != null and {name} {self.OPS[key]} {json.dumps(literal)}"
+        return f"{self.names[key]} == {json.dumps(value)}"
+
+    def prepare(self, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{self.names[key]: value for key, value in fact.items() if key in self.names} for fact in facts]
+
+    def fired(self, prepared: dict[str, Any]) -> dict[str, set[str]]:
+        fired: dict[str, set[str]] = {kind: set() for kind in self.matcher.KINDS}
+        for row in self.decision.evaluate(prepared)["result"]:
+            kind, _, rule_id = row["rule"].partition(":")
+            fired[kind].add(rule_id)
+        return fired
+
+    def run(self, prepared: list[dict[str, Any]]) -> float:
+        evaluate = self.decision.evaluate
+        start = time.perf_counter()
+        for fact in prepared:
+            evaluate(fact)
+        return time.perf_counter() - start
+
+
+def time_matcher(matcher: Matcher, assessments: list[Any]) -> float:
+    match = matcher.match_assessment
+    start = time.perf_counter()
+    for assessment in assessments:
+        match(assessment)
+    return time.perf_counter() - start
+
+
 def reference_conditions(engine: Engine) -> list[Any]:
     book = engine.book
     conds = [n.when for n in book.flowchart.nodes.values() if n.type == "decision"]
@@ -241,10 +322,23 @@ def percentile(values: list[float], q: float) -> float:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     cases = caseload(args.n, args.seed)
     engine = Engine.load()
-    facts = [build_fact(parse_assessment(case)) for case in cases]
+    assessments = [parse_assessment(case) for case in cases]
+    facts = [build_fact(assessment) for assessment in assessments]
     floor = Floor(engine._matcher)
     prepared = floor.prepare(facts)
     conds = reference_conditions(engine)
+    try:
+        zen_peer: Zen | None = Zen(engine._matcher)
+    except ImportError:
+        zen_peer = None
+    zen_prepared: list[dict[str, Any]] = []
+    if zen_peer is not None:
+        zen_prepared = zen_peer.prepare(facts)
+        for case, assessment, zen_fact in zip(cases, assessments, zen_prepared):
+            ours, theirs = engine._matcher.match_assessment(assessment), zen_peer.fired(zen_fact)
+            if ours != theirs:
+                raise SystemExit(f"zen-engine fires differently on {case.get('case_id')}: "
+                                 f"{ {k: sorted(ours[k] ^ theirs[k]) for k in ours if ours[k] != theirs[k]} }")
 
     # warm-up, then repeats; within each repeat the three contenders take turns on chunks of
     # --chunk cases, so that the machine's drift (shared CPUs vary by tens of percent within
@@ -253,13 +347,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     floor.run_core(prepared[:200])
     floor.run_api(prepared[:200])
     time_reference(conds, facts[:200])
+    time_matcher(engine._matcher, assessments[:200])
+    if zen_peer is not None:
+        zen_peer.run(zen_prepared[:200])
     trajectory = long_case("tilburg", args.seed, assessments=10, entries=40, engine=engine)
     time_trajectory(engine, trajectory, 50)
     engine_runs, floor_runs, core_runs, reference_runs, ratios, core_ratios, p50s, p99s = [], [], [], [], [], [], [], []
     trajectory_p50s, trajectory_p99s = [], []
+    matcher_runs, zen_runs, matcher_zen_ratios, engine_zen_ratios = [], [], [], []
     for _ in range(args.repeats):
         gc.collect()
-        engine_s = floor_s = core_s = reference_s = 0.0
+        engine_s = floor_s = core_s = reference_s = matcher_s = zen_s = 0.0
         latencies: list[float] = []
         chunk = args.chunk or len(cases)
         for start in range(0, len(cases), chunk):
@@ -270,6 +368,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             core_s += floor.run_core(prepared[start:end])
             floor_s += floor.run_api(prepared[start:end])
             reference_s += time_reference(conds, facts[start:end])
+            matcher_s += time_matcher(engine._matcher, assessments[start:end])
+            if zen_peer is not None:
+                zen_s += zen_peer.run(zen_prepared[start:end])
+        matcher_runs.append(len(cases) / matcher_s)
+        if zen_peer is not None:
+            zen_runs.append(len(cases) / zen_s)
+            matcher_zen_ratios.append(matcher_s / zen_s)
+            engine_zen_ratios.append(engine_s / zen_s)
         engine_runs.append(len(cases) / engine_s)
         floor_runs.append(len(cases) / floor_s)
         core_runs.append(len(cases) / core_s)
@@ -294,6 +400,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "core_floor_cases_per_s": round(statistics.median(core_runs), 1),
         "reference_cases_per_s": round(statistics.median(reference_runs), 1),
     }
+    result["p50_us"] = round(result["p50_ms"] * 1000, 1)
+    result["matcher_cases_per_s"] = round(statistics.median(matcher_runs), 1)
+    result["zen_rows"] = zen_peer.rows if zen_peer is not None else None
+    result["zen_cases_per_s"] = round(statistics.median(zen_runs), 1) if zen_runs else None
+    result["matcher_over_zen"] = round(statistics.median(matcher_zen_ratios), 3) if zen_runs else None
+    result["engine_over_zen"] = round(statistics.median(engine_zen_ratios), 3) if zen_runs else None
     # the median of each repeat's own ratio: both halves of a ratio measured side by side
     result["engine_over_floor"] = round(statistics.median(ratios), 3)
     result["engine_over_core_floor"] = round(statistics.median(core_ratios), 3)
@@ -316,14 +428,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     rows = [
         ("engine  Engine.recommend", f"{result['cases_per_s']:>10,.0f} cases/s",
-         f"p50 {result['p50_ms']:.3f} ms   p99 {result['p99_ms']:.3f} ms"),
+         f"p50 {result['p50_ms']:.3f} ms   p99 {result['p99_ms']:.3f} ms  (target p50 <= {TARGETS['recommend_p50_us']:.0f} µs)"),
         ("core floor  C engine alone", f"{result['core_floor_cases_per_s']:>10,.0f} cases/s",
          f"engine/core floor {result['engine_over_core_floor']:.2f}  (no target: the engine's own share)"),
         ("API floor  durable's Python API", f"{result['floor_cases_per_s']:>10,.0f} cases/s",
          f"engine/floor {result['engine_over_floor']:.2f}  (target <= {TARGETS['engine_over_floor']})"),
         ("reference  conditions.holds", f"{result['reference_cases_per_s']:>10,.0f} cases/s",
          f"engine/reference {result['engine_over_reference']:.2f}"),
+        ("matcher  facts + durable-rules", f"{result['matcher_cases_per_s']:>10,.0f} cases/s",
+         f"{1e6 / result['matcher_cases_per_s']:.0f} µs a case"),
     ]
+    if result["zen_cases_per_s"] is not None:
+        rows.append(("zen-engine  one decision table", f"{result['zen_cases_per_s']:>10,.0f} cases/s",
+                     f"engine/zen {result['engine_over_zen']:.2f}   matcher/zen {result['matcher_over_zen']:.2f}"
+                     f"  (target <= {TARGETS['matcher_over_zen']}; same firings on every case)"))
+    else:
+        rows.append(("zen-engine", "not installed", "pip install zen-engine (the dev extras have it)"))
     turns = f"alternating in chunks of {result['chunk']}" if result["chunk"] else "each on the whole caseload in turn"
     lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs "
              f"({turns}), {result['cpus']} CPUs, Python {result['python']}", ""]

@@ -1,6 +1,6 @@
 """`wegwijzer batch`: advise a whole caseload, in parallel, in input order, resumable.
 
-    wegwijzer batch cases.jsonl --out advice.jsonl [--workers N] [--errors FILE] [--rules DIR]
+    wegwijzer batch cases.jsonl --out advice.jsonl [--workers N] [--errors FILE] [--rules DIR] [--compact]
 
 Input is JSON Lines (one assessment per line; blank lines are skipped) or a folder of
 .yaml/.yml/.json case files (taken in name order). It is streamed: at most a few chunks
@@ -12,13 +12,17 @@ folder: the file's position, 1-based, and its name):
     {"line": 7, "recommendation": {...}}      the Recommendation, exactly as Engine gives it
     {"line": 8, "error": "domains: ..."}      a bad case; also written to the errors file
 
+With `--compact` the recommendation is its ids and phases only (engine.render.to_compact:
+no trace, no text in either language; about 0.5-1 KB a case instead of 15 KB), for a whole
+caseload that a program reads on.
+
 so the output has one line per input record, in input order. Lines are written whole and
 flushed together. When OUT already exists the run resumes: a trailing partial line (a
 killed run) is cut off, the complete lines are counted and that many input records are
 skipped, and the errors file is trimmed to match. Nothing is redone, nothing is lost.
 `--fresh` starts over instead. The rules version an output was made with is kept beside it
 (OUT.meta.json); a resume with other rules is refused, since it would mix two rule sets'
-advice in one file. The exit code is 1 when the errors file holds any bad record, also
+advice in one file; so is a resume in the other form (compact or full). The exit code is 1 when the errors file holds any bad record, also
 one from an earlier, interrupted run.
 
 JSON Lines are split on '\n' only (a U+2028 inside a record is part of it), a BOM is
@@ -26,7 +30,9 @@ dropped, and each record is read and parsed exactly as `caseload` reads one, wit
 limits and the same messages (engine.caseload).
 
 Each worker process loads the Engine once (pool initializer); `--workers 1` runs in this
-process. A progress bar with rate and ETA (tqdm) goes to stderr when it is a terminal.
+process. A worker encodes its chunk's output lines itself and leaves them in a spool file;
+this process only appends each chunk's bytes to OUT, in input order (so two workers are
+not held back by one process encoding and writing for both). A progress bar with rate and ETA (tqdm) goes to stderr when it is a terminal.
 Ctrl-C or a killed parent ends the workers without a traceback from each of them.
 """
 from __future__ import annotations
@@ -35,7 +41,6 @@ import argparse
 import itertools
 import json
 import os
-import pickle
 import shutil
 import signal
 import stat
@@ -111,13 +116,24 @@ def count_records(source: str | Path) -> int | None:
 _engine: Any = None
 _spool: str | None = None  # where a pool worker leaves each chunk's answers (see _answer_chunk)
 _spooled = itertools.count()
+_encode: Any = None  # Recommendation -> its JSON text on one line
 
 
-def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = None) -> None:
-    global _engine, _spool
+def _full(rec: Any) -> str:
+    return rec.to_json(indent=None)
+
+
+def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = None, compact: bool = False) -> None:
+    global _engine, _spool, _encode
     from .api import Engine
 
     _spool = spool
+    if compact:
+        from .render import to_compact
+
+        _encode = to_compact
+    else:
+        _encode = _full
     if in_pool:
         _die_with_parent()  # first: a worker seen ignoring SIGINT (tests/test_batch_files.py) dies with its parent
         # Ctrl-C reaches the whole process group: let the parent alone handle it (it ends
@@ -134,7 +150,7 @@ def _answer(record: Record) -> tuple[bool, str]:
     try:
         data = read_case(payload) if kind == "file" else parse_json_line(payload)  # type: ignore[arg-type]
         rec = _engine.recommend(data)
-        return False, f'{head},"recommendation":{rec.to_json(indent=None)}}}'
+        return False, f'{head},"recommendation":{_encode(rec)}}}'
     except WegwijzerError as exc:
         message = str(exc)
     except Exception as exc:  # one odd case must not stop a caseload; report it on its line
@@ -142,32 +158,61 @@ def _answer(record: Record) -> tuple[bool, str]:
     return True, f'{head},"error":{json.dumps(message, ensure_ascii=False)}}}'
 
 
-def _answer_chunk(records: list[Record]) -> list[tuple[bool, str]] | str:
-    """The chunk's answers; in a pool, the path of a file that holds them.
+@dataclass
+class Block:
+    """The output of consecutive records: their lines, whole and encoded, in input order, and
+    where the bad ones' lines are in it ((start, end) byte offsets), for the errors file.
+    `data` is None when the lines are in `path` (a spool file a pool worker wrote)."""
+
+    answered: int
+    errors_at: list[tuple[int, int]]
+    data: bytes | None = None
+    path: str | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        with open(self.path, "rb") as stream:
+            data = stream.read()
+        os.unlink(self.path)
+        return data
+
+    @staticmethod
+    def errors(data: bytes, errors_at: list[tuple[int, int]]) -> bytes:
+        return b"".join(data[start:end] for start, end in errors_at)
+
+
+def _block(records: list[Record]) -> Block:
+    lines, errors_at = [], []
+    size = 0
+    for record in records:
+        is_error, line = _answer(record)
+        data = (line + "\n").encode("utf-8")
+        lines.append(data)
+        if is_error:
+            errors_at.append((size, size + len(data)))
+        size += len(data)
+    return Block(len(lines) - len(errors_at), errors_at, b"".join(lines))
+
+
+def _answer_chunk(records: list[Record]) -> Block:
+    """The chunk's answers; in a pool, in a spool file whose path the Block carries.
 
     Why a file: a chunk's answers are some 300 KB, which a worker writes into the pool's
     result pipe in pieces. A worker killed half-way (a native crash, the OOM killer) leaves
     half a message there, and the pool's manager thread waits for the rest for ever: the
     run hangs instead of reporting the broken pool (seen in tests/test_batch_files.py). A
-    path is a few dozen bytes, written into the pipe in one atomic write; a worker killed
-    while writing its file never sends the path, and the pool sees the worker die."""
-    answers = [_answer(record) for record in records]
+    path (and where the bad records' lines are) is a small message, written into the pipe in one
+    atomic write; a worker killed while writing its file never sends it, and the pool sees
+    the worker die. The file holds the lines as OUT will: the parent only appends them."""
+    block = _block(records)
     if _spool is None:
-        return answers
-    path = os.path.join(_spool, f"{os.getpid()}-{next(_spooled)}.pickle")
+        return block
+    path = os.path.join(_spool, f"{os.getpid()}-{next(_spooled)}.jsonl")
     with open(path, "wb") as stream:
-        pickle.dump(answers, stream, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def _collect(answer: list[tuple[bool, str]] | str) -> list[tuple[bool, str]]:
-    """A chunk's answers as `_answer_chunk` gave them, its spool file read and removed."""
-    if isinstance(answer, list):
-        return answer
-    with open(answer, "rb") as stream:
-        answers = pickle.load(stream)  # our own workers' file in our own 0700 folder
-    os.unlink(answer)
-    return answers
+        stream.write(block.data or b"")
+    return Block(block.answered, block.errors_at, None, path)
 
 
 def _die_with_parent() -> None:
@@ -246,13 +291,18 @@ def _meta_path(out: Path) -> Path:
     return out.with_name(out.name + ".meta.json")
 
 
-def _check_rules(out: Path, skip: int, rules_version: str) -> None:
-    """Refuse to resume an output made with other rules; record the version for a new one."""
+def _check_rules(out: Path, skip: int, rules_version: str, compact: bool = False) -> None:
+    """Refuse to resume an output made with other rules, or in the other form (compact or
+    full); record both for a new one."""
     meta = _meta_path(out)
     made_with = None
+    form = "compact" if compact else "full"
+    made_as = "full"  # an output from before the compact form
     if meta.exists():
         try:
-            made_with = json.loads(meta.read_text(encoding="utf-8")).get("rules_version")
+            recorded = json.loads(meta.read_text(encoding="utf-8"))
+            made_with = recorded.get("rules_version")
+            made_as = recorded.get("output", "full")
         except (ValueError, AttributeError):
             made_with = None
     elif skip:  # an output from before the sidecar: its answers carry the version
@@ -260,8 +310,12 @@ def _check_rules(out: Path, skip: int, rules_version: str) -> None:
     if skip and made_with is not None and made_with != rules_version:
         raise InputError([("--out", f"was made with rules {made_with}, these rules are {rules_version}; "
                                     "resuming would mix advice from two rule sets in one file; use --fresh")], str(out))
+    if skip and made_as != form:
+        flag = "with --compact" if made_as == "compact" else "without --compact"
+        raise InputError([("--out", f"was made {flag}; resuming would mix two output forms in one file: "
+                                    f"run it {flag} again, or use --fresh")], str(out))
     if not meta.exists() or not skip:
-        meta.write_text(json.dumps({"rules_version": rules_version}) + "\n", encoding="utf-8")
+        meta.write_text(json.dumps({"rules_version": rules_version, "output": form}) + "\n", encoding="utf-8")
 
 
 def _version_in_output(out: Path) -> str | None:
@@ -330,7 +384,7 @@ def _cannot_write(path: Path | None, exc: OSError) -> WegwijzerError:
 
 
 def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int,
-             started: Any = lambda: None) -> Iterator[tuple[bool, str]]:
+             started: Any = lambda: None) -> Iterator[Block]:
     """Answers in input order from a process pool, with at most `ahead` chunks in flight (the
     input is read only as fast as it is answered). A worker that dies (a native crash, the
     OOM killer) breaks the pool: that is an error with what to do, never a run that hangs."""
@@ -348,9 +402,9 @@ def _in_pool(pool: Any, records: Iterator[Record], chunksize: int, ahead: int,
                 # silently; from here Ctrl-C raises, and the run's `finally` ends the pool
                 started()
             if len(in_flight) >= ahead:
-                yield from _collect(in_flight.popleft().result())
+                yield in_flight.popleft().result()
         while in_flight:
-            yield from _collect(in_flight.popleft().result())
+            yield in_flight.popleft().result()
     except BrokenProcessPool:
         raise WegwijzerError("a worker process stopped unexpectedly; every answer before it is in the output: "
                              "run the same command again to resume") from None
@@ -380,7 +434,7 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None, errors: str | Path | None = None,
               rules: str | Path | None = None, fresh: bool = False, chunksize: int = 32,
-              limit: int | None = None, progress: TextIO | None = None) -> BatchSummary:
+              limit: int | None = None, progress: TextIO | None = None, compact: bool = False) -> BatchSummary:
     """Answer every record of `source` into `out` (see the module docstring). `limit` stops
     after that many records in this run (a stand-in for an interrupted run, for tests)."""
     from .interrupts import quit_now_on_interrupt, restore
@@ -388,14 +442,14 @@ def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None
     before = quit_now_on_interrupt()  # until the workers run (engine.interrupts says why)
     try:
         return _run_batch(source, out, workers, errors, rules, fresh, chunksize, limit, progress,
-                          workers_started=lambda: restore(before))
+                          workers_started=lambda: restore(before), compact=compact)
     finally:
         restore(before)
 
 
 def _run_batch(source: str | Path, out: str | Path, workers: int | None, errors: str | Path | None,
                rules: str | Path | None, fresh: bool, chunksize: int, limit: int | None, progress: TextIO | None,
-               workers_started: Any) -> BatchSummary:
+               workers_started: Any, compact: bool = False) -> BatchSummary:
     from .rulebook import load
 
     out = Path(out)
@@ -422,7 +476,7 @@ def _run_batch(source: str | Path, out: str | Path, workers: int | None, errors:
             skip, last_line = _resume_point(out)
             if errors is not None and _is_regular(errors):
                 kept_errors = _trim_errors(errors, last_line)
-            _check_rules(out, skip, rules_version)
+            _check_rules(out, skip, rules_version, compact)
     except OSError as exc:
         raise _cannot_write(out, exc) from None
     summary = BatchSummary(resumed=skip)
@@ -453,39 +507,28 @@ def _run_batch(source: str | Path, out: str | Path, workers: int | None, errors:
     spool = None
     try:
         if workers == 1:
-            _init_worker(rules)
+            _init_worker(rules, compact=compact)
             workers_started()
-            results: Iterator[tuple[bool, str]] = (_answer(record) for record in records)
+            blocks: Iterator[Block] = (_block(chunk) for chunk in _chunks(records, 256))
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             spool = tempfile.mkdtemp(prefix="wegwijzer-batch-")  # 0700: answers pass through it, see _answer_chunk
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_init_worker, initargs=(rules, True, spool))
-            results = _in_pool(pool, records, chunksize, ahead=workers * 4, started=workers_started)
-        pending: list[bytes] = []
-        flushed = time.monotonic()
-        for is_error, line in results:
-            data = (line + "\n").encode("utf-8")
-            if is_error:
-                summary.errors += 1
-                err_stream.write(data)
-            else:
-                summary.answered += 1
-            pending.append(data)
-            now = time.monotonic()
-            if len(pending) >= 256 or now - flushed > 0.5:
+                                       initializer=_init_worker, initargs=(rules, True, spool, compact))
+            blocks = _in_pool(pool, records, chunksize, ahead=workers * 4, started=workers_started)
+        for block in blocks:
+            data = block.read()
+            if block.errors_at:
+                err_stream.write(Block.errors(data, block.errors_at))
                 err_stream.flush()  # errors first: a resume trims errors beyond the output
-                out_stream.write(b"".join(pending))
-                out_stream.flush()
-                pending.clear()
-                flushed = now
+            out_stream.write(data)  # whole lines only: a kill leaves at most a partial last line
+            out_stream.flush()
+            summary.answered += block.answered
+            summary.errors += len(block.errors_at)
             if bar is not None:
                 bar.update(skip + summary.done - bar.n)
-        err_stream.flush()
-        out_stream.write(b"".join(pending))
-        out_stream.flush()
     finally:
         if pool is not None:
             _stop(pool)
@@ -515,6 +558,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the decision log (JSON Lines: one entry per advice, its receipt and the "
                              "case's masked id; $WEGWIJZER_LOG_KEY is the masking key), see engine/decisionlog.py")
     parser.add_argument("--actor", default="batch", help="with --decision-log: who the advice is for (a pseudonymous name)")
+    parser.add_argument("--compact", action="store_true",
+                        help="ids and phases only: no trace, no texts (about 1 KB a case instead of 15 KB)")
     parser.add_argument("--chunksize", type=int, default=32, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -525,7 +570,7 @@ def run(args: argparse.Namespace) -> int:
     tty = sys.stderr.isatty()
     summary = run_batch(args.input, args.out, workers=args.workers, errors=args.errors, rules=args.rules,
                         fresh=args.fresh, chunksize=max(1, args.chunksize), limit=args.limit,
-                        progress=sys.stderr if tty else None)
+                        progress=sys.stderr if tty else None, compact=args.compact)
     if args.decision_log:  # from the output, after the run: the batch itself stays as it is
         from .decisionlog import log_key, write_from_batch
 

@@ -13,34 +13,38 @@ import sys
 from typing import Any, Callable
 
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
+# Help in Dutch first, as the workbench speaks it, with the English beside it.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "recommend": (".cli", "advice for one assessment or case (file or - for stdin)"),
-    "schema": (".cli", "print the JSON Schema (2020-12) of Assessment, Case and Recommendation"),
-    "check": (".workbench.check", "validate the rule files and the flowchart graph"),
-    "test": (".workbench.test", "run scenario files (rules/*.test.yaml); --coverage"),
-    "explain": (".workbench.explain", "the path through the flowchart for one case"),
-    "diff": (".workbench.diff", "what a rule change does to a caseload"),
-    "synth": (".workbench.synth", "a synthetic caseload from the report's figures"),
-    "stats": (".workbench.stats", "profiles, interventions and referral load over a caseload"),
-    "graph": (".workbench.graph", "the flowchart as mermaid, dot or svg"),
-    "map": (".workbench.socialmap", "the social map in Open Referral HSDS 3.0: export, import"),
-    "batch": (".batch", "advise a whole caseload (JSON Lines or a folder), in parallel"),
-    "serve": (".web.serve", "the coach's web page and the HTTP API"),
-    "report": (".report.cli", "the progress report (voortgangsrapportage) of one case, HTML or Markdown"),
-    "case": (".store.cli", "keep cases in the store: import, list, add, next, report, export, forget, purge"),
-    "user": (".store.usercli", "users of a shared store: add (prints a personal token once; --password for the browser), password, list"),
-    "monitor": (".monitor.cli", "the team's monitor over the store or a caseload: HTML and CSV"),
-    "feedback": (".feedback", "for trainers: per rule and intervention how often coaches followed the advice, and why not"),
-    "algoritmeregister": (".register", "the Algoritmeregister entry for a municipality, from the rules (Markdown or JSON)"),
-    "replay": (".replay", "give a past advice again from its receipt and input, with the rules of that time"),
+    "recommend": (".cli", "advies voor één beoordeling of casus (bestand, of - voor stdin) / advice for one assessment or case"),
+    "schema": (".cli", "het JSON Schema (2020-12) van Assessment, Case en Recommendation / the JSON Schema"),
+    "check": (".workbench.check", "de regelbestanden en de graaf van het stroomschema controleren / validate the rule files"),
+    "test": (".workbench.test", "scenariobestanden draaien (rules/*.test.yaml); --coverage, --mutate / run the scenario files"),
+    "explain": (".workbench.explain", "het pad door het stroomschema voor één casus / the path through the flowchart"),
+    "diff": (".workbench.diff", "wat een regelwijziging met een caseload doet / what a rule change does to a caseload"),
+    "synth": (".workbench.synth", "een synthetische caseload volgens de cijfers uit het rapport / a synthetic caseload"),
+    "stats": (".workbench.stats", "profielen, interventies en verwijslast over een caseload / profiles, interventions, referral load"),
+    "graph": (".workbench.graph", "het stroomschema als mermaid, dot of svg / the flowchart as mermaid, dot or svg"),
+    "map": (".workbench.socialmap", "de sociale kaart in Open Referral HSDS 3.0: export, import / the social map in HSDS 3.0"),
+    "batch": (".batch", "een hele caseload adviseren (JSON Lines of een map), parallel / advise a whole caseload"),
+    "serve": (".web.serve", "de webpagina voor coaches en de HTTP-API / the coach's web page and the HTTP API"),
+    "report": (".report.cli", "de voortgangsrapportage van één casus, HTML of Markdown / the progress report of one case"),
+    "case": (".store.cli", "casussen bewaren: import, list, add, next, report, export, forget, purge / keep cases in the store"),
+    "user": (".store.usercli", "gebruikers van een gedeelde opslag: add (toont eenmalig een persoonlijk token; --password voor de browser), password, list / users of a shared store"),
+    "monitor": (".monitor.cli", "de monitor van het team over de opslag of een caseload: HTML en CSV / the team's monitor"),
+    "feedback": (".feedback", "voor trainers: per regel en interventie hoe vaak coaches het advies volgden, en waarom niet / "
+                              "for trainers: how often coaches followed the advice"),
+    "algoritmeregister": (".register", "de registratie in het Algoritmeregister voor een gemeente, uit de regels / "
+                                       "the Algoritmeregister entry"),
+    "replay": (".replay", "een eerder advies opnieuw, uit het bewijs (receipt) en de invoer, met de regels van toen / "
+                          "replay a past advice"),
 }
 
 
 def add_recommend(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("case", help="assessment or case file (YAML or JSON), or - for stdin")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--lang", choices=("nl", "en"), default="nl")
-    parser.add_argument("--rules", help="rules folder (default: the shipped rules)")
+    parser.add_argument("case", help="beoordeling of casus (YAML of JSON), of - voor stdin / assessment or case file, or - for stdin")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="uitvoer / output (default text)")
+    parser.add_argument("--lang", choices=("nl", "en"), default="nl", help="taal van de uitvoer / language of the output (default nl)")
+    parser.add_argument("--rules", help="map met regels (standaard: de meegeleverde) / rules folder (default: the shipped rules)")
 
 
 def run_recommend(args: argparse.Namespace) -> int:
@@ -126,13 +130,34 @@ _LOCAL: dict[str, tuple[Callable, Callable]] = {
 }
 
 
+class _DutchHelp(argparse.HelpFormatter):
+    """argparse's own words in Dutch, with the English beside them, as the rest of the help."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "gebruik / usage: " if prefix is None else prefix)
+
+
+def _dutch(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser._positionals.title = "argumenten / arguments"
+    parser._optionals.title = "opties / options"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "deze hulp tonen / show this help"
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wegwijzer", description="Wegwijzer: wat nu? Explained advice from the pilot rules.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="wegwijzer", add_help=False, formatter_class=_DutchHelp,
+                                     description="Wegwijzer: wat nu? Uitgelegd advies volgens de regels van de pilots / "
+                                                 "explained advice from the pilot rules. `wegwijzer OPDRACHT -h` voor een opdracht.")
+    parser.add_argument("-h", "--help", action="help")
+    _dutch(parser)
+    parser._positionals.title = "opdrachten / commands"
+    sub = parser.add_subparsers(dest="command", metavar="OPDRACHT")
     argv = sys.argv[1:]
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = _dutch(sub.add_parser(name, help=help_text, description=help_text, formatter_class=_DutchHelp))
         if name in _LOCAL:
             _LOCAL[name][0](p)
         elif name == wanted:  # load a command's arguments only when it is the one asked for

@@ -1,6 +1,8 @@
 """Recommendation -> text for people (Dutch by default, English on request), Markdown, JSON."""
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Recommendation
 from .safetext import markdown_text, printable
 
@@ -119,3 +121,39 @@ def render(rec: Recommendation, fmt: str = "text", lang: str = "nl", municipalit
     if fmt == "json":
         return rec.to_json() + "\n"
     return to_text(rec, lang=lang, markdown=(fmt == "markdown"), municipality_name=municipality_name)
+
+
+def to_compact(rec: Recommendation) -> str:
+    """The recommendation as ids and phases, on one line, for a whole caseload (`batch
+    --compact`): no trace and no text in either language, so a program reads on with the ids
+    (labels, reasons and sources are in the rule files under the same ids). The full form,
+    `to_json`, stays the one that explains itself."""
+    import json
+
+    lead = rec.lead_coordinator
+    out: dict = {
+        "case_id": rec.case_id, "municipality": rec.municipality, "rules_version": rec.rules_version,
+        "client_profile": rec.client_profile.id, "profile_rule": rec.client_profile.rule,
+        "lead_coordinator": {"role": lead.role, "organisation": lead.organisation, "collaboration": lead.collaboration,
+                             "rule": lead.rule},
+        "interventions": [_compact_step(i) for i in rec.interventions],
+        "referrals": [{"organisation": r.organisation, "for": list(r.for_), "warm_handover": r.warm_handover,
+                       "consent_required": r.consent_required, "consent_given": r.consent_given} for r in rec.referrals],
+        "advice": [a.id for a in rec.advice],
+        "warnings": [{"code": w.code, "field": w.field} for w in rec.warnings],
+    }
+    if rec.due:
+        out["due"] = [{"id": d.id, "rule": d.rule, "due_on": d.due_on.isoformat() if d.due_on else None} for d in rec.due]
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def _compact_step(item: Any) -> dict:
+    """id and phase; urgent, waits_for and referral_to only where they say something."""
+    step: dict = {"id": item.id, "phase": item.phase}
+    if item.urgent:
+        step["urgent"] = True
+    if item.waits_for:
+        step["waits_for"] = list(item.waits_for)
+    if item.referral_to:
+        step["referral_to"] = item.referral_to
+    return step

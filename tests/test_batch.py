@@ -145,3 +145,36 @@ def test_cli_exit_codes(caseload, tmp_path, capsys):
     # an output that belongs to another input is refused, not silently 'resumed'
     assert main(["batch", str(other), "--out", str(tmp_path / "o.jsonl"), "--workers", "1"]) == 2
     assert main(["batch", str(other), "--out", str(tmp_path / "o.jsonl"), "--workers", "1", "--fresh"]) == 0
+
+
+def test_compact_output_ids_and_phases_only_and_resumable(caseload, tmp_path, engine):
+    """--compact: per case the ids and phases (no trace, no text), the same with one worker or
+    two, a stopped run resumed to the same bytes; a resume in the other form is refused."""
+    from engine.errors import InputError
+    from engine.render import to_compact
+
+    one, two, resumed = tmp_path / "one.jsonl", tmp_path / "two.jsonl", tmp_path / "resumed.jsonl"
+    run_batch(caseload, one, workers=1, compact=True)
+    run_batch(caseload, two, workers=2, compact=True, chunksize=7)
+    assert one.read_bytes() == two.read_bytes()
+    run_batch(caseload, resumed, workers=2, compact=True, chunksize=7, limit=40)
+    run_batch(caseload, resumed, workers=2, compact=True, chunksize=7)
+    assert resumed.read_bytes() == one.read_bytes()
+    lines = one.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    good = [r for r in records if "recommendation" in r]
+    assert len(good) == N - 3 and [r["line"] for r in records if "error" in r] == [4, 9, 20]
+    first = good[0]["recommendation"]
+    assert set(first) >= {"case_id", "municipality", "rules_version", "client_profile", "lead_coordinator",
+                          "interventions", "referrals", "advice", "warnings"}
+    assert "trace" not in first and all(set(step) >= {"id", "phase"} for r in good for step in r["recommendation"]["interventions"])
+    text = one.read_text(encoding="utf-8")
+    assert "rationale" not in text and "label_nl" not in text and "message_nl" not in text
+    # the same advice as the full form, in ids
+    case = json.loads(caseload.read_text(encoding="utf-8").splitlines()[0])
+    full = engine.recommend(case)
+    assert good[0]["recommendation"] == json.loads(to_compact(full))
+    assert [s["id"] for s in good[0]["recommendation"]["interventions"]] == [i.id for i in full.interventions]
+    assert sum(len(line.encode()) for line in lines) / len(lines) <= 3000
+    with pytest.raises(InputError, match="with --compact"):
+        run_batch(caseload, one, workers=1)  # a full-form resume of a compact output

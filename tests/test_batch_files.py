@@ -310,8 +310,9 @@ def test_a_pool_worker_sends_a_path_not_its_answers(tmp_path: Path) -> None:
         sent = batch._answer_chunk(records)
     finally:
         batch._init_worker(None, False, None)
-    assert isinstance(sent, str) and len(pickle.dumps(sent)) < 4096
-    assert sum(len(line) for _, line in batch._collect(sent)) > 32 * 1000  # the answers themselves are large
-    assert not Path(sent).exists()  # read once, then removed
-    assert isinstance(direct, list) and batch._collect(direct) == direct
-    assert not any(is_error for is_error, _ in direct)
+    assert sent.path is not None and sent.data is None and len(pickle.dumps(sent)) < 4096
+    data = sent.read()
+    assert len(data) > 32 * 1000  # the answers themselves are large
+    assert not Path(sent.path).exists()  # read once, then removed
+    assert direct.path is None and direct.read() == data  # the spool holds the lines as OUT will
+    assert direct.answered == 32 and not direct.errors_at

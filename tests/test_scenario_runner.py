@@ -118,3 +118,42 @@ def test_coverage_counts_only_listed_and_confirmed(tmp_path: Path, engine: Engin
     assert "branch:q_declines:yes" not in report.covered
     assert 0 < report.percent < 100
     assert "never exercised: node:a_debt_counselling:silent" in report.report()
+
+
+BROKEN_SCENARIOS = [
+    "cases: []\n",
+    "defaults: 3\ncases: [{name: a, assessment: {}}]\n",
+    "nonsense: 1\ncases: [{name: a, assessment: {}}]\n",
+    "- just a list\n",
+    "cases: [3]\n",
+    "cases: [{assessment: {}}]\n",
+    "cases: [{name: a, assessment: {}}, {name: a, assessment: {}}]\n",
+    "cases: [{name: a, assessment: {}, case: {}}]\n",
+    "cases: [{name: a, assessment: 3}]\n",
+    "cases: [{name: a, assessment: {}, xfail: 3}]\n",
+    "cases: [{name: a, assessment: {}, fires: q_debts}]\n",
+    "cases: [{name: a, assessment: {}, fires: [q_debtz]}]\n",
+    "cases: [{name: a, assessment: {}, fires: [q_debts], silent: [q_debts]}]\n",
+    "cases: [{name: a, assessment: {}, expect: 3}]\n",
+    "cases: [{name: a, assessment: {}, expect: {frist: x}}]\n",
+    "cases: [{name: a, assessment: {}, expect: {first: debt_counseling}}]\n",
+    "cases: [{name: a, assessment: {}, expect: {error_fields: [domains]}, fires: [q_debts]}]\n",
+]
+
+
+@pytest.mark.parametrize("text", BROKEN_SCENARIOS)
+def test_a_bad_scenario_file_is_reported_in_dutch_with_the_english_beside(tmp_path: Path, engine: Engine, text: str) -> None:
+    """`wegwijzer test` speaks Dutch by default: a scenario file it cannot read is said in
+    Dutch, the English message beside it (as every workbench message has a Dutch form)."""
+    from engine.workbench.dutch import known
+    from engine.workbench.test import scenario_error
+
+    path = scenario(tmp_path, text)
+    with pytest.raises(RuleError) as info:
+        run_file(path, engine)
+    error = info.value
+    assert known(error.detail), error.detail
+    said = scenario_error(error, "nl")
+    assert said.startswith(str(path)) and f"(en: {error.detail})" in said
+    assert said != str(error)
+    assert scenario_error(error, "en") == str(error)

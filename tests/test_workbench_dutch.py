@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from engine.rulebook import load
 from engine.workbench.check import check_rules
 from engine.workbench.dutch import known, nl
@@ -101,3 +103,17 @@ def test_test_command_is_dutch_by_default(capsys, tmp_path):
     code, out, _ = run_cli(capsys, "test", "--rules", str(rules))
     assert code == 0
     assert out.splitlines()[0] == "0 geslaagd, 0 mislukt, 1 verwacht mislukt"
+
+
+def test_wegwijzer_help_speaks_dutch_with_english_beside(capsys):
+    """`wegwijzer --help` and a command's help, as the rest of the workbench: Dutch first."""
+    from engine.cli import COMMANDS, main
+
+    for argv in (["--help"], ["recommend", "--help"], ["batch", "--help"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("gebruik / usage: wegwijzer")
+        assert "deze hulp tonen / show this help" in out and "show this help message" not in out
+    assert all(" / " in help_text for _, help_text in COMMANDS.values())

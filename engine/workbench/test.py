@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import RuleError
 from ..rulebook import default_rules_dir
 from ..safetext import printable
-from .dutch import add_lang
+from .dutch import add_lang, nl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,17 @@ def describe_nl(result: Any) -> str:
     return "\n".join([head, *(f"  - {m.what}: verwacht {m.expected!r}, kreeg {m.got!r}" for m in result.mismatches)])
 
 
+def scenario_error(error: RuleError, lang: str) -> str:
+    """A scenario file that cannot be read: where, then the message in Dutch with the English
+    beside it (`--lang en`: English only). A message of a shape not known to `nl` stays English."""
+    if lang != "nl":
+        return str(error)
+    where = f"{error.file}:{error.line}" if error.line else error.file
+    rule = f" [{error.rule_id}]" if error.rule_id else ""
+    dutch = nl(error.detail)
+    return f"{where}:{rule} {dutch}" + (f"  (en: {error.detail})" if dutch != error.detail else "")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..api import Engine
     from ..scenarios import coverage, run_paths
@@ -45,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     bad: list[RuleError] = []
     results = run_paths(args.paths or [rules], engine, bad)
     for error in bad:  # reported, and the other files and cases still ran
-        print(printable(str(error), keep_lines=True), file=sys.stderr)
+        print(printable(scenario_error(error, args.lang), keep_lines=True), file=sys.stderr)
     if not results:
         print("geen scenario's gevonden" if args.lang == "nl" else "no scenario cases found", file=sys.stderr)
         return 2
