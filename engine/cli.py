@@ -15,7 +15,7 @@ from typing import Any, Callable
 # name -> (module, help). A module provides add_arguments(parser) and run(args) -> int.
 # Help in Dutch first, as the workbench speaks it, with the English beside it.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "recommend": (".cli", "advies voor één beoordeling of casus (bestand, of - voor stdin) / advice for one assessment or case"),
+    "recommend": (".cli", "advies voor één meting of casus (bestand, of - voor stdin) / advice for one assessment or case"),
     "schema": (".cli", "het JSON Schema (2020-12) van Assessment, Case en Recommendation / the JSON Schema"),
     "check": (".workbench.check", "de regelbestanden en de graaf van het stroomschema controleren / validate the rule files"),
     "test": (".workbench.test", "scenariobestanden draaien (rules/*.test.yaml); --coverage, --mutate / run the scenario files"),
