@@ -118,7 +118,7 @@ def render_text(report: FeedbackReport, labels: dict[str, str]) -> str:
             rate = "-" if r["override_rate"] is None else f"{round(100 * r['override_rate'])}%"
             why = ", ".join(f"{labels.get(k, k)} {v}" for k, v in r["reasons"].items())
             lines.append(f"  {r['key']} ({r['municipality']}, regels {r['rules_version']}): getoond {r['shown']}, "
-                         f"overgenomen {n(r['accepted'])}, nu niet {n(r['not_now'])}, anders {n(r['other'])}; "
+                         f"akkoord {n(r['accepted'])}, niet nu {n(r['not_now'])}, anders {n(r['other'])}; "
                          f"terzijde gelegd {rate}" + (f" — waarom: {why}" if why else ""))
     return "\n".join(lines) + "\n"
 

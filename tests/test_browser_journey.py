@@ -202,9 +202,9 @@ def test_a_coachs_journey_over_three_visits(server: ServerThread, browser, clock
     clock["day"] = start + timedelta(days=91)
     _visit(j, case_id, clock["day"], finances="2", social="3")
     j.look("bezoek-1")
-    accepted, set_aside = _decide(j, case_id, [("overgenomen", ""), ("nu niet", "wachtlijst")])
+    accepted, set_aside = _decide(j, case_id, [("akkoord", ""), ("niet nu", "wachtlijst")])
     text = page.locator("main").inner_text()
-    assert "Besluit: nu niet — wachtlijst" in text
+    assert "Besluit: niet nu — wachtlijst" in text
     j.look("besluit-1")
 
     # a save the engine refuses comes back filled in, in Dutch

@@ -199,3 +199,46 @@ def test_a_case_another_system_holds_is_logged_for_its_coach_and_can_be_erased(s
     assert store.forget_log(other, "elders-1") == 0
     assert store.forget_log(coach, "elders-1") == 1
     assert store.decisions(coach, "elders-1") == []
+
+
+def test_a_comment_is_sealed_with_the_case_s_key_and_unreadable_once_forgotten(store):
+    rec, advice_id = _advised(store)
+    step = rec.interventions[0].id
+    store.record_decision(LOCAL, "c-1", advice_id, step, "other", reason="other", comment="kanarie-opmerking")
+    with store.engine.connect() as conn:
+        held = conn.execute(sa.select(decisions.c.comment)).scalar()
+    assert held.startswith("sealed:") and "kanarie" not in held  # the column holds no text in clear
+    assert [d["comment"] for d in store.decisions(LOCAL, "c-1")] == ["kanarie-opmerking"]
+    store.forget(LOCAL, "c-1")
+    from engine.store.schema import case_keys
+
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(case_keys.c.case_id).where(case_keys.c.case_id == "c-1")).first() is None
+
+
+def test_a_comment_on_a_case_another_system_holds_has_a_key_of_its_own(store):
+    from engine.api import Engine
+    from engine.store.schema import case_keys
+
+    rec = Engine.load().recommend(case_doc("elders-2"))  # not in this store (CDS Hooks)
+    advice_id = store.log_advice(LOCAL, "elders-2", rec)
+    store.record_decision(LOCAL, "elders-2", advice_id, rec.interventions[0].id, "not_now", reason="waiting_list",
+                          comment="na de zomer")
+    assert [d["comment"] for d in store.decisions(LOCAL, "elders-2")] == ["na de zomer"]
+
+    def keys():
+        with store.engine.connect() as conn:
+            return [r.case_id for r in conn.execute(sa.select(case_keys.c.case_id).where(case_keys.c.case_id == "elders-2"))]
+    assert keys() == ["elders-2"]
+    # imported later, the case takes that key over: its log's comments stay readable
+    store.import_case(LOCAL, case_doc("elders-2"))
+    assert [d["comment"] for d in store.decisions(LOCAL, "elders-2")] == ["na de zomer"]
+    store.forget(LOCAL, "elders-2")
+    assert keys() == []
+    # and erased with its log when the case stays elsewhere
+    rec = Engine.load().recommend(case_doc("elders-3"))
+    advice_id = store.log_advice(LOCAL, "elders-3", rec)
+    store.record_decision(LOCAL, "elders-3", advice_id, rec.interventions[0].id, "other", reason="other", comment="x")
+    assert store.forget_log(LOCAL, "elders-3") == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(case_keys.c.case_id).where(case_keys.c.case_id == "elders-3")).first() is None

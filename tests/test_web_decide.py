@@ -61,7 +61,7 @@ def test_not_now_needs_a_reason_and_is_stored_with_rule_and_rules_version(client
         (step, "not_now", "waiting_list", "na de zomer")
     assert row["rule"] and row["rules_version"] == client.app.state.engine.rules_version
     again = client.get(done.headers["location"]).text
-    assert "Besluit: <strong>nu niet</strong> — wachtlijst" in again
+    assert "Besluit: <strong>niet nu</strong> — wachtlijst" in again
 
 
 def test_an_accepted_step_becomes_a_running_log_entry_from_today(client) -> None:

@@ -27,13 +27,33 @@ import sqlalchemy as sa
 
 from ..errors import InputError, WegwijzerError
 from ..decisionlog import shown_of
-from .schema import advice_log, decisions, rule_snapshots
+from . import crypto
+from .schema import advice_log, case_keys, cases, decisions, rule_snapshots
 
 LOG_RETENTION_ENV = "WEGWIJZER_LOG_RETENTION_DAYS"
 MIN_LOG_RETENTION_DAYS = 183  # six months: AI Act Art. 26(6)
 COMMENT_MAX = 500
 # a comment is for the coach's own note on the decision: no phone number, e-mail or BSN
 _CONTACT_DETAIL = re.compile(r"@|\d{4,}")
+# A comment is the store's one free text outside a case document: it is sealed with the case's
+# own key (engine/store/crypto.py), so forgetting the case makes every copy of it unreadable.
+_SEALED = "sealed:"
+
+
+def _seal_comment(key: bytes, case_id: str, comment: str) -> str:
+    import base64
+
+    return _SEALED + base64.b64encode(crypto.seal(key, case_id, comment)).decode("ascii")
+
+
+def _open_comment(key: bytes | None, case_id: str, stored: str | None) -> str | None:
+    import base64
+
+    if stored is None or not stored.startswith(_SEALED):
+        return stored  # none, or written before comments were sealed
+    if key is None:
+        return None  # its key is gone: the case was forgotten
+    return crypto.unseal(key, case_id, base64.b64decode(stored[len(_SEALED):]))
 
 
 def log_retention_days(given: int | None = None) -> int:
@@ -121,12 +141,10 @@ class DecisionLog:
         """May `actor` log or read the log of `case_id`? A stored case: whoever may see it. A case
         another system holds (CDS Hooks), not in this store: a coach (or the local user), who then
         sees only the entries they logged themselves. Returns whether to keep to those."""
-        from .schema import cases
-
         if conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is not None:
             self._row(conn, actor, case_id, action)
             return False
-        self._may_hold(actor)
+        self._may_hold(actor, action, case_id)
         return actor.role != "local"
 
     def log_advice(self, actor: Any, case_id: str, recommendation: Any, rules: Path | str | None = None) -> str:
@@ -213,11 +231,21 @@ class DecisionLog:
                                                 "the decision, never contact details or a BSN"))
             if problems:
                 raise InputError(problems)
+            sealed = _seal_comment(self._comment_key(conn, case_id), case_id, comment) if comment else None
             done = conn.execute(decisions.insert().values(
                 advice_id=advice_id, case_id=case_id, at=_now(), actor=actor.name, intervention_id=intervention_id,
-                decision=decision, reason=reason, comment=comment or None))
+                decision=decision, reason=reason, comment=sealed))
             self._audit(conn, actor, "decide", case_id)
         return int(done.inserted_primary_key[0])
+
+    def _comment_key(self, conn: sa.Connection, case_id: str) -> bytes:
+        """The case's key; a case this store does not hold (advised over CDS Hooks) gets one of its
+        own here, erased with its log (forget_log) and taken over if the case is imported later."""
+        key = conn.execute(sa.select(case_keys.c.key).where(case_keys.c.case_id == case_id)).scalar()
+        if key is None:
+            key = crypto.new_key()
+            conn.execute(case_keys.insert().values(case_id=case_id, key=key))
+        return key
 
     def record_decision_on(self, actor: Any, advice_id: str, position: int, decision: str,
                            reason: str | None = None, comment: str | None = None) -> int:
@@ -240,13 +268,15 @@ class DecisionLog:
                 sa.select(decisions, advice_log.c.rules_version, advice_log.c.shown)
                 .join(advice_log, advice_log.c.advice_id == decisions.c.advice_id)
                 .where(decisions.c.case_id == case_id, *mine).order_by(decisions.c.id)).all()
+            key = conn.execute(sa.select(case_keys.c.key).where(case_keys.c.case_id == case_id)).scalar()
             self._audit(conn, actor, "read_decisions", case_id)
         out = []
         for r in rows:
             rule = next((item["rule"] for item in r.shown if item["id"] == r.intervention_id), None)
             out.append({"id": r.id, "advice_id": r.advice_id, "at": r.at.isoformat(), "actor": r.actor,
                         "intervention_id": r.intervention_id, "rule": rule, "decision": r.decision,
-                        "reason": r.reason, "comment": r.comment, "rules_version": r.rules_version})
+                        "reason": r.reason, "comment": _open_comment(key, case_id, r.comment),
+                        "rules_version": r.rules_version})
         return out
 
     def logged_advice(self, actor: Any, case_id: str) -> list[dict[str, Any]]:
@@ -269,19 +299,18 @@ class DecisionLog:
         """Erase the log of a case this store does not hold (advised over CDS Hooks): a coach
         erases the entries they logged, an admin (or the local user) all; how many advice
         entries went. A stored case's log goes with `forget`."""
-        from .schema import cases
-
         with self.engine.begin() as conn:
             if conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id == case_id)).first() is not None:
                 raise InputError([("case_id", f"case '{case_id}' is in the store: forget the case, and its log goes with it")])
             if actor.role not in ("admin", "local"):
-                self._may_hold(actor)
+                self._may_hold(actor, "forget_log", case_id)
             mine = [advice_log.c.actor == actor.name] if actor.role not in ("admin", "local") else []
             ids = [r.advice_id for r in conn.execute(sa.select(advice_log.c.advice_id)
                                                      .where(advice_log.c.case_id == case_id, *mine))]
             if ids:
                 conn.execute(decisions.delete().where(decisions.c.advice_id.in_(ids)))
                 conn.execute(advice_log.delete().where(advice_log.c.advice_id.in_(ids)))
+            self._drop_log_keys(conn)
             self._audit(conn, actor, "forget_log", case_id)
         return len(ids)
 
@@ -299,8 +328,15 @@ class DecisionLog:
             if old:
                 conn.execute(decisions.delete().where(decisions.c.advice_id.in_(old)))
                 conn.execute(advice_log.delete().where(advice_log.c.advice_id.in_(old)))
+            self._drop_log_keys(conn)
             self._audit(conn, actor, "purge_log")
         return len(old)
+
+    def _drop_log_keys(self, conn: sa.Connection) -> None:
+        """A key kept only for a log's comments goes when no case and no log entry needs it."""
+        conn.execute(case_keys.delete().where(
+            case_keys.c.case_id.not_in(sa.select(cases.c.case_id)),
+            case_keys.c.case_id.not_in(sa.select(decisions.c.case_id))))
 
     # ---------------------------------------------------------------- for trainers
     def feedback_entries(self, actor: Any, municipality: str | None = None,

@@ -573,8 +573,13 @@ class Store(DecisionLog):
                     else:
                         refusals.append((row, False))
                 if new:
-                    keys = {r["case_id"]: crypto.new_key() for r in new}
-                    conn.execute(case_keys.insert(), [{"case_id": i, "key": k} for i, k in keys.items()])
+                    # a key kept for the decision log of a case advised over CDS Hooks is taken over
+                    kept = {r.case_id: r.key for r in conn.execute(
+                        sa.select(case_keys).where(case_keys.c.case_id.in_([r["case_id"] for r in new])))}
+                    keys = {r["case_id"]: kept.get(r["case_id"]) or crypto.new_key() for r in new}
+                    fresh = [{"case_id": i, "key": k} for i, k in keys.items() if i not in kept]
+                    if fresh:
+                        conn.execute(case_keys.insert(), fresh)
                     conn.execute(cases.insert(), [
                         {"case_id": r["case_id"], "municipality": r["municipality"],
                          "sealed": crypto.seal(keys[r["case_id"]], r["case_id"], r["document"]),
