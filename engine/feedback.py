@@ -158,13 +158,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .monitor.cli import _threshold
+    from .monitor.cli import _threshold, policy_threshold
     from .rulebook import load
     from .store.cli import open_store
 
-    threshold = _threshold(args)
     store, actor = open_store(args)
     try:
+        # the store's smallest group is its policy: --threshold may raise it, never lower it
+        threshold = _threshold(args, policy_threshold(store))
         report = feedback(store, actor, threshold, args.municipality, args.rules_version)
     finally:
         store.close()

@@ -21,8 +21,12 @@ TODAY = date(2026, 3, 1)
 def logged(db_url, monkeypatch):  # noqa: F811
     """Four cases advised alike; on the first suggestion: one accepted, two waiting lists, one declined."""
     db = db_url
-    monkeypatch.setenv("WEGWIJZER_SHARED", "0")  # the local user on either database (the CLI too)
-    store = Store.open(db)
+    # the local user on either database, the CLI too: a program creates the store single-user
+    # (recorded in the store; no variable can make a shared store single-user)
+    store = Store(db, shared=False)
+    # the small-group threshold is the store's policy: the admin (here the local user) sets it
+    # to 2 for this small caseload; a caller's --threshold may raise it, never lower it
+    store.set_setting(LOCAL, "monitor.min_group", "2")
     answers = [("accepted", None), ("not_now", "waiting_list"), ("not_now", "waiting_list"), ("other", "client_declines")]
     for index, (decision, reason) in enumerate(answers):
         case_id = f"c-{index}"

@@ -283,14 +283,15 @@ def run(args: argparse.Namespace) -> int:
     weights = None
     if args.weigh:
         from ..feedback import feedback
-        from ..monitor.cli import _threshold
+        from ..monitor.cli import _threshold, policy_threshold
         from ..store.cli import TOKEN_ENV
         from ..store.repo import Store
         import os
 
         store = Store.open(args.weigh)
         try:
-            weights = feedback(store, store.actor(os.environ.get(TOKEN_ENV)), _threshold(args))
+            # the store's smallest group is its policy: --threshold may raise it, never lower it
+            weights = feedback(store, store.actor(os.environ.get(TOKEN_ENV)), _threshold(args, policy_threshold(store)))
         finally:
             store.close()
     report = diff_rules(args.old, args.new, args.cases, weights)
