@@ -316,3 +316,30 @@ def test_a_pool_worker_sends_a_path_not_its_answers(tmp_path: Path) -> None:
     assert not Path(sent.path).exists()  # read once, then removed
     assert direct.path is None and direct.read() == data  # the spool holds the lines as OUT will
     assert direct.answered == 32 and not direct.errors_at
+
+
+QUIT_WHILE_STARTING = """
+import os, sys, time
+from engine.interrupts import quit_now_on_interrupt
+quit_now_on_interrupt()
+if os.fork() == 0:  # a worker forked while starting, before it could ignore SIGINT
+    time.sleep(60)
+    os._exit(0)
+print("ready", flush=True)
+from pydantic import create_model
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:  # building schemas, where pydantic-core would swallow a KeyboardInterrupt
+    create_model("M", **{f"f{i}": (dict[str, list[int]], None) for i in range(20)})
+sys.exit(3)
+"""
+
+
+def test_ctrl_c_while_a_command_starts_ends_it_at_once_with_one_line() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", QUIT_WHILE_STARTING], cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.3)  # inside the schema building (any moment would do: that is the point)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stderr) == (130, "wegwijzer: interrupted\n")  # once: the forked child ends silently
+    assert group_gone(proc.pid, 10)
