@@ -163,8 +163,7 @@ def decision_of(entry: Any, reason_ids: list[str]) -> tuple[dict[str, Any] | Non
                 problems.append(("overrideReason.userComment", "text"))
     elif override is not None:
         problems.append(("overrideReason", "only for an overridden card"))
-    if problems:
+    if problems or found is None:
         return None, problems
-    assert found is not None
     return {"advice_id": found[0], "position": found[1], "decision": "accepted" if outcome == "accepted" else "other",
             "reason": reason, "comment": comment}, []

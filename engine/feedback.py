@@ -17,7 +17,6 @@ import io
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,11 +183,3 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     return 0
 
-
-def weigh(entries: Iterable[tuple[str, str, list[dict[str, str]], dict[str, tuple[str, str | None]]]],
-          threshold: int = DEFAULT_THRESHOLD) -> FeedbackReport:
-    """A report from decision-log entries given directly (tests, a JSON Lines log)."""
-    report = FeedbackReport(threshold)
-    for entry in entries:
-        report.add(*entry)
-    return report

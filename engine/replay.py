@@ -126,8 +126,9 @@ def run(args: Any) -> int:
 
 
 def _store_named() -> bool:
+    """A store to look in: $WEGWIJZER_DB, or the default file when there is one (never made here)."""
     import os
 
-    from .store.repo import DB_ENV
+    from .store.repo import DB_ENV, default_db_path
 
-    return bool(os.environ.get(DB_ENV))
+    return bool(os.environ.get(DB_ENV)) or default_db_path().is_file()

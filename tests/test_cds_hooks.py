@@ -138,3 +138,9 @@ def test_the_case_api_logs_the_advice_and_takes_decisions(client):
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["reason"]
     assert http.delete("/v1/cases/api-1").status_code == 204
     assert store.logged_advice(LOCAL, "api-1") == []  # the log went with the case
+
+
+def test_a_summary_stays_under_140_characters():
+    assert cds._summary("x" * 139) == "x" * 139
+    cut = cds._summary("x" * 140)
+    assert len(cut) == 139 and cut.endswith("…")

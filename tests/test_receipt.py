@@ -117,6 +117,25 @@ def test_replay_refuses_other_input_and_unknown_rules(rules, engine):
     assert replay(changed.receipt, ASSESSMENT, rules=rules).to_json() == changed.to_json()
 
 
+def test_replay_finds_the_default_store_and_makes_none(rules, tmp_path, capsys, monkeypatch):
+    from engine.store.repo import default_db_path
+
+    monkeypatch.delenv("WEGWIJZER_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    _change_a_rule(rules)
+    changed = Engine.load(rules).recommend(ASSESSMENT)
+    (tmp_path / "r.json").write_text(changed.to_json(), encoding="utf-8")
+    (tmp_path / "a.json").write_text(json.dumps(ASSESSMENT), encoding="utf-8")
+    assert main(["replay", str(tmp_path / "r.json"), str(tmp_path / "a.json")]) == 2
+    assert "are not in the shipped rules" in capsys.readouterr().err
+    assert not default_db_path().exists()  # no store made by looking
+    store = Store.open()  # the coach's default store, which advised with those rules
+    store.keep_rules(rules)
+    store.close()
+    assert main(["replay", str(tmp_path / "r.json"), str(tmp_path / "a.json")]) == 0
+    assert capsys.readouterr().out == changed.to_json() + "\n"
+
+
 def test_replay_of_a_bad_receipt_names_the_field(tmp_path, capsys):
     (tmp_path / "r.json").write_text(json.dumps({"rules_version": "x"}), encoding="utf-8")
     (tmp_path / "a.json").write_text(json.dumps(ASSESSMENT), encoding="utf-8")

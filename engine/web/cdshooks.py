@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from .. import cds
 from ..errors import InputError
+from ..store import NotFound
 from . import problems
 from .cases import _call
 from .intake import read_json
@@ -52,19 +53,30 @@ async def feedback(request: Request) -> JSONResponse:
         raise InputError([("feedback", "required: a list of feedback entries")])
     book = request.app.state.engine.book
     reason_ids = [r.id for r in book.override_reasons.reasons] if book.override_reasons else []
-    recorded, refused = 0, []
-    for index, entry in enumerate(entries):  # one bad entry is refused, the rest are recorded
+    refused: list[dict[str, str]] = []
+    decided = []
+    for index, entry in enumerate(entries):
         decision, found = cds.decision_of(entry, reason_ids)
         if decision is None:
             refused += [{"field": f"feedback[{index}].{field}", "message": message} for field, message in found]
-            continue
-        try:
-            await _call(request, lambda store, actor, d=decision: store.record_decision_on(
-                actor, d["advice_id"], d["position"], d["decision"], d["reason"], d["comment"]))
-            recorded += 1
-        except InputError as exc:
-            refused += [{"field": f"feedback[{index}]." + (field or ""), "message": message}
-                        for field, message in exc.problems]
+        else:
+            decided.append((index, decision))
+
+    def record(store: Any, actor: Any) -> int:
+        """One bad entry is refused, the rest recorded (one token check for them all)."""
+        done = 0
+        for index, d in decided:
+            try:
+                store.record_decision_on(actor, d["advice_id"], d["position"], d["decision"], d["reason"], d["comment"])
+                done += 1
+            except InputError as exc:
+                refused.extend({"field": f"feedback[{index}]." + (field or ""), "message": message}
+                               for field, message in exc.problems)
+            except NotFound as exc:  # the card's case is one this user may not see: that entry only
+                refused.append({"field": f"feedback[{index}].card", "message": str(exc)})
+        return done
+
+    recorded = await _call(request, record) if decided else 0
     if not recorded:
         return problems.response(422, problems.INVALID_ASSESSMENT, "no feedback entry could be recorded; see errors",
                                  [(r["field"], r["message"]) for r in refused])
