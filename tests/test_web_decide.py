@@ -5,6 +5,7 @@ import html
 import re
 
 from test_web_visit import ANNA, TODAY, _case_ids, client, engine, stored  # noqa: F401  (fixtures)
+from store_db import db_url, pg_server  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 
 def _page(client, case_id: str) -> str:

@@ -20,6 +20,7 @@ import textstat
 from engine.web import page
 from engine.web.plan import plain_steps
 from test_web_visit import TODAY, _case_ids, client, engine, stored  # noqa: F401  (fixtures)
+from store_db import db_url, pg_server  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 B1_AT_LEAST = 70
 JARGON = ("toeleiding", "interventie", "traject", "regievoerder", "participatie", "casus", "klantprofiel",

@@ -13,6 +13,7 @@ import yaml
 from engine import Engine
 from engine.store import Actor
 from engine.web.app import create_app
+from store_db import db_url, pg_server  # noqa: F401  (fixtures: every test on SQLite and PostgreSQL)
 from web_signin import sign_in, store_with_users
 
 with __import__("warnings").catch_warnings():
@@ -30,13 +31,13 @@ def engine() -> Engine:
 
 
 @pytest.fixture
-def client(engine, tmp_path, monkeypatch) -> TestClient:
+def client(engine, db_url, monkeypatch) -> TestClient:  # noqa: F811
     """Anna, a coach, signed in; she holds two example cases. The server's clock says TODAY."""
     from engine.web import caseload
 
     monkeypatch.setattr(caseload, "today", lambda: TODAY)
     app = create_app(engine, token="")
-    app.state.case_store = store_with_users(f"sqlite:///{tmp_path / 'cases.sqlite'}")
+    app.state.case_store = store_with_users(db_url)
     for name in ("tilburg_stagnatie", "helmond_profiel_herijkt"):
         app.state.case_store.import_case(ANNA, yaml.safe_load((ROOT / "examples" / "cases" / f"{name}.yaml").read_text()))
     with TestClient(app) as test_client:
