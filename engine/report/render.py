@@ -18,7 +18,7 @@ LADDER_NL = {1: "geïsoleerd", 2: "sociale contacten buiten de deur", 3: "deelna
 # Integratief Gedragsmodel factors as Tilburg's format names them (seed:L2941-2958)
 IGM_NL = {"physical_barriers": "Fysieke belemmeringen", "psychological_barriers": "Psychische belemmeringen",
           "mental_barriers": "Mentale belemmeringen", "practical_barriers": "Praktische belemmeringen",
-          "vocational_capital": "Vakgericht kapitaal", "talent": "Talent", "attitude": "Attitude",
+          "vocational_capital": "Menselijk kapitaal: vakgericht", "talent": "Talent", "attitude": "Attitude",
           "social_pressure": "Sociale druk", "perceived_control": "Ervaren controle",
           "self_regulation": "Zelfregulering", "social_network": "Sociaal netwerk", "motivation": "Motivatie",
           "behaviour": "Gedrag"}
@@ -84,7 +84,7 @@ def report_context(engine: Any, case: Case, rec: Recommendation) -> dict[str, An
     events: list[tuple[Any, int, str, str]] = []  # (date, order, kind, text)
     for number, a in enumerate(case.assessments, 1):
         rung = f", trede {a.ladder_rung}" if a.ladder_rung is not None else ""
-        events.append((a.date, 0, "assessment", f"Assessment {number}{rung}"))
+        events.append((a.date, 0, "assessment", f"Meting {number}{rung}"))
     for entry in case.interventions_log:
         events.append((entry.started, 1, "declined" if entry.status == "declined" else "started",
                        f"{label(entry.id)}: " + ("afgewezen" if entry.status == "declined" else
