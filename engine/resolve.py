@@ -295,6 +295,8 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     rest_tier = policy.rest_tier
     never_now = policy.never_now
     domains = a.domains
+    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
+    care_first = frozenset(dep for deps in node_waits.values() for dep in deps)
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
@@ -309,12 +311,12 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
         if tier < rest_tier:
             key: tuple = (tier, order, priority, step, position)
         else:
-            band = 0 if priority == 1 else 1 if iid in wished else 2
+            # care that a step waits for (care before work) comes first, then the client leads
+            band = 0 if iid in care_first else 1 if priority == 1 else 2 if iid in wished else 3
             # what is never a first step (a regular group) comes after the rest of the plan
             key = (tier, iid in never_now, band, focus.get(iid, unfocused), priority, order, step, position)
         keyed.append((key, node, tier))
     keyed.sort(key=_first)
-    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
     ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
     phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits, trust_waived)
     urgent_tiers = policy.urgent_tiers
