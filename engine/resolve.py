@@ -420,8 +420,10 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
             phase = "now"
         else:
             phase = "next"
-        if iid in one_at_a_time and first_group is None:
-            first_group = iid  # the first group or course by rank; the others wait for it
+        if iid in one_at_a_time and first_group is None and iid not in node_waits:
+            # the first group or course by rank; the others wait for it (not for one held back
+            # by care: what can start now goes first)
+            first_group = iid
         if phase == "now":
             now_count += 1
         out.append((phase, waits if phase == "later" else ()))
