@@ -189,7 +189,8 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
         walk(book, fired_flow)  # raises the loop error, naming the node
 
     # a flowchart decision that waives 'trust first' (resolution.yaml step_plan.trust_not_awaited_when)
-    trust_waived = any(q in fired_flow for q in book.resolution.step_plan.trust_not_awaited_when)
+    # (not for a client who declines the trajectory: what they ask for comes after trust)
+    trust_waived = a.open_to_support and any(q in fired_flow for q in book.resolution.step_plan.trust_not_awaited_when)
     interventions = rank(book, a, findings, frozenset(covered), trust_waived)
     referrals, warnings = refer(book, a, interventions)
 
@@ -294,6 +295,8 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     rest_tier = policy.rest_tier
     never_now = policy.never_now
     domains = a.domains
+    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
+    care_first = frozenset(dep for deps in node_waits.values() for dep in deps)
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
@@ -308,12 +311,12 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
         if tier < rest_tier:
             key: tuple = (tier, order, priority, step, position)
         else:
-            band = 0 if priority == 1 else 1 if iid in wished else 2
+            # care that a step waits for (care before work) comes first, then the client leads
+            band = 0 if iid in care_first else 1 if priority == 1 else 2 if iid in wished else 3
             # what is never a first step (a regular group) comes after the rest of the plan
             key = (tier, iid in never_now, band, focus.get(iid, unfocused), priority, order, step, position)
         keyed.append((key, node, tier))
     keyed.sort(key=_first)
-    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
     ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
     phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits, trust_waived)
     urgent_tiers = policy.urgent_tiers
@@ -417,8 +420,10 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
             phase = "now"
         else:
             phase = "next"
-        if iid in one_at_a_time and first_group is None:
-            first_group = iid  # the first group or course by rank; the others wait for it
+        if iid in one_at_a_time and first_group is None and iid not in node_waits:
+            # the first group or course by rank; the others wait for it (not for one held back
+            # by care: what can start now goes first)
+            first_group = iid
         if phase == "now":
             now_count += 1
         out.append((phase, waits if phase == "later" else ()))
@@ -537,7 +542,7 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
             known = municipality.organisations
             warnings.append(Warning_(
                 code="consent_unknown_organisation", field=f"consent_to_share_with[{index}]",
-                message_nl=f"'{organisation}' staat niet op de sociale kaart van {municipality.name}; deze toestemming geldt voor geen enkele verwijzing.{suggest(organisation, known)}",
+                message_nl=f"'{organisation}' staat niet op de sociale kaart van {municipality.name}; deze toestemming geldt voor geen enkele verwijzing.{_suggest_nl(organisation, known)}",
                 message_en=f"'{organisation}' is not on the {municipality.name} social map; this consent covers no referral.{suggest(organisation, known)}",
             ))
     return referrals, warnings
@@ -575,7 +580,8 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         if support is None:
             raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose a lead that the case does not have")
         role, organisation = support.kind, support.organisation
-        organisation_name = support.organisation
+        # a social-map id typed as the organisation is shown by its name, never as a raw id
+        organisation_name = municipality.organisations.get(support.organisation or "", support.organisation)
     labels = book.roles.get(role)
     collaboration = rule.collaboration[a.municipality]
     collab_labels = book.collaborations.get(collaboration)
@@ -613,10 +619,16 @@ def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
         missing = tuple(d for d in DOMAIN_IDS if d not in a.domains)
         warnings.append(_cached(book, ("domains_not_assessed", missing), lambda: Warning_(
             code="domains_not_assessed", field="domains",
-            message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Vragen over die leefgebieden gaan uit van 'geen probleem'.",
+            message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Het advies ziet daar geen probleem; vraag in het volgende gesprek naar deze leefgebieden en vul ze aan.",
             message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
         )))
     return warnings
+
+
+def _suggest_nl(name: str, known: Any) -> str:
+    """suggest() in Dutch, for text a coach reads: ' (bedoelde je 'x'?)'."""
+    english = suggest(name, known)
+    return english.replace("(did you mean ", "(bedoelde je ") if english else ""
 
 
 def unanswered_domains(book: Rulebook, a: Assessment, addressed: set[str | None]) -> list[Warning_]:

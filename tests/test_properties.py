@@ -73,7 +73,7 @@ GROUNDWORK = {iid for t in PLAN.groundwork_tiers for iid in TIERS[t].interventio
 
 def _early(data: dict) -> bool:
     held = data.get("conversations_held")
-    if data.get("circumstances", {}).get("bounded_request"):
+    if data.get("circumstances", {}).get("bounded_request") and data.get("open_to_support", True):
         return False  # one concrete question: that help comes now (step_plan.trust_not_awaited_when)
     return not data.get("open_to_support", True) or held is None or held < PLAN.conversations_for_trust
 

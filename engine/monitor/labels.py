@@ -5,7 +5,7 @@ from __future__ import annotations
 IGM_LABELS = {
     "physical_barriers": "Fysieke belemmeringen", "psychological_barriers": "Psychische belemmeringen",
     "mental_barriers": "Mentale belemmeringen", "practical_barriers": "Praktische belemmeringen",
-    "vocational_capital": "Vakgericht kapitaal", "talent": "Talent", "attitude": "Attitude",
+    "vocational_capital": "Menselijk kapitaal: vakgericht", "talent": "Talent", "attitude": "Attitude",
     "social_pressure": "Sociale druk", "perceived_control": "Ervaren controle", "self_regulation": "Zelfregulering",
     "social_network": "Sociaal netwerk", "motivation": "Motivatie", "behaviour": "Gedrag",
 }

@@ -18,7 +18,7 @@ LADDER_NL = {1: "geïsoleerd", 2: "sociale contacten buiten de deur", 3: "deelna
 # Integratief Gedragsmodel factors as Tilburg's format names them (seed:L2941-2958)
 IGM_NL = {"physical_barriers": "Fysieke belemmeringen", "psychological_barriers": "Psychische belemmeringen",
           "mental_barriers": "Mentale belemmeringen", "practical_barriers": "Praktische belemmeringen",
-          "vocational_capital": "Vakgericht kapitaal", "talent": "Talent", "attitude": "Attitude",
+          "vocational_capital": "Menselijk kapitaal: vakgericht", "talent": "Talent", "attitude": "Attitude",
           "social_pressure": "Sociale druk", "perceived_control": "Ervaren controle",
           "self_regulation": "Zelfregulering", "social_network": "Sociaal netwerk", "motivation": "Motivatie",
           "behaviour": "Gedrag"}
