@@ -21,7 +21,7 @@ SYSTEM_PACKAGES: dict[str, re.Pattern[str]] = {
     "postgresql": re.compile(r"postgres", re.I),
     "playwright": re.compile(r"could not import 'playwright", re.I),
 }
-INSTALL = "apt-get install chromium graphviz postgresql (see the README, Set-up), then `make test` again"
+INSTALL = "apt-get install chromium graphviz postgresql npm (see the README, Quick start), then `make test` again"
 
 
 def _allowed() -> set[str]:
