@@ -527,9 +527,12 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
                 )))
             continue
         grouped.setdefault(service.organisation, []).append(item.id)
-    # built per case, not cached: a Referral holds a list, which a caller could change
-    referrals = [_referral(municipality, organisation, iids, a.consent_to_share or organisation in a.consent_to_share_with)
-                 for organisation, iids in grouped.items()]
+    # (speed) one Referral per organisation, interventions and consent, made once per rulebook:
+    # its list is a ReadOnlyList, so no case can change another's through it
+    referrals = [_cached(book, ("referral", a.municipality, organisation, tuple(iids), consent), lambda: _referral(
+                     municipality, organisation, iids, consent))
+                 for organisation, iids in grouped.items()
+                 for consent in (a.consent_to_share or organisation in a.consent_to_share_with,)]
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
             warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
@@ -551,12 +554,14 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
 def _referral(municipality: Any, organisation: str, iids: list[str], consent_given: bool) -> Referral:
     """One referral per organisation: a warm handover or data sharing for any of its services counts."""
     services = [municipality.services[iid] for iid in iids]
-    return Referral.model_validate({
+    referral = Referral.model_validate({
         "organisation": organisation, "name": services[0].name,
         "warm_handover": any(s.warm_handover for s in services),
         "consent_required": any(s.shares_data for s in services),
         "consent_given": consent_given, "for": list(iids),
     })
+    referral.__dict__["for_"] = ReadOnlyList(referral.for_)  # shared between cases: see ReadOnlyList
+    return referral
 
 
 def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:

@@ -210,12 +210,16 @@ def _trusted_case(organisation: str) -> dict:
 
 def test_shared_output_pieces_cannot_be_changed_through_a_recommendation(engine):
     """Rule-only pieces are reused between cases; a caller changing one case's answer must not
-    change another's. Models are frozen; a Referral's list is built per case."""
+    change another's. Models are frozen; a Referral's list, shared too, refuses to change."""
     first = engine.recommend(_trusted_case("Woonbegeleiding Noord"))
     assert first.referrals, "the case should produce a referral"
-    first.referrals[0].for_.append("changed_by_caller")
+    with pytest.raises(TypeError, match="shared"):
+        first.referrals[0].for_.append("changed_by_caller")
     second = engine.recommend(_trusted_case("Woonbegeleiding Noord"))
-    assert "changed_by_caller" not in second.to_json()
+    assert "changed_by_caller" not in second.to_json() and second.to_json() == first.to_json()
+    mine = first.model_dump()["referrals"][0]["for"]  # a copy is the caller's own to change
+    mine.append("changed_by_caller")
+    assert "changed_by_caller" not in engine.recommend(_trusted_case("Woonbegeleiding Noord")).to_json()
 
 
 def test_a_shared_suggestion_s_waits_for_cannot_be_changed(engine):
