@@ -470,7 +470,7 @@ def _reapproach_trajectory(plan: _Plan, rule: HistoryRuleIn) -> None:
     while since > 0 and not assessments[since - 1].open_to_support:
         since -= 1  # the first assessment of the run that declines: when the client said no
     declined = assessments[since].date
-    due_on = declined + timedelta(days=plan.rules.parameters[rule.parameter])
+    due_on = days_after(declined, plan.rules.parameters[rule.parameter])
     if any(c.reached and c.date >= due_on for c in plan.case.contacts):
         return  # reached again after the month: the reapproach happened
     _due(plan, rule, due_on, {"declined": declined})

@@ -58,7 +58,9 @@ def test_test_reports_a_bad_scenario_case_and_file_and_runs_the_rest(tmp_path, c
     unreadable.write_text("cases: [\n", encoding="utf-8")
     code, out, err = run_cli(capsys, "test", str(unreadable), str(scenario))
     assert code == 1
-    assert f"{scenario}:9: [a typo in an expectation] unknown expectation 'frist' (did you mean 'first'?)" in err
-    assert f"{unreadable}:2: YAML syntax" in err
+    # Dutch first, the English beside it (as every workbench message)
+    assert (f"{scenario}:9: [a typo in an expectation] onbekende verwachting 'frist' (bedoelde je 'first'?)  "
+            "(en: unknown expectation 'frist' (did you mean 'first'?))") in err
+    assert f"{unreadable}:2: YAML-syntaxfout" in err
     assert f"{scenario}:12: an invalid assessment: MISLUKT" in out and "ladder_rung" in out
     assert out.startswith("2 geslaagd, 1 mislukt, 2 niet te lezen\n")  # the answer first
