@@ -41,6 +41,14 @@ def wegwijzer(*argv: str, stdin: str | bytes | None = None, cwd: Path | None = N
                                        out.stderr.decode("utf-8", "replace"))
 
 
+@pytest.fixture
+def cli_db(db_url):  # noqa: F811
+    """A store the CLI opens single-user: a program creates it so (recorded in the store; no
+    variable turns a PostgreSQL store's access control off)."""
+    Store(db_url, shared=False).close()
+    return db_url
+
+
 def no_traceback(out: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in out.stderr and "Error:" not in out.stderr.replace("wegwijzer", ""), out.stderr
 
@@ -131,10 +139,10 @@ def test_a_far_date_never_reaches_the_store(db_url) -> None:  # noqa: F811
         store.close()
 
 
-def test_purge_with_absurd_numbers_is_one_line_and_exit_2(db_url) -> None:  # noqa: F811
+def test_purge_with_absurd_numbers_is_one_line_and_exit_2(cli_db) -> None:  # noqa: F811
     for argv in (("--retention-days", "99999999999"), ("--retention-days", "30", "--today", "0001-01-05"),
                  ("--retention-days", "-1")):
-        out = wegwijzer("case", "purge", "--db", db_url, *argv)
+        out = wegwijzer("case", "purge", "--db", cli_db, *argv)
         assert out.returncode == 2, (argv, out.stderr)
         assert "retention-days" in out.stderr or "--today" in out.stderr
         no_traceback(out)
@@ -238,50 +246,50 @@ def test_a_case_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
 IMPORT_CASE = case_doc("imp-1")
 
 
-def test_import_refuses_a_key_given_twice_on_stdin_and_in_json_lines(db_url, tmp_path: Path) -> None:  # noqa: F811
+def test_import_refuses_a_key_given_twice_on_stdin_and_in_json_lines(cli_db, tmp_path: Path) -> None:  # noqa: F811
     twice = json.dumps(IMPORT_CASE)[:-1] + ', "municipality": "tilburg"}'
     lines = tmp_path / "twice.jsonl"
     lines.write_text(json.dumps(case_doc("imp-0")) + "\n" + twice + "\n")
-    for out in (wegwijzer("case", "import", "-", "--db", db_url, stdin=twice),
-                wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("imp-0")) + "\n" + twice + "\n"),
-                wegwijzer("case", "import", str(lines), "--db", db_url)):
+    for out in (wegwijzer("case", "import", "-", "--db", cli_db, stdin=twice),
+                wegwijzer("case", "import", "-", "--db", cli_db, stdin=json.dumps(case_doc("imp-0")) + "\n" + twice + "\n"),
+                wegwijzer("case", "import", str(lines), "--db", cli_db)):
         assert out.returncode != 0 and "municipality" in out.stderr and "twice" in out.stderr, out.stderr
         no_traceback(out)
-    listed = wegwijzer("case", "list", "--db", db_url, "--format", "json")
+    listed = wegwijzer("case", "list", "--db", cli_db, "--format", "json")
     assert [c["case_id"] for c in json.loads(listed.stdout)] == ["imp-0"]  # the good record is stored, once
 
 
-def test_import_reads_yaml_12_on_stdin(db_url) -> None:  # noqa: F811
+def test_import_reads_yaml_12_on_stdin(cli_db) -> None:  # noqa: F811
     text = ("case_id: 077\nmunicipality: leiden\nassessments:\n  - date: 2026-01-05\n"
             "    domains: {finances: {self_reliance: 2}}\n")
-    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
+    out = wegwijzer("case", "import", "-", "--db", cli_db, stdin=text)
     assert out.returncode == 0 and out.stdout.strip() == "077", out.stderr  # text, not octal 63
-    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text.replace("077", "c-no") + "    consent_to_share: no\n")
+    out = wegwijzer("case", "import", "-", "--db", cli_db, stdin=text.replace("077", "c-no") + "    consent_to_share: no\n")
     assert out.returncode != 0 and "consent_to_share" in out.stderr and "boolean" in out.stderr, out.stderr  # 'no' is text, not false
     no_traceback(out)
 
 
 @pytest.mark.parametrize("command", ["import", "monitor"])
-def test_a_json_line_nested_without_end_is_an_error_not_a_recursion(db_url, tmp_path: Path, command: str) -> None:  # noqa: F811
+def test_a_json_line_nested_without_end_is_an_error_not_a_recursion(cli_db, tmp_path: Path, command: str) -> None:  # noqa: F811
     lines = tmp_path / "deep.jsonl"
     lines.write_text(json.dumps(case_doc("ok-1")) + "\n" + "[" * 100_000 + "\n")
     if command == "import":
-        out = wegwijzer("case", "import", str(lines), "--db", db_url)
+        out = wegwijzer("case", "import", str(lines), "--db", cli_db)
     else:
         out = wegwijzer("monitor", "--caseload", str(lines), "--out", str(tmp_path / "monitor"))
     assert out.returncode == 1 and "deep.jsonl:2" in out.stderr and "nested deeper than" in out.stderr, out.stderr
     no_traceback(out)
 
 
-def test_import_caps_a_document_on_stdin(db_url) -> None:  # noqa: F811
-    out = wegwijzer("case", "import", "-", "--db", db_url, stdin="x: " + "a" * (2 << 20) + "\n")
+def test_import_caps_a_document_on_stdin(cli_db) -> None:  # noqa: F811
+    out = wegwijzer("case", "import", "-", "--db", cli_db, stdin="x: " + "a" * (2 << 20) + "\n")
     assert out.returncode != 0 and "larger than 1,048,576 bytes" in out.stderr
     no_traceback(out)
 
 
-def test_import_of_json_lines_on_stdin_streams_every_record(db_url) -> None:  # noqa: F811
+def test_import_of_json_lines_on_stdin_streams_every_record(cli_db) -> None:  # noqa: F811
     text = "\n".join(json.dumps(case_doc(f"s-{i}")) for i in range(3)) + "\n\n"
-    out = wegwijzer("case", "import", "-", "--db", db_url, stdin=text)
+    out = wegwijzer("case", "import", "-", "--db", cli_db, stdin=text)
     assert out.returncode == 0 and "stored): 3" in out.stdout, out.stderr
 
 
@@ -353,11 +361,13 @@ def test_a_goal_is_counted_once_and_a_sound_history_has_no_history_warning() -> 
 
 NASTY = "<img src=x onerror=alert(1)>\x1b[2J\nnext\u202e"
 LINK = "[x](javascript:alert(1))\x1b]0;title\x07"
-NAMED = {"municipality": "tilburg", "case_id": "n-1",
+# Helmond, where a trusted care provider takes the lead, so its name is printed on the lead's own
+# line; the link goes into that name too, since consent_to_share_with takes social-map ids only
+NAMED = {"municipality": "helmond", "case_id": "n-1",
          "domains": {"finances": {"self_reliance": 2}, "mental_health": {"self_reliance": 1}},
          "circumstances": {"psychological_complaints": "severe"},
-         "existing_support": [{"kind": "mental_health_care", "organisation": NASTY, "trusted": True}],
-         "consent_to_share": True, "consent_to_share_with": [LINK]}
+         "existing_support": [{"kind": "mental_health_care", "organisation": NASTY + " " + LINK, "trusted": True}],
+         "consent_to_share": True}
 RAW = ("\x1b", "\x07", "\u202e", "\x9b")
 
 
@@ -392,7 +402,7 @@ def test_markdown_never_turns_a_name_into_html_or_a_link(tmp_path: Path) -> None
     path = tmp_path / "case.json"
     path.write_text(json.dumps(NAMED))
     advice = wegwijzer("recommend", str(path), "--format", "markdown").stdout
-    case = {"municipality": "tilburg", "case_id": "n-2",
+    case = {"municipality": "helmond", "case_id": "n-2",
             "assessments": [{"date": "2025-01-06", **{k: v for k, v in NAMED.items() if k not in ("municipality", "case_id")}}]}
     path.write_text(json.dumps(case))
     report = wegwijzer("report", str(path), "--format", "markdown")

@@ -74,6 +74,7 @@ def test_a_bsn_is_refused_with_a_clear_message(db_url):  # noqa: F811
 
 
 def test_the_coach_decides_on_the_advice_next_gave(db_url):  # noqa: F811
+    Store(db_url, shared=False).close()  # recorded in the store: the CLI then opens it single-user
     assert wegwijzer("case", "import", "-", "--db", db_url, stdin=json.dumps(case_doc("d-1"))).returncode == 0
     out = wegwijzer("case", "next", "d-1", "--db", db_url, "--format", "json")
     advice_id = out.stderr.split("advies-id (advice id): ", 1)[1].split()[0]
