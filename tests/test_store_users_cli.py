@@ -34,7 +34,7 @@ def test_a_first_admin_with_a_password_then_a_coach_then_a_new_password(tmp_path
     store.close()
 
 
-def test_a_sqlite_file_with_users_is_shared_unless_told(tmp_path, monkeypatch):
+def test_a_sqlite_file_with_users_is_shared_and_stays_shared(tmp_path, monkeypatch):
     from engine.store import LOCAL, Unauthorised
 
     monkeypatch.delenv("WEGWIJZER_SHARED", raising=False)
@@ -50,6 +50,7 @@ def test_a_sqlite_file_with_users_is_shared_unless_told(tmp_path, monkeypatch):
     with pytest.raises(Unauthorised):
         store.actor(None)
     store.close()
-    assert not Store(url, shared=False).shared
+    # and it stays shared (issue 17.9): no argument or variable turns its access control off
+    assert Store(url, shared=False).shared
     monkeypatch.setenv("WEGWIJZER_SHARED", "0")
-    assert not Store(url).shared
+    assert Store(url).shared

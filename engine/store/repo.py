@@ -249,6 +249,14 @@ def derived_id(document: dict[str, Any]) -> str:
 
 
 class Store(DecisionLog):
+    # the decision log's writes meet a full disk or a lost server as every store method does
+    log_advice = _guarded(DecisionLog.log_advice)
+    record_decision = _guarded(DecisionLog.record_decision)
+    forget_log = _guarded(DecisionLog.forget_log)
+    purge_log = _guarded(DecisionLog.purge_log)
+    decisions = _guarded(DecisionLog.decisions)
+    logged_advice = _guarded(DecisionLog.logged_advice)
+
     def __init__(self, url: str, shared: bool | None = None, migrate: bool = True, engine: Any = None):
         self.url = url
         self._rules = engine  # the engine that validates every write; loaded on the first write if None

@@ -336,18 +336,20 @@ def _monitor_files(request: Request, actor: Actor) -> dict[str, bytes]:
     import tempfile
     from pathlib import Path
 
-    from ..monitor.aggregate import Aggregator
-    from ..monitor.cli import _threshold
+    from ..monitor.aggregate import BATCH, Aggregator
+    from ..monitor.cli import policy_threshold
     from ..monitor.report import write_report
 
     engine = request.app.state.engine
-    threshold = _threshold(argparse.Namespace(threshold=None))  # $WEGWIJZER_MONITOR_THRESHOLD or 10
-    agg = Aggregator(book=engine.book, engine=engine)
+    store = store_of(request)
+    threshold = policy_threshold(store)  # the store's smallest group, as `wegwijzer monitor` takes it
+    agg = Aggregator(book=engine.book, engine=engine, batch=BATCH)
     latest: date | None = None
-    for case, closed_on in store_of(request).monitor_cases(actor):
+    for case, closed_on in store.monitor_cases(actor):
         agg.add(case, closed_on)
         last = max(a.date for a in case.assessments)
         latest = last if latest is None or last > latest else latest
+    agg.finish()  # the last whole batch of each municipality, as the command counts them
     with tempfile.TemporaryDirectory(prefix="wegwijzer-monitor-") as folder:
         paths = write_report(agg, Path(folder), threshold, f"team {actor.team}",
                              latest.isoformat() if latest else None)
