@@ -14,7 +14,7 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from .case import CURRENT_STATUSES, as_of, days_after, latest_log
 from .errors import RuleError, suggest

@@ -29,7 +29,7 @@ from ..case import is_case
 from ..caseload import MAX_INPUT_BYTES, read_capped
 from ..errors import InputError
 from ..model import DOMAIN_IDS
-from . import dutch, labels as L, page, problems
+from . import dutch, page, problems
 from .form import _Converter, collect, first
 from .intake import TooManyFields, read_document, read_form, read_upload_form
 from .pages import _check_origin_and_token, _token_of, _with_token
