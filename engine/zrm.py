@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from .errors import RuleError, suggest
 from .model import DOMAIN_IDS, DOMAIN_LABELS_NL, ZRM_DOMAIN_IDS, Warning
-from .rulebook import SOURCE_PATTERN, Rulebook, _Schema
-from .yamlload import LINE, line_of, load_with_lines
+from .rulebook import SOURCE_PATTERN, Rulebook, _Schema, _validate
+from .yamlload import line_of, load_with_lines
 
 FILE = "zrm.yaml"
 
@@ -75,15 +75,7 @@ def load_crosswalk(book: Rulebook) -> Crosswalk:
     if not path.exists():
         raise RuleError(display, None, "rule file missing (the ZRM crosswalk)")
     raw = load_with_lines(path, display)
-    if not isinstance(raw, dict):
-        raise RuleError(display, 1, "the file must hold a mapping at the top")
-    try:
-        parsed = ZrmFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc if p != LINE)
-        raise RuleError(display, line_of(raw, loc), f"{where}: {err['msg']}") from None
+    parsed = _validate(ZrmFile, raw, display)  # the first problem, at its line (as every rule file)
     for zid in parsed.zrm_domains:
         if zid not in ZRM_DOMAIN_IDS:
             raise RuleError(display, line_of(raw, ("zrm_domains", zid)),
