@@ -134,13 +134,18 @@ def validate_case(document: Any, source: str | None = None) -> Case:
         case = Case.model_validate(document)
     except ValidationError as exc:
         raise InputError(_validation_problems(exc), source) from None
+    check_pseudonyms(case, document, source)
+    return case
+
+
+def check_pseudonyms(case: Case, document: dict[str, Any], source: str | None = None) -> None:
+    """No BSN in the case id, no contact details anywhere in the document (engine/store/privacy.py)."""
     try:
         if case.case_id:
             privacy.check_case_id(case.case_id)
         privacy.check_no_contact_details(document)
     except InputError as exc:
         raise InputError(exc.problems, source) from None
-    return case
 
 
 def as_case_document(data: Any, today: date) -> Any:
@@ -347,12 +352,7 @@ class Store(DecisionLog):
         if not isinstance(document, dict):
             raise InputError([("", "a case must be an object (a Case document)")], source)
         case = self.rules.validate_case(document, source)
-        try:
-            if case.case_id:
-                privacy.check_case_id(case.case_id)
-            privacy.check_no_contact_details(document)
-        except InputError as exc:
-            raise InputError(exc.problems, source) from None
+        check_pseudonyms(case, document, source)
         kept = case_document(case)
         kept.pop("as_of", None)
         return case, kept
