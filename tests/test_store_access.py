@@ -14,20 +14,14 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from engine.store import Forbidden, NotFound, Store, Unauthorised
-from store_cases import CONTACT, case_doc
+from engine.store import Forbidden, NotFound, Unauthorised
+from store_cases import CONTACT, case_doc, team_store
 from store_db import db_url, pg_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def shared(db_url):  # noqa: F811
-    store = Store(db_url, shared=True)
-    tokens = {"admin": store.add_user(None, "beheer", "admin")}
-    admin = store.actor(tokens["admin"])
-    tokens["anna"] = store.add_user(admin, "anna", "coach", "noord")
-    tokens["bram"] = store.add_user(admin, "bram", "coach", "noord")
-    tokens["lead"] = store.add_user(admin, "lotte", "team_lead", "noord")
-    store.import_case(store.actor(tokens["anna"]), case_doc("anna-1"))
+    store, tokens = team_store(db_url)
     yield store, tokens, db_url
     store.close()
 

@@ -13,7 +13,7 @@ from engine.errors import InputError
 from engine.store import LOCAL, Forbidden, NotFound, Store, Unauthorised
 from engine.store import privacy
 from engine.store.advise import advise
-from store_cases import FOLLOW_UP, LOG_ENTRY, case_doc
+from store_cases import FOLLOW_UP, LOG_ENTRY, case_doc, team_store
 from store_db import db_url, pg_server  # noqa: F401  (fixtures)
 
 ENGINE = Engine.load()
@@ -195,13 +195,7 @@ def test_purge_with_a_retention_past_the_calendar_erases_nothing(store):
 
 @pytest.fixture
 def shared(db_url):  # noqa: F811
-    store = Store(db_url, shared=True, engine=ENGINE)
-    tokens = {"admin": store.add_user(None, "beheer", "admin")}
-    admin = store.actor(tokens["admin"])
-    tokens["anna"] = store.add_user(admin, "anna", "coach", "noord")
-    tokens["bram"] = store.add_user(admin, "bram", "coach", "noord")
-    tokens["lead"] = store.add_user(admin, "lotte", "team_lead", "noord")
-    store.import_case(store.actor(tokens["anna"]), case_doc("anna-1"))
+    store, tokens = team_store(db_url, engine=ENGINE)
     yield store, tokens, db_url
     store.close()
 
