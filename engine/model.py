@@ -78,6 +78,7 @@ def _date_text(value: Any) -> Any:
 # The dates a case may hold. A social-domain case spans a few years; a date outside these is
 # a typo (9999 for 2025), and refusing it here keeps every date sum the engine makes (a due
 # date a few months on) far from the calendar's end (9999-12-31), where it would overflow.
+MAX_SUPPORT = 20  # professionals involved in one assessment
 EARLIEST_DATE = Date(1900, 1, 1)
 LATEST_DATE = Date(2100, 12, 31)
 DATE_RANGE_MESSAGE = (f"een datum tussen {EARLIEST_DATE} en {LATEST_DATE} / "
@@ -178,7 +179,7 @@ class _AssessmentFields(_Input):
     circumstances: Circumstances = Field(default_factory=Circumstances)
     # Every list has a bound, far above a real case, so that one input cannot grow without end.
     wishes: list[Wish] = Field(default_factory=list, max_length=len(Wish.__args__))  # type: ignore[attr-defined]
-    existing_support: list[ExistingSupport] = Field(default_factory=list, max_length=20)
+    existing_support: list[ExistingSupport] = Field(default_factory=list, max_length=MAX_SUPPORT)
     current_interventions: list[InterventionId] = Field(default_factory=list, max_length=50)
     igm: dict[IgmFactor, Annotated[int, Field(ge=1, le=10)]] | None = None
     zrm: dict[ZrmDomainId, Annotated[int, Field(ge=1, le=5)]] | None = Field(

@@ -287,3 +287,35 @@ def test_a_meting_goes_into_the_form_and_back_unchanged(path: Path) -> None:
         data = {k: v for k, v in data.items() if k not in ("municipality", "schema_version")}
         again = CaseAssessment.model_validate({**data, "date": assessment["date"]})
         assert again == stored_meting, path.stem
+
+
+def test_a_meting_with_more_professionals_than_the_form_first_offers_keeps_them_all(client: TestClient) -> None:
+    """A meting with six professionals involved: the visit's form shows all six and an empty row,
+    and saving it unchanged stores all six (the form once held four rows and dropped the rest)."""
+    case = yaml.safe_load((ROOT / "examples" / "cases" / "tilburg_stagnatie.yaml").read_text())
+    kinds = ["general_practitioner", "debt_counselling", "social_work_team", "client_support",
+             "housing_support", "financial_administration"]
+    case["case_id"] = "zes-professionals"
+    case["assessments"][-1]["existing_support"] = [
+        {"kind": kind, "trusted": i % 2 == 0, "organisation": f"Organisatie {i + 1}"} for i, kind in enumerate(kinds)]
+    client.app.state.case_store.import_case(ANNA, case)
+    case_id = next(s.case_id for s in client.app.state.case_store.list_cases(ANNA) if s.case_id == "zes-professionals")
+    page = client.get(f"/deelnemers/{case_id}/bezoek").text
+    form = page.split(f'action="/deelnemers/{case_id}/meting"', 1)[1]
+    assert "Professional 7: soort" in form and "Professional 8: soort" not in form
+    sent = [(k, v) for k, v in form_values(page, f"/deelnemers/{case_id}/meting") if k != "date"]
+    answer = post(client, case_id, "meting", sent + [("date", TODAY.isoformat())])
+    assert answer.status_code == 303, answer.text
+    latest = stored(client, case_id).assessments[-1]
+    assert [(s.kind, s.trusted, s.organisation) for s in latest.existing_support] == \
+        [(kind, i % 2 == 0, f"Organisatie {i + 1}") for i, kind in enumerate(kinds)]
+
+
+def test_a_new_form_offers_four_empty_professional_rows() -> None:
+    from engine.web.form import support_rows
+
+    assert support_rows({}, 20) == range(4)
+    assert support_rows({"existing_support[2].kind": ["fact_team"]}, 20) == range(4)  # 3 filled: still 4
+    assert support_rows({"existing_support[3].kind": ["fact_team"]}, 20) == range(5)  # 4 filled: one empty more
+    assert support_rows({"existing_support[3].kind": [""]}, 20) == range(4)  # an empty row counts for nothing
+    assert support_rows({"existing_support[40].kind": ["fact_team"]}, 20) == range(20)  # never past the contract's maximum

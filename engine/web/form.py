@@ -14,7 +14,8 @@ from typing import Any
 from ..model import DOMAIN_IDS
 from .labels import CIRCUMSTANCE_CHOICES, CIRCUMSTANCE_FLAGS, IGM
 
-SUPPORT_ROWS = 4
+SUPPORT_ROWS = 4  # empty rows a new form offers
+SUPPORT_ROW = re.compile(r"existing_support\[(\d+)\]\.kind$")
 Values = dict[str, list[str]]
 
 WHOLE = re.compile(r"^[0-9]{1,9}$")
@@ -31,6 +32,15 @@ def collect(pairs: list[tuple[str, str]]) -> Values:
     for name, value in pairs:
         values.setdefault(name, []).append(value.strip())
     return values
+
+
+def support_rows(values: Values, most: int) -> range:
+    """The professional rows the form shows: every filled one and one empty row, at least
+    SUPPORT_ROWS and at most `most` (the contract's maximum), so a visit to a case with more
+    professionals than the form first offered keeps them all."""
+    filled = [int(m.group(1)) for name, answer in values.items()
+              if (m := SUPPORT_ROW.match(name)) and answer and answer[0]]
+    return range(min(most, max(SUPPORT_ROWS, max(filled, default=-1) + 2)))
 
 
 def first(values: Values, name: str) -> str:
@@ -135,7 +145,8 @@ def to_assessment(values: Values) -> tuple[dict[str, Any], dict[int, int], dict[
         data["igm"] = igm
 
     support, rows = [], {}
-    for row in range(SUPPORT_ROWS):
+    posted = sorted(int(m.group(1)) for name in values if (m := SUPPORT_ROW.match(name)))
+    for row in posted:
         kind = first(values, f"existing_support[{row}].kind")
         if not kind:
             continue

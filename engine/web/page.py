@@ -10,12 +10,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..model import DOMAIN_IDS, Recommendation
+from ..model import DOMAIN_IDS, MAX_SUPPORT, Recommendation
 from ..rulebook import Rulebook
 from . import labels as L
 from .dates import dutch_date, dutch_dates_in
 from .dutch import field_nl
-from .form import SUPPORT_ROWS, Values, first, input_id
+from .form import Values, first, input_id, support_rows
 from .radar import geometry
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -23,7 +23,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"], default=True),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _env.globals.update(L=L, input_id=input_id, first=first, field_label=L.field_label, domain_ids=DOMAIN_IDS,
-                    support_rows=range(SUPPORT_ROWS))
+                    support_rows=lambda values: support_rows(values, MAX_SUPPORT))
 _env.filters["field_nl"] = field_nl
 _env.filters["datum"] = dutch_date
 _env.filters["datums"] = dutch_dates_in
