@@ -14,7 +14,7 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from .case import CURRENT_STATUSES, as_of, days_after, latest_log
 from .errors import RuleError, suggest
@@ -23,8 +23,8 @@ from .model import (
 )
 from .report.render import dutch_date
 from .resolve import source_label
-from .rulebook import SOURCE_PATTERN, MunicipalityId, Rulebook, _Schema
-from .yamlload import LINE, line_of, load_with_lines
+from .rulebook import SOURCE_PATTERN, MunicipalityId, Rulebook, _Schema, _validate
+from .yamlload import line_of, load_with_lines
 
 FILE = "trajectory.yaml"
 PHASES = ("now", "next", "later")
@@ -137,15 +137,7 @@ def load_trajectory(book: Rulebook) -> Trajectory:
     if not path.exists():
         raise RuleError(display, None, "rule file missing (the history-aware rules)")
     raw = load_with_lines(path, display)
-    if not isinstance(raw, dict):
-        raise RuleError(display, 1, "the file must hold a mapping at the top")
-    try:
-        parsed = TrajectoryFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc if p != LINE)
-        raise RuleError(display, line_of(raw, loc), f"{where}: {err['msg']}") from None
+    parsed = _validate(TrajectoryFile, raw, display)
 
     labels = {iid: Label(i.label_nl, i.label_en, i.domain, i.source) for iid, i in book.interventions.items()}
     for item in parsed.interventions:
