@@ -74,10 +74,12 @@ def to_hsds(book: Rulebook, municipality: str) -> dict[str, list[dict[str, Any]]
     unknown = book.unknown_municipality(municipality)
     if unknown:
         raise InputError([("--municipality", unknown)])
-    raw = book.raw["social_map.yaml"]["municipalities"][municipality]
-    place = raw["name"]
+    from .rulebook import pack_name
+
+    municipality = book.municipality_id(municipality)
+    place = book.municipalities[municipality].name
     organizations, services, terms = [], [], {}
-    for org in raw["organisations"]:
+    for org in book.raw[pack_name(municipality, "social_map.yaml")]["organisations"]:
         org_id = _id(municipality, "organization", org["id"])
         offers = [book.interventions[s["intervention"]].label_nl for s in org.get("services", [])]
         organizations.append({

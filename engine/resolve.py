@@ -264,7 +264,7 @@ class _Policy:
         plan = book.resolution.step_plan
         self.placing = _placing(book)
         self.rest_tier = placing_rest(book)
-        self.focus = {m: _focus(book, m) for m in book.resolution.variant_of_municipality}
+        self.focus = {m: _focus(book, m) for m in book.municipalities}
         self.wishes = {wish: frozenset(iids) for wish, iids in book.resolution.ranking.wishes.items()}
         self.never_now = frozenset(plan.never_now)
         self.needs_trust = frozenset(plan.needs_trust)
@@ -431,7 +431,7 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
 
 
 def _focus(book: Rulebook, municipality: str) -> dict[str, int]:
-    variant = book.resolution.variants[book.resolution.variant_of_municipality[municipality]]
+    variant = book.resolution.variants[book.municipalities[municipality].variant]
     return {iid: index for index, iid in enumerate(variant.focus)}
 
 

@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def pilot_of_same_variant(book: object, municipality: str, pilots: tuple[str, ...]) -> str | None:
-    """The pilot whose variant (resolution.yaml `variant_of_municipality`) the municipality took."""
-    variants = book.resolution.variant_of_municipality  # type: ignore[attr-defined]
+    """The pilot whose variant (its pack's `variant:`) the municipality took."""
+    variants = {mid: m.variant for mid, m in book.municipalities.items()}  # type: ignore[attr-defined]
     return next((p for p in pilots if variants.get(p) is not None and variants.get(p) == variants.get(municipality)), None)
 
 
