@@ -588,7 +588,10 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         # a social-map id typed as the organisation is shown by its name, never as a raw id
         organisation_name = municipality.organisations.get(support.organisation or "", support.organisation)
     labels = book.roles.get(role)
-    collaboration = rule.collaboration[a.municipality]
+    collaboration = rule.collaboration.get(a.municipality)
+    if collaboration is None:  # the loader makes sure of a form wherever the rule can apply: a mutant's doing
+        raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose the lead in {a.municipality}, "
+                              f"whose pack gives it no collaboration form ({municipality.file})")
     collab_labels = book.collaborations.get(collaboration)
 
     def build() -> LeadCoordinator:

@@ -457,10 +457,10 @@ class Rulebook:
         """Why `mid` is not a municipality of these rules (with the known ids), or None."""
         if self.municipality_id(mid) in self.municipalities:
             return None
-        known = ", ".join(f"'{m}'" + (f" ({self.municipalities[m].code})" if self.municipalities[m].code else "")
-                          for m in self.municipalities)
+        known = ", ".join(f"'{m}'" for m in self.municipalities)
+        codes = ", ".join(m.code for m in self.municipalities.values() if m.code)
         return (f"unknown municipality '{mid}'{suggest(mid, self.municipalities)}; the rules know {known} "
-                f"(by id or CBS code; a pack per municipality in {PACKS_DIR}/)")
+                f"(or their CBS codes {codes}; a pack each in {PACKS_DIR}/)")
 
 
 def _domains_asked(cond: Cond) -> frozenset[str]:
