@@ -178,7 +178,8 @@ def _add_packs(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                _add_packs(sub)
+                sub.formatter_class = _DutchHelp  # a command's own sub-commands speak as the rest
+                _add_packs(_dutch(sub))
     if any(action.dest == "rules" for action in parser._actions) and not any(
             action.dest == "packs" for action in parser._actions):
         parser.add_argument("--packs", action="append", metavar="DIR", help=PACKS_HELP)

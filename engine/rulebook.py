@@ -520,7 +520,8 @@ def rule_file_paths(directory: Path, packs: "list[Path | str] | None" = None) ->
                                                  "give this municipality another id (and folder)")
             owner[folder.name] = main
             for file in PACK_FILES:
-                files[pack_name(folder.name, file)] = folder / file
+                if (folder / file).is_file():  # a missing social_map.yaml: the loader and check say so
+                    files[pack_name(folder.name, file)] = folder / file
     return files
 
 
@@ -599,10 +600,10 @@ def load(directory: Path | str | None = None, packs: "list[Path | str] | None" =
             raw[name] = load_with_lines(path, str(path))
     for name in pack_names(raw).values():
         social = name.rsplit("/", 1)[0] + "/social_map.yaml"
+        if social not in raw:
+            raise RuleError(str(paths[name].parent / "social_map.yaml"), None, "rule file missing")
         for each in (name, social):
-            if each not in raw:
-                raise RuleError(str(paths.get(each, directory / each)), None, "rule file missing")
-            parsed[each] = _validate(PACK_SCHEMAS[each.rsplit("/", 1)[-1]], raw[each], str(paths.get(each, directory / each)))
+            parsed[each] = _validate(PACK_SCHEMAS[each.rsplit("/", 1)[-1]], raw[each], str(paths[each]))
     checks = RuleChecks(directory, raw, _raise, paths).run()  # raises at the first problem
     conditions = checks.conditions
 

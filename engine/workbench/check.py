@@ -196,6 +196,11 @@ class _Checker:
             except RuleError as exc:
                 self.findings.append(_from_rule_error(exc))
         names = [n for n in RULE_FILES if n not in LEGACY_FILES] + [n for n in self.paths if n not in RULE_FILES]
+        for name in list(names):
+            social = name.rsplit("/", 1)[0] + "/social_map.yaml"
+            if name.endswith("/municipality.yaml") and social not in self.paths:
+                self.paths[social] = self.paths[name].parent / "social_map.yaml"  # missing: read() says so
+                names.append(social)
         for name in names:
             if name not in self.raw and not self.read(name):
                 continue
