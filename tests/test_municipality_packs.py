@@ -92,6 +92,28 @@ def test_the_cbs_code_names_the_municipality_and_the_advice_is_the_same():
     assert engine.recommend(case).municipality == "helmond"
 
 
+def test_the_http_api_and_the_case_page_take_the_code_too():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from engine.web.app import create_app
+
+    client = TestClient(create_app(Engine.load(), token=""))
+    answer = client.post("/v1/recommend", json={**CLIENT, "municipality": "GM0546"})
+    assert answer.status_code == 200 and answer.json()["municipality"] == "leiden"
+    token = client.get("/casus").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    case = {"municipality": "GM0794", "as_of": "2024-06-01", "assessments": [{"date": "2024-01-10", **CLIENT}]}
+    shown = client.post("/casus", data={"csrf_token": token, "document_text": json.dumps(case)})
+    assert shown.status_code == 200 and "(gemeente Helmond)" in shown.text
+
+
+def test_synth_takes_the_code(capsys):
+    code, out, _ = run_cli(capsys, "synth", "--municipality", "GM0855", "--n", "1")
+    assert code == 0 and json.loads(out)["municipality"] == "tilburg"
+
+
 def test_an_unknown_code_is_an_input_error_listing_the_known_ones(tmp_path, capsys):
     with pytest.raises(InputError) as err:
         Engine.load().recommend({**CLIENT, "municipality": "GM9999"})

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = book.unknown_municipality(args.municipality)
     if unknown:
         raise InputError([("--municipality", unknown)])
+    args.municipality = book.municipality_id(args.municipality)  # a CBS code names it too
     figures_of = None
     if args.municipality not in WITH_FIGURES:
         figures_of = pilot_of_same_variant(book, args.municipality, WITH_FIGURES)
