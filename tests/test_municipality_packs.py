@@ -162,6 +162,7 @@ def test_an_unknown_variant_and_a_missing_social_map_are_errors_of_the_pack(tmp_
     with pytest.raises(RuleError) as raised:
         load(rules)
     assert str(folder / "social_map.yaml") in str(raised.value) and "rule file missing" in str(raised.value)
+    assert (str(folder / "social_map.yaml"), None, "rule file missing") in _errors(rules)
     shutil.rmtree(folder)
     (folder).mkdir()
     with pytest.raises(RuleError) as raised:  # a folder without municipality.yaml is no pack
