@@ -128,7 +128,7 @@ class PackIn(_Schema):
     name: str = Field(min_length=1)
     variant: str  # an id under resolution.yaml `variants:`
     pilot: PilotIn
-    # lead rule id -> form, for the lead rules that can apply here (RuleChecks.lead)
+    # lead rule id -> form, for the lead rules that can apply here (RuleChecks.pack_forms)
     collaboration: dict[str, Form] = Field(default_factory=dict)
 
 
