@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from .facts import build_fact
 from .matcher import Matcher
 from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Receipt, Recommendation
 from .resolve import resolve
-from .rulebook import Rulebook, load
+from .rulebook import CODE_PATTERN, Rulebook, load
 
 TRAJECTORY_RULE = "trajectory/"  # the trace's rule prefix of the history rules (engine.history)
 
@@ -124,8 +125,10 @@ class Engine:
         self._matcher = Matcher(book)
 
     @classmethod
-    def load(cls, rules_dir: str | Path | None = None) -> "Engine":
-        return cls(load(rules_dir))
+    def load(cls, rules_dir: str | Path | None = None, packs: "list[str | Path] | None" = None) -> "Engine":
+        """The engine for the rules in `rules_dir` (default: the shipped rules) with the
+        municipality packs in the folders `packs` besides (None: $WEGWIJZER_PACKS)."""
+        return cls(load(rules_dir, packs))
 
     @property
     def rules_version(self) -> str:
@@ -135,7 +138,7 @@ class Engine:
         """`parse(data, source)`; when the model refuses the input, an unknown municipality is
         reported with its problems, so that one answer names every bad field as before. ZRM
         scores fill the life domains not scored (rules/zrm.yaml) before validation."""
-        data = self.with_zrm_domains(data)
+        data = self.with_municipality_id(self.with_zrm_domains(data))
         try:
             return parse(data, source)
         except InputError as exc:
@@ -143,7 +146,20 @@ class Engine:
             unknown = self.book.unknown_municipality(given) if isinstance(given, str) else None
             if unknown and "municipality" not in exc.fields:
                 raise InputError([*exc.problems, ("municipality", unknown)], source) from None
+            if unknown and re.fullmatch(CODE_PATTERN, given, re.I):
+                # a CBS code no pack has: say which codes there are, not the id's spelling
+                others = [p for p in exc.problems if p[0] != "municipality"]
+                raise InputError([*others, ("municipality", unknown)], source) from None
             raise
+
+    def with_municipality_id(self, data: Any) -> Any:
+        """The document with a municipality given by its CBS code (GM0546) named by its id
+        (leiden), so that the advice is the same whichever the input gave."""
+        if isinstance(data, dict) and isinstance(data.get("municipality"), str):
+            mid = self.book.municipality_id(data["municipality"])
+            if mid != data["municipality"]:
+                return {**data, "municipality": mid}
+        return data
 
     def with_zrm_domains(self, data: Any) -> Any:
         """An Assessment or Case document whose `zrm` scores fill the life domains it does not score."""

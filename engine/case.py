@@ -284,6 +284,6 @@ def unknown_organisations(book: Any, ids: list[str], field: str) -> list[tuple[s
     municipality's map is known: the advice warns that it is not on this one.) The value is not
     repeated: whatever was typed there stays out of the message."""
     known = {org for municipality in book.municipalities.values() for org in municipality.organisations}
-    return [(f"{field}[{index}]", "not an organisation id of the social map (social_map.yaml); consent is given "
+    return [(f"{field}[{index}]", "not an organisation id of the social map (its pack's social_map.yaml); consent is given "
                                   "per organisation of the social map, e.g. " + ", ".join(sorted(known)[:3]))
             for index, org in enumerate(ids) if org not in known]

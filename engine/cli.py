@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": (".monitor.cli", "de monitor van het team over de opslag of een caseload: HTML en CSV / the team's monitor"),
     "feedback": (".feedback", "voor trainers: per regel en interventie hoe vaak coaches het advies volgden, en waarom niet / "
                               "for trainers: how often coaches followed the advice"),
+    "municipality": (".workbench.municipality", "gemeentepakketten: new (een nieuw pakket), list / municipality packs: new, list"),
     "algoritmeregister": (".register", "de registratie in het Algoritmeregister voor een gemeente, uit de regels / "
                                        "the Algoritmeregister entry"),
     "replay": (".replay", "een eerder advies opnieuw, uit het bewijs (receipt) en de invoer, met de regels van toen / "
@@ -164,7 +165,49 @@ def build_parser() -> argparse.ArgumentParser:
             mod = _import(module)
             if mod is not None:
                 mod.add_arguments(p)
+        _add_packs(p)
     return parser
+
+
+PACKS_HELP = ("map met gemeentepakketten buiten de regels (DIR/<id>/municipality.yaml), herhaalbaar; "
+              "standaard $WEGWIJZER_PACKS / a folder of municipality packs besides the rules, repeatable")
+
+
+def _add_packs(parser: argparse.ArgumentParser) -> None:
+    """`--packs DIR` beside every `--rules` (in sub-commands too): the packs load with the rules."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.formatter_class = _DutchHelp  # a command's own sub-commands speak as the rest
+                _add_packs(_dutch(sub))
+    if any(action.dest == "rules" for action in parser._actions) and not any(
+            action.dest == "packs" for action in parser._actions):
+        parser.add_argument("--packs", action="append", metavar="DIR", help=PACKS_HELP)
+
+
+def _with_packs(args: argparse.Namespace) -> str | None:
+    """Give --packs to every load of the rules in this command, its worker processes too, as
+    $WEGWIJZER_PACKS (rulebook.load reads it). Returns the value to restore afterwards."""
+    import os
+
+    from .rulebook import PACKS_ENV
+
+    before = os.environ.get(PACKS_ENV)
+    packs = getattr(args, "packs", None)
+    if packs:
+        os.environ[PACKS_ENV] = os.pathsep.join(packs)
+    return before
+
+
+def _restore_packs(before: str | None) -> None:
+    import os
+
+    from .rulebook import PACKS_ENV
+
+    if before is None:
+        os.environ.pop(PACKS_ENV, None)
+    else:
+        os.environ[PACKS_ENV] = before
 
 
 def _import(module: str) -> Any:
@@ -195,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         restore(before)
         parser.print_help()
         return 2
+    packs_before = _with_packs(args)
     try:
         restore(before)
         if args.command in _LOCAL:
@@ -224,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         if not exc.filename:
             _drop_stdout()
         return 2
+    finally:
+        _restore_packs(packs_before)
 
 
 def _drop_stdout() -> None:

@@ -73,7 +73,7 @@ Cond = Union[Always, All, Any_, Not, Compare]
 
 def with_municipalities(ids: Iterable[str]) -> dict[str, FieldSpec]:
     """FIELDS with `municipality` taking the given ids: a rulebook's own fields, since the
-    rule files (social_map.yaml), not the code, say which municipalities exist."""
+    rule files (a pack each, rules/municipalities/<id>/), not the code, say which municipalities exist."""
     return {**FIELDS, "municipality": replace(FIELDS["municipality"], values=tuple(ids))}
 
 
@@ -151,7 +151,7 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None,
                 if not isinstance(v, str):
                     raise fail(at, f"'{field}' is a choice of names, got {v!r}")
                 if spec.values and v not in spec.values:  # no values: an open choice (`municipality` outside a rulebook)
-                    where = " (the municipalities under `municipalities:` in social_map.yaml)" if field == "municipality" else ""
+                    where = " (the municipalities of the rules: a pack each in municipalities/)" if field == "municipality" else ""
                     raise fail(at, f"'{field}' is never '{v}'{suggest(str(v), spec.values)}; it is one of {list(spec.values)}{where}")
             else:
                 if isinstance(v, bool) or not isinstance(v, (int, float)):

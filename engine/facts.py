@@ -40,7 +40,7 @@ def _literal_values(annotation: Any) -> tuple[str, ...]:
 
 def _build_fields() -> dict[str, FieldSpec]:
     fields: dict[str, FieldSpec] = {
-        # its values are the rulebook's municipality ids (social_map.yaml), which the loader
+        # its values are the rulebook's municipality ids (its packs), which the loader
         # gives conditions.parse (conditions.with_municipalities); none are known here
         "municipality": FieldSpec("enum"),
         "age": FieldSpec("number", True, low=16, high=120),

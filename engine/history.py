@@ -69,7 +69,7 @@ class HistoryRuleIn(_Schema):
     kind: Literal[KINDS]  # type: ignore[valid-type]
     parameter: str | None = None
     due: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]+$")
-    municipalities: list[MunicipalityId] | None = None  # of social_map.yaml (load_trajectory checks)
+    municipalities: list[MunicipalityId] | None = None  # of the rules' packs (load_trajectory checks)
     instead: str | None = None
     text_nl: str | None = None
     text_en: str | None = None
@@ -170,7 +170,7 @@ def load_trajectory(book: Rulebook) -> Trajectory:
         for mid in rule.municipalities or ():
             if mid not in book.municipalities:
                 raise RuleError(display, line_of(raw, ("rules", number, "municipalities")) or rule.line,
-                                f"municipalities: '{mid}' is not a municipality of social_map.yaml{suggest(mid, book.municipalities)}", rule.id)
+                                f"municipalities: '{mid}' is not a municipality of the rules (a pack in municipalities/){suggest(mid, book.municipalities)}", rule.id)
         if rule.receiving is not None and rule.receiving not in labels:
             raise RuleError(display, rule.line, f"unknown intervention '{rule.receiving}'{suggest(rule.receiving, labels)}", rule.id)
         if rule.instead is not None and rule.instead not in labels:

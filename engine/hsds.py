@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .errors import InputError
 from .rulebook import Rulebook
 
@@ -74,10 +76,12 @@ def to_hsds(book: Rulebook, municipality: str) -> dict[str, list[dict[str, Any]]
     unknown = book.unknown_municipality(municipality)
     if unknown:
         raise InputError([("--municipality", unknown)])
-    raw = book.raw["social_map.yaml"]["municipalities"][municipality]
-    place = raw["name"]
+    from .rulebook import pack_name
+
+    municipality = book.municipality_id(municipality)
+    place = book.municipalities[municipality].name
     organizations, services, terms = [], [], {}
-    for org in raw["organisations"]:
+    for org in book.raw[pack_name(municipality, "social_map.yaml")]["organisations"]:
         org_id = _id(municipality, "organization", org["id"])
         offers = [book.interventions[s["intervention"]].label_nl for s in org.get("services", [])]
         organizations.append({
@@ -228,20 +232,20 @@ def from_hsds(doc: dict[str, Any], book: Rulebook) -> Imported:
     return result
 
 
-def social_map_entry(imported: Imported, municipality: str, name: str, pilot: dict[str, str], source_file: str) -> str:
-    """The YAML text of a `municipalities:` entry for social_map.yaml (to go under `municipalities:`).
-    `pilot`: name, role and organisation (an imported organisation's id) of the professional who
-    coordinates: HSDS does not say who that is, so the trainer does."""
+def social_map_file(imported: Imported, source_file: str, kept: list[dict[str, Any]] | None = None) -> str:
+    """The YAML text of a pack's social_map.yaml (`organisations:`) from an imported directory.
+    `kept`: organisations of the pack's map to keep first (the pilot's, which HSDS does not name)."""
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML scalar
 
-    lines = [f"  {municipality}:", f"    name: {q(name)}",
-             f"    # imported from the HSDS 3.0 directory {q(source_file)} by `wegwijzer map import`",
-             "    pilot:", f"      name: {q(pilot['name'])}", f"      role: {pilot['role']}",
-             f"      organisation: {pilot['organisation']}", "      source: practice", "    organisations:"]
+    lines = [f"# imported from the HSDS 3.0 directory {q(source_file)} by `wegwijzer map import`",
+             "# (rules/municipalities/README.md says what the fields mean)", "organisations:"]
+    for org in kept or []:
+        lines += ["  # kept from the map before the import: the pilot's organisation",
+                  *("  " + line for line in yaml.safe_dump([org], allow_unicode=True, sort_keys=False,
+                                                           default_flow_style=None, width=120).rstrip("\n").splitlines())]
     for org in imported.organisations:
-        lines += [f"      - id: {org['id']}", f"        name: {q(org['name'])}", "        source: practice",
-                  "        services:"]
-        lines += [f"          - {{intervention: {s['intervention']}, warm_handover: {str(s['warm_handover']).lower()}, "
+        lines += [f"  - id: {org['id']}", f"    name: {q(org['name'])}", "    source: practice", "    services:"]
+        lines += [f"      - {{intervention: {s['intervention']}, warm_handover: {str(s['warm_handover']).lower()}, "
                   f"shares_data: {str(s['shares_data']).lower()}, source: practice}}" for s in org["services"]]
     return "\n".join(lines) + "\n"

@@ -11,14 +11,15 @@ from typing import Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
-# A municipality's id, as under `municipalities:` in rules/social_map.yaml. The rule files,
+# A municipality's id, its pack's folder under rules/municipalities/ (its CBS code, GM0546, is
+# taken too: the engine makes it the id before validating). The rule files,
 # not this module, say which ids exist: the engine checks an id against its loaded rulebook
 # (an InputError naming `municipality`), and `wegwijzer schema` lists the rulebook's ids.
 MUNICIPALITY_PATTERN = r"^[a-z][a-z0-9_-]{1,40}$"
 MUNICIPALITY_PATTERN_MESSAGE = ("must be a municipality id as the rules' social map spells it: lower-case letters, "
                                 "digits, '_' or '-', 2 to 41 characters, starting with a letter")
 Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN,
-                                    description="a municipality id from the rules' social map (social_map.yaml)")]
+                                    description="a municipality id of the rules (a pack in rules/municipalities/)")]
 DomainId = Literal[
     "housing", "daytime_activities", "social_network", "finances", "physical_health",
     "mental_health", "leisure", "safety", "social_contacts",

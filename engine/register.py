@@ -103,7 +103,7 @@ def register_entry(book: Rulebook, municipality: str, organisation: str | None =
 
         raise InputError([("municipality", unknown)])
     written = texts(book)
-    place = book.municipalities[municipality]
+    place = book.municipalities[book.municipality_id(municipality)]
     counted = _rules_counted(book)
     sets = counted["regelsets"]
     flow = next(iter(sets))

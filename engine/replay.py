@@ -73,10 +73,15 @@ def _engine_for(version: str, rules: str | Path | None, store: Any) -> Any:
                              "or the rules folder of that time (--rules)")
     with tempfile.TemporaryDirectory(prefix="wegwijzer-rules-") as kept:
         for name, text in files.items():
-            (Path(kept) / name).write_text(text, encoding="utf-8")
-        if rules_version(Path(kept)) != version:
+            path = Path(kept) / name
+            if not path.resolve().is_relative_to(Path(kept).resolve()):
+                raise WegwijzerError(f"the store's rule files for {version} name a file outside the rules: {name!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)  # a pack's files: municipalities/<id>/
+            path.write_text(text, encoding="utf-8")
+        # the snapshot holds every pack it was made with: no others from $WEGWIJZER_PACKS
+        if rules_version(Path(kept), []) != version:
             raise WegwijzerError(f"the store's rule files for {version} do not hash to it; they were changed")
-        engine = Engine.load(kept)
+        engine = Engine.load(kept, [])
         from .history import trajectory_of
 
         trajectory_of(engine.book)  # the history rules load on first use: read them while the files are here

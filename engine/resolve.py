@@ -264,7 +264,7 @@ class _Policy:
         plan = book.resolution.step_plan
         self.placing = _placing(book)
         self.rest_tier = placing_rest(book)
-        self.focus = {m: _focus(book, m) for m in book.resolution.variant_of_municipality}
+        self.focus = {m: _focus(book, m) for m in book.municipalities}
         self.wishes = {wish: frozenset(iids) for wish, iids in book.resolution.ranking.wishes.items()}
         self.never_now = frozenset(plan.never_now)
         self.needs_trust = frozenset(plan.needs_trust)
@@ -431,7 +431,7 @@ def plan_phases(book: Rulebook, a: Assessment, ordered: list[tuple[str, int]],
 
 
 def _focus(book: Rulebook, municipality: str) -> dict[str, int]:
-    variant = book.resolution.variants[book.resolution.variant_of_municipality[municipality]]
+    variant = book.resolution.variants[book.municipalities[municipality].variant]
     return {iid: index for index, iid in enumerate(variant.focus)}
 
 
@@ -588,7 +588,10 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
         # a social-map id typed as the organisation is shown by its name, never as a raw id
         organisation_name = municipality.organisations.get(support.organisation or "", support.organisation)
     labels = book.roles.get(role)
-    collaboration = rule.collaboration[a.municipality]
+    collaboration = rule.collaboration.get(a.municipality)
+    if collaboration is None:  # the loader makes sure of a form wherever the rule can apply: a mutant's doing
+        raise EvaluationError(f"{rule.file}:{rule.line}: rule '{rule.id}' chose the lead in {a.municipality}, "
+                              f"whose pack gives it no collaboration form ({municipality.file})")
     collab_labels = book.collaborations.get(collaboration)
 
     def build() -> LeadCoordinator:

@@ -7,6 +7,7 @@ evaluating a case.
 from __future__ import annotations
 
 import hashlib
+import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,13 +25,21 @@ from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
 from .yamlload import LINE, LineDict, line_of, load_with_lines
 
 RULE_FILES = (
+    # social_map.yaml: the municipalities before they were packs; absent now, but it keeps its
+    # place here so that older rules (the store's snapshots, a git revision) hash and load as then
     "interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml",
     "helmond_profiles.yaml", "lead_coordinator.yaml", "resolution.yaml",
     "trajectory.yaml",  # loaded by engine.history, for a Case; here for the version and `check`
     "override_reasons.yaml",  # why a coach sets a suggestion aside (the decision log, CDS Hooks)
     "zrm.yaml",  # loaded by engine.zrm, for an assessment with ZRM scores; likewise
 )
-# No list of municipalities here: they are the ids under `municipalities:` in social_map.yaml.
+LEGACY_FILES = ("social_map.yaml",)
+# No list of municipalities here: each is a pack, a folder rules/municipalities/<id>/ (or one
+# under a --packs folder, $WEGWIJZER_PACKS) holding municipality.yaml and social_map.yaml.
+PACKS_DIR = "municipalities"
+PACK_FILES = ("municipality.yaml", "social_map.yaml")
+PACKS_ENV = "WEGWIJZER_PACKS"
+CODE_PATTERN = r"^GM\d{4}$"  # the CBS municipality code
 MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
 SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 SOURCE_PATTERN = r"^(practice|seed:L\d+(-\d+)?)(, ?(practice|seed:L\d+(-\d+)?))*$"
@@ -96,7 +105,12 @@ class PilotIn(_Schema):
     source: str = Source
 
 
+Form = Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]
+
+
 class MunicipalityIn(_Schema):
+    """A municipality of the rules before packs (social_map.yaml `municipalities:`)."""
+
     name: str
     pilot: PilotIn
     organisations: list[OrganisationIn]
@@ -104,6 +118,27 @@ class MunicipalityIn(_Schema):
 
 class SocialMapFile(_Schema):
     municipalities: dict[MunicipalityId, MunicipalityIn] = Field(min_length=1)
+
+
+class PackIn(_Schema):
+    """A pack's municipality.yaml: who the municipality is and how it works the method."""
+
+    id: MunicipalityId
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1)
+    variant: str  # an id under resolution.yaml `variants:`
+    pilot: PilotIn
+    # lead rule id -> form, for the lead rules that can apply here (RuleChecks.pack_forms)
+    collaboration: dict[str, Form] = Field(default_factory=dict)
+
+
+class PackSocialMapFile(_Schema):
+    """A pack's social_map.yaml: who offers which intervention there (`map import` writes it)."""
+
+    organisations: list[OrganisationIn]
+
+
+PACK_SCHEMAS: dict[str, type[BaseModel]] = {"municipality.yaml": PackIn, "social_map.yaml": PackSocialMapFile}
 
 
 class AdviceIn(_Schema):
@@ -173,8 +208,7 @@ class LeadRuleIn(_Schema):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
     when: Any
     lead: Literal["pilot", "first_trusted"] | LeadSpec | TrustedLeadSpec | SocialMapLeadSpec
-    # one form per municipality of the social map (RuleChecks.lead)
-    collaboration: dict[MunicipalityId, Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]]
+    # the form per municipality: in each pack's municipality.yaml `collaboration:`
     rationale_nl: str
     rationale_en: str
     source: str = Source
@@ -261,8 +295,7 @@ class ReportIn(_Schema):
 class ResolutionFile(_Schema):
     ranking: RankingIn
     step_plan: StepPlanIn
-    variants: dict[str, VariantIn] = Field(min_length=1)
-    variant_of_municipality: dict[str, str]
+    variants: dict[str, VariantIn] = Field(min_length=1)  # each pack's municipality.yaml names its own
     rule_set_names: dict[str, str] = Field(default_factory=dict)
     report: ReportIn
     already_covered_by_support: dict[str, list[str]]
@@ -334,6 +367,10 @@ class Municipality:
     pilot_source: str
     organisations: dict[str, str]  # id -> name
     services: dict[str, Service]  # intervention id -> first organisation offering it
+    code: str = ""  # CBS, GM0546
+    variant: str = ""  # an id under resolution.yaml `variants:`
+    collaboration: dict[str, str] = field(default_factory=dict)  # lead rule id -> form
+    file: str = ""  # its municipality.yaml
 
 
 @dataclass(frozen=True)
@@ -401,35 +438,108 @@ class Rulebook:
     # override_reasons.yaml: the coach's answers to a suggestion and the reasons for setting one aside
     override_reasons: OverrideReasonsFile | None = field(default=None, compare=False, repr=False)
 
+    # rule file name (a pack's as municipalities/<id>/<file>) -> where it was read
+    files: dict[str, Path] = field(default_factory=dict, compare=False, repr=False)
+
     def file_path(self, name: str) -> str:
-        return str(self.directory / name)
+        return str(self.files.get(name) or self.directory / name)
+
+    def municipality_id(self, given: Any) -> Any:
+        """The id of the municipality `given` by id or by CBS code (GM0546 -> leiden); anything
+        else as given, for the validation to refuse."""
+        if isinstance(given, str) and given not in self.municipalities:
+            for mid, m in self.municipalities.items():
+                if m.code and m.code == given.upper():
+                    return mid
+        return given
 
     def unknown_municipality(self, mid: str) -> str | None:
         """Why `mid` is not a municipality of these rules (with the known ids), or None."""
-        if mid in self.municipalities:
+        if self.municipality_id(mid) in self.municipalities:
             return None
         known = ", ".join(f"'{m}'" for m in self.municipalities)
-        return f"unknown municipality '{mid}'{suggest(mid, self.municipalities)}; the rules know {known} (social_map.yaml)"
+        codes = ", ".join(m.code for m in self.municipalities.values() if m.code)
+        return (f"unknown municipality '{mid}'{suggest(mid, self.municipalities)}; the rules know {known} "
+                f"(or their CBS codes {codes}; a pack each in {PACKS_DIR}/)")
 
 
 def _domains_asked(cond: Cond) -> frozenset[str]:
     return frozenset(leaf.field.split(".")[1] for leaf in leaves(cond) if leaf.field.startswith("domains."))
 
 
-def rules_version(directory: Path) -> str:
-    """Content hash of the rule files (not the test files): names and bytes, in a fixed order."""
-    return version_of_files({name: (directory / name).read_bytes() for name in RULE_FILES if (directory / name).exists()})
+def rules_version(directory: Path, packs: "list[Path | str] | None" = None) -> str:
+    """Content hash of the rule files (not the test files) and the packs' files: names and bytes,
+    in a fixed order. `packs`: folders of packs outside `directory` (None: $WEGWIJZER_PACKS)."""
+    return version_of_files({name: path.read_bytes() for name, path in rule_file_paths(directory, packs).items()})
 
 
 def version_of_files(files: dict[str, bytes]) -> str:
-    """The rules version of rule files given as bytes (a file left out counts as empty), so that
-    rules kept elsewhere (the store's snapshots) are named as the folder they came from."""
+    """The rules version of rule files given as bytes (a file of RULE_FILES left out counts as
+    empty; the packs' files follow by name), so that rules kept elsewhere (the store's
+    snapshots) are named as the folder they came from. Rules from before packs hash as then."""
     digest = hashlib.sha256()
-    for name in RULE_FILES:
+    for name in [*RULE_FILES, *sorted(set(files) - set(RULE_FILES))]:
         digest.update(name.encode() + b"\0")
         digest.update(files.get(name, b""))
         digest.update(b"\0")
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def env_packs() -> list[Path]:
+    """The pack folders named in $WEGWIJZER_PACKS (os.pathsep between them)."""
+    return [Path(p) for p in os.environ.get(PACKS_ENV, "").split(os.pathsep) if p]
+
+
+def pack_name(mid: str, file: str) -> str:
+    """A pack file's name among the rule files: municipalities/<id>/<file>."""
+    return f"{PACKS_DIR}/{mid}/{file}"
+
+
+def rule_file_paths(directory: Path, packs: "list[Path | str] | None" = None) -> dict[str, Path]:
+    """Name -> path of every rule file that makes up the rules: RULE_FILES present in
+    `directory`, then each pack's files, from `directory`/municipalities/ and from every folder
+    of `packs` (None: $WEGWIJZER_PACKS). A pack whose folder name is taken already is refused,
+    naming both files."""
+    directory = Path(directory)
+    files = {name: directory / name for name in RULE_FILES if (directory / name).is_file()}
+    owner: dict[str, Path] = {}
+    outside = [Path(p) for p in (env_packs() if packs is None else packs)]
+    for base in [directory / PACKS_DIR, *outside]:
+        if not base.is_dir():
+            if base in outside:
+                raise RuleError(str(base), None, "packs folder not found (--packs, $WEGWIJZER_PACKS)")
+            continue
+        for folder in sorted(base.iterdir()):
+            if not folder.is_dir() or folder.name.startswith((".", "_")):
+                continue
+            main = folder / "municipality.yaml"
+            if not main.is_file():
+                raise RuleError(str(main), None, f"rule file missing: a pack folder holds {' and '.join(PACK_FILES)}")
+            if folder.name in owner:
+                raise RuleError(str(main), None, f"pack '{folder.name}' exists already: {owner[folder.name]}; "
+                                                 "give this municipality another id (and folder)")
+            owner[folder.name] = main
+            for file in PACK_FILES:
+                if (folder / file).is_file():  # a missing social_map.yaml: the loader and check say so
+                    files[pack_name(folder.name, file)] = folder / file
+    return files
+
+
+def pack_names(raw: dict[str, Any]) -> dict[str, str]:
+    """Pack folder -> the name of its municipality.yaml, for the packs among `raw`'s names."""
+    out = {}
+    for name in raw:
+        parts = name.split("/")
+        if len(parts) == 3 and parts[0] == PACKS_DIR and parts[2] == "municipality.yaml":
+            out[parts[1]] = name
+    return out
+
+
+def schema_of(name: str) -> type[BaseModel] | None:
+    """The schema of a rule file, a pack's by its file name."""
+    if name.startswith(PACKS_DIR + "/"):
+        return PACK_SCHEMAS.get(name.rsplit("/", 1)[-1])
+    return SCHEMAS.get(name) or OPTIONAL_SCHEMAS.get(name)
 
 
 def _validate(schema: type[BaseModel], data: Any, file: str) -> Any:
@@ -446,7 +556,7 @@ def _validate(schema: type[BaseModel], data: Any, file: str) -> Any:
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
-    "interventions.yaml": InterventionsFile, "social_map.yaml": SocialMapFile,
+    "interventions.yaml": InterventionsFile,
     "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
     "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
 }
@@ -459,26 +569,42 @@ def _raise(error: RuleError) -> None:
     raise error
 
 
-def load(directory: Path | str | None = None) -> Rulebook:
-    """The checked rulebook; the first problem found is raised as a RuleError (file and line)."""
+def load(directory: Path | str | None = None, packs: "list[Path | str] | None" = None) -> Rulebook:
+    """The checked rulebook; the first problem found is raised as a RuleError (file and line).
+    `packs`: folders of municipality packs outside `directory` (None: $WEGWIJZER_PACKS)."""
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
         raise RuleError(str(directory), None, "rules folder not found")
+    paths = rule_file_paths(directory, packs)
+    version = version_of_files({name: path.read_bytes() for name, path in paths.items()})
     raw: dict[str, Any] = {}
     parsed: dict[str, Any] = {}
-    for name, schema in SCHEMAS.items():
+    for name in SCHEMAS:
         path = directory / name
-        display = str(path)
         if not path.exists():
-            raise RuleError(display, None, "rule file missing")
-        raw[name] = load_with_lines(path, display)
-        parsed[name] = _validate(schema, raw[name], display)
+            raise RuleError(str(path), None, "rule file missing")
+        raw[name] = load_with_lines(path, str(path))
+    if "social_map.yaml" in paths:  # rules from before packs (a snapshot, an old revision)
+        _packs_from_legacy(raw, paths)
+    for name, schema in SCHEMAS.items():
+        parsed[name] = _validate(schema, raw[name], str(directory / name))
     for name, schema in OPTIONAL_SCHEMAS.items():
         path = directory / name
         if path.exists():
             raw[name] = load_with_lines(path, str(path))
             parsed[name] = _validate(schema, raw[name], str(path))
-    checks = RuleChecks(directory, raw, _raise).run()  # raises at the first problem
+    for name, path in paths.items():
+        if name.startswith(PACKS_DIR + "/") and name not in raw:
+            if not path.is_file():
+                raise RuleError(str(path), None, "rule file missing: a pack folder holds " + " and ".join(PACK_FILES))
+            raw[name] = load_with_lines(path, str(path))
+    for name in pack_names(raw).values():
+        social = name.rsplit("/", 1)[0] + "/social_map.yaml"
+        if social not in raw:
+            raise RuleError(str(paths[name].parent / "social_map.yaml"), None, "rule file missing")
+        for each in (name, social):
+            parsed[each] = _validate(PACK_SCHEMAS[each.rsplit("/", 1)[-1]], raw[each], str(paths[each]))
+    checks = RuleChecks(directory, raw, _raise, paths).run()  # raises at the first problem
     conditions = checks.conditions
 
     interventions = {
@@ -486,13 +612,16 @@ def load(directory: Path | str | None = None) -> Rulebook:
         for item in parsed["interventions.yaml"].interventions
     }
     municipalities: dict[str, Municipality] = {}
-    for mid, m in parsed["social_map.yaml"].municipalities.items():
+    for name in pack_names(raw).values():
+        m: PackIn = parsed[name]
+        organisations = parsed[name.rsplit("/", 1)[0] + "/social_map.yaml"].organisations
         services: dict[str, Service] = {}
-        for org in m.organisations:
+        for org in organisations:
             for svc in org.services:
                 services.setdefault(svc.intervention, Service(org.id, org.name, svc.intervention, svc.warm_handover, svc.shares_data, svc.source))
-        municipalities[mid] = Municipality(mid, m.name, m.pilot.role, m.pilot.organisation, m.pilot.source,
-                                           {org.id: org.name for org in m.organisations}, services)
+        municipalities[m.id] = Municipality(m.id, m.name, m.pilot.role, m.pilot.organisation, m.pilot.source,
+                                            {org.id: org.name for org in organisations}, services,
+                                            m.code, m.variant, dict(m.collaboration), str(paths.get(name, directory / name)))
 
     fc_name = "leiden_flowchart.yaml"
     fc_file = str(directory / fc_name)
@@ -521,13 +650,57 @@ def load(directory: Path | str | None = None) -> Rulebook:
             lead = {"prefer_trusted": r.lead.prefer_trusted}
         elif isinstance(r.lead, SocialMapLeadSpec):
             lead = {"from_social_map": r.lead.from_social_map, "role": r.lead.role}
+        # the form per municipality, from the packs (only those where the rule can apply)
+        forms = {mid: m.collaboration[r.id] for mid, m in municipalities.items() if r.id in m.collaboration}
         lead_rules.append(Rule(r.id, str(directory / ld_name), r.line, conditions[(ld_name, r.id)],
-                               r.rationale_nl, r.rationale_en, r.source, lead=lead, collaboration=dict(r.collaboration)))
+                               r.rationale_nl, r.rationale_en, r.source, lead=lead, collaboration=forms))
 
-    return Rulebook(directory, rules_version(directory), interventions, municipalities, flowchart,
+    return Rulebook(directory, version, interventions, municipalities, flowchart,
                     dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
                     parsed["resolution.yaml"], raw, checks.fields,
-                    override_reasons=parsed.get("override_reasons.yaml"))
+                    override_reasons=parsed.get("override_reasons.yaml"), files=paths)
+
+
+def shipped_codes() -> dict[str, str]:
+    """The CBS code of each shipped pack, by id (for rules from before packs, which had none)."""
+    import yaml
+
+    codes = {}
+    for main in sorted((default_rules_dir() / PACKS_DIR).glob("*/municipality.yaml")):
+        data = yaml.safe_load(main.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("code"), str):
+            codes[main.parent.name] = data["code"]
+    return codes
+
+
+def _packs_from_legacy(raw: dict[str, Any], paths: dict[str, Path]) -> None:
+    """Rules from before packs, read as packs (in memory, the files untouched, so their version
+    stays theirs): each entry under social_map.yaml `municipalities:` with its line of
+    resolution.yaml `variant_of_municipality` and its forms from the lead rules' `collaboration`."""
+    name = "social_map.yaml"
+    display = str(paths[name])
+    data = load_with_lines(paths[name], display)
+    _validate(SocialMapFile, data, display)
+    resolution, lead = raw["resolution.yaml"], raw["lead_coordinator.yaml"]
+    variants = resolution.pop("variant_of_municipality", None) or {}
+    forms: dict[str, dict[str, Any]] = {}
+    for rule in mappings(lead, "rules"):
+        for mid, form in (rule.pop("collaboration", None) or {}).items():
+            forms.setdefault(mid, {})[rule.get("id")] = form
+    codes = shipped_codes()
+    for mid, entry in data["municipalities"].items():
+        if mid not in codes:
+            raise RuleError(display, data["municipalities"].key_line(mid),
+                            f"municipality '{mid}': rules from before municipality packs have no CBS code, and no shipped pack has one for it")
+        pack = LineDict({"id": mid, "code": codes[mid], "name": entry["name"], "variant": variants.get(mid),
+                         "pilot": entry["pilot"], "collaboration": forms.get(mid, {})})
+        pack.line, pack.key_lines = entry.line, entry.key_lines
+        social = LineDict({"organisations": entry["organisations"]})
+        social.line, social.key_lines = entry.line, entry.key_lines
+        for file, content in (("municipality.yaml", pack), ("social_map.yaml", social)):
+            raw[pack_name(mid, file)] = content
+            paths[pack_name(mid, file)] = paths[name]
+    paths.pop(name)
 
 
 # ------------------------------------------------------------------ the one set of rule checks
@@ -567,20 +740,22 @@ class RuleChecks:
     Works on data the schema may have refused (check goes on after schema errors): what is
     missing or of the wrong type is skipped here, the schema reports it."""
 
-    def __init__(self, directory: Path, raw: dict[str, Any], report: Report):
+    def __init__(self, directory: Path, raw: dict[str, Any], report: Report, paths: dict[str, Path] | None = None):
         self.directory = directory
         self.raw = raw
+        self.paths = paths or {}  # name -> file, where it is not directory/name (an outside pack)
         self._report = report
         self.interventions: dict[str, int | None] = {}  # id -> line
         self.by_pilot: set[str] = set()  # interventions the pilot professional does personally
         self.roles: dict[str, Any] = {}
         self.offered: dict[str, set[str]] = {}  # municipality -> interventions some organisation offers
         self.conditions: dict[tuple[str, str], Cond] = {}  # (file name, rule or node id) -> parsed condition
-        self.municipalities: dict[str, int | None] = {}  # id -> line, from social_map.yaml
+        self.municipalities: dict[str, int | None] = {}  # id -> line of `id:` in its pack
+        self.packs: dict[str, str] = {}  # id -> the name of its municipality.yaml
         self.fields: dict[str, FieldSpec] = with_municipalities(())
 
     def file(self, name: str) -> str:
-        return str(self.directory / name)
+        return str(self.paths.get(name) or self.directory / name)
 
     def report(self, name: str, line: int | None, message: str) -> None:
         self._report(RuleError(self.file(name), line, message))
@@ -588,7 +763,7 @@ class RuleChecks:
     def run(self) -> "RuleChecks":
         self.catalogue()
         self.roles = mapping(self.raw.get("lead_coordinator.yaml"), "roles")
-        self.social_map()
+        self.municipality_packs()
         self.flowchart()
         self.profiles()
         self.lead()
@@ -628,43 +803,67 @@ class RuleChecks:
                 if item.get("provider") == "pilot_professional":
                     self.by_pilot.add(iid)
 
-    def social_map(self) -> None:
-        name = "social_map.yaml"
-        if name not in self.raw:
-            return
-        municipalities = mapping(self.raw[name], "municipalities")
-        self.municipalities = {str(mid): key_line(municipalities, mid) for mid in municipalities}
-        self.fields = with_municipalities(self.municipalities)
-        for mid, municipality in municipalities.items():
-            if not isinstance(municipality, dict):
+    def municipality_packs(self) -> None:
+        """Each pack: its folder is its id, its CBS code is its own, its variant is known, its
+        social map names the pilot's organisation."""
+        codes: dict[str, str] = {}  # code -> the name of the pack that has it
+        variants = mapping(self.raw.get("resolution.yaml"), "variants")
+        for folder, name in sorted(pack_names(self.raw).items()):
+            pack = self.raw[name]
+            if not isinstance(pack, dict):
                 continue
-            orgs: dict[str, int | None] = {}
-            offered = self.offered.setdefault(mid, set())
-            for org in mappings(municipality, "organisations"):
-                oid = text(org.get("id"))
-                if oid is None:
-                    continue
-                self.first_time(name, orgs, oid, key_line(org, "id"), f"organisation '{oid}' appears twice in {mid}")
-                for service in mappings(org, "services"):
-                    iid = service.get("intervention")
-                    if self.known_intervention(name, iid, key_line(service, "intervention"), f"{mid}/{oid}") and isinstance(iid, str):
-                        offered.add(iid)
-            pilot = mapping(municipality, "pilot")
-            organisation = pilot.get("organisation")
-            if isinstance(organisation, str) and organisation not in orgs:
-                self.report(name, key_line(pilot, "organisation"), f"pilot organisation '{organisation}' is not on the {mid} map{suggest(organisation, orgs)}")
-            role = pilot.get("role")
-            if isinstance(role, str) and self.roles and role not in self.roles:
-                self.report(name, key_line(pilot, "role"), f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
-            # going along to another organisation tells it about the client: that is sharing,
-            # which needs the client's consent (seed:L2776-2779, seed:L2808-2811)
-            for org in mappings(municipality, "organisations"):
-                if org.get("id") == organisation:
-                    continue
-                for service in mappings(org, "services"):
-                    if service.get("warm_handover") is True and service.get("shares_data") is False:
-                        self.report(name, key_line(service, "shares_data"),
-                                    f"{mid}/{org.get('id')}: a warm handover to another organisation than the pilot's shares what is known of the client; set shares_data: true (consent)")
+            mid = text(pack.get("id"))
+            if mid is None:
+                continue
+            if mid != folder:
+                self.report(name, key_line(pack, "id"), f"id '{mid}' differs from the pack's folder name '{folder}'; name the folder as the id")
+            if mid in self.municipalities:
+                self.report(name, key_line(pack, "id"), f"municipality '{mid}' has a pack already: {self.file(self.packs[mid])}")
+                continue
+            self.municipalities[mid] = key_line(pack, "id")
+            self.packs[mid] = name
+            code = pack.get("code")
+            if isinstance(code, str):
+                if code in codes:
+                    self.report(name, key_line(pack, "code"), f"code '{code}' is the code of another pack already: {self.file(codes[code])}; a CBS code names one municipality")
+                else:
+                    codes[code] = name
+            variant = pack.get("variant")
+            if variants and isinstance(variant, str) and variant not in variants:
+                self.report(name, key_line(pack, "variant"), f"variant: '{mid}' needs one of {sorted(variants)} (resolution.yaml), got {variant!r}{suggest(variant, variants)}")
+            self.pack_social_map(mid, pack, name.rsplit("/", 1)[0] + "/social_map.yaml")
+        self.fields = with_municipalities(self.municipalities)
+
+    def pack_social_map(self, mid: str, pack: Any, name: str) -> None:
+        social = self.raw.get(name)
+        orgs: dict[str, int | None] = {}
+        offered = self.offered.setdefault(mid, set())
+        for org in mappings(social, "organisations"):
+            oid = text(org.get("id"))
+            if oid is None:
+                continue
+            self.first_time(name, orgs, oid, key_line(org, "id"), f"organisation '{oid}' appears twice in {mid}")
+            for service in mappings(org, "services"):
+                iid = service.get("intervention")
+                if self.known_intervention(name, iid, key_line(service, "intervention"), f"{mid}/{oid}") and isinstance(iid, str):
+                    offered.add(iid)
+        pack_file = self.packs[mid]
+        pilot = mapping(pack, "pilot")
+        organisation = pilot.get("organisation")
+        if isinstance(organisation, str) and social is not None and organisation not in orgs:
+            self.report(pack_file, key_line(pilot, "organisation"), f"pilot organisation '{organisation}' is not on the {mid} map{suggest(organisation, orgs)}")
+        role = pilot.get("role")
+        if isinstance(role, str) and self.roles and role not in self.roles:
+            self.report(pack_file, key_line(pilot, "role"), f"pilot role '{role}' has no labels under 'roles' in lead_coordinator.yaml")
+        # going along to another organisation tells it about the client: that is sharing,
+        # which needs the client's consent (seed:L2776-2779, seed:L2808-2811)
+        for org in mappings(social, "organisations"):
+            if org.get("id") == organisation:
+                continue
+            for service in mappings(org, "services"):
+                if service.get("warm_handover") is True and service.get("shares_data") is False:
+                    self.report(name, key_line(service, "shares_data"),
+                                f"{mid}/{org.get('id')}: a warm handover to another organisation than the pilot's shares what is known of the client; set shares_data: true (consent)")
 
     def flowchart(self) -> None:
         name = "leiden_flowchart.yaml"
@@ -765,8 +964,11 @@ class RuleChecks:
     def lead(self) -> None:
         name = "lead_coordinator.yaml"
         collaborations = mapping(self.raw.get(name), "collaborations")
+        rule_ids: list[str] = []
         for rule in self.rules(name):
             rid = text(rule.get("id"))
+            if rid is not None:
+                rule_ids.append(rid)
             lead = rule.get("lead")
             for key in ("prefer_support", "prefer_trusted"):
                 kinds = lead.get(key) if isinstance(lead, dict) else None
@@ -782,18 +984,26 @@ class RuleChecks:
                         self.report(name, line, f"rule '{rid}': no organisation offers '{iid}' on the social map of {', '.join(missing)}")
                 if isinstance(role, str) and self.roles and role not in self.roles:
                     self.report(name, key_line(lead, "role"), f"rule '{rid}': role '{role}' has no labels under 'roles'{suggest(role, self.roles)}")
-            collaboration = mapping(rule, "collaboration")
-            # a form is needed only where the rule can fire: a rule for Helmond alone asks no other city
-            cond = self.conditions.get((name, rid))
-            missing = [m for m in self.municipalities
-                       if m not in collaboration and (cond is None or may_hold_in(cond, m))]
-            if missing and isinstance(rule.get("collaboration"), dict):
-                self.report(name, key_line(rule, "collaboration"), f"rule '{rid}': collaboration missing for {', '.join(missing)} (a form for every municipality of social_map.yaml where the rule can apply)")
-            for mid, form in collaboration.items():
-                if self.municipalities and mid not in self.municipalities:
-                    self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration for '{mid}', which is not a municipality of social_map.yaml{suggest(str(mid), self.municipalities)}")
+        self.pack_forms(rule_ids, collaborations)
+
+    def pack_forms(self, rule_ids: list[str], collaborations: dict[str, Any]) -> None:
+        """Each pack gives a form for every lead rule that can apply in it (a rule for Helmond
+        alone asks no other city); a form for another id is an error, for a rule that cannot
+        apply there a warning of `check`'s."""
+        name = "lead_coordinator.yaml"
+        for mid, pack_file in self.packs.items():
+            pack = self.raw[pack_file]
+            forms = mapping(pack, "collaboration")
+            missing = [rid for rid in rule_ids
+                       if rid not in forms and ((name, rid) not in self.conditions or may_hold_in(self.conditions[(name, rid)], mid))]
+            if missing and isinstance(pack.get("collaboration", {}), dict):
+                self.report(pack_file, key_line(pack, "collaboration"),
+                            f"collaboration missing for lead rule {', '.join(missing)} (a form for every lead rule of lead_coordinator.yaml that can apply in {mid})")
+            for rid, form in forms.items():
+                if rule_ids and rid not in rule_ids:
+                    self.report(pack_file, key_line(forms, rid), f"collaboration for '{rid}', which is not a rule of lead_coordinator.yaml{suggest(str(rid), rule_ids)}")
                 if isinstance(form, str) and collaborations and form not in collaborations:
-                    self.report(name, key_line(collaboration, mid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
+                    self.report(pack_file, key_line(forms, rid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
 
     def resolution(self) -> None:
         name = "resolution.yaml"
@@ -833,17 +1043,6 @@ class RuleChecks:
             focus = variant.get("focus") if isinstance(variant, dict) else None
             for iid in focus if isinstance(focus, list) else []:
                 self.known_intervention(name, iid, key_line(variant, "focus"), f"variant '{vid}'")
-        chosen = mapping(data, "variant_of_municipality")
-        if variants and isinstance(data, dict) and "variant_of_municipality" in data:
-            for mid, vid in chosen.items():
-                if self.municipalities and mid not in self.municipalities:
-                    self.report(name, key_line(chosen, mid), f"variant_of_municipality: '{mid}' is not a municipality of social_map.yaml{suggest(str(mid), self.municipalities)}")
-                elif vid not in variants:
-                    self.report(name, key_line(chosen, mid), f"variant_of_municipality: '{mid}' needs one of {sorted(variants)}, got {vid!r}{suggest(str(vid), variants)}")
-            for mid, line in self.municipalities.items():
-                if mid not in chosen:
-                    self.report(name, key_line(data, "variant_of_municipality"),
-                                f"variant_of_municipality: municipality '{mid}' (social_map.yaml line {line}) has no variant; give it one of {sorted(variants)}")
         report = mapping(data, "report")
         starts = [section.get("from") for section in mappings(report, "sections")]
         if all(isinstance(start, int) for start in starts) and starts != sorted(set(starts)):

@@ -58,7 +58,7 @@ _OPTIONAL = st.fixed_dictionaries({}, optional={
 _DOMAIN_IDS = st.lists(st.sampled_from(DOMAIN_IDS), min_size=1, max_size=9, unique=True)
 _PRIORITIES = st.permutations(list(range(1, 10)))
 _LEVEL = st.integers(1, 5)
-_MUNICIPALITY = st.sampled_from(list(_BOOK.municipalities))  # social_map.yaml's ids, in file order
+_MUNICIPALITY = st.sampled_from(list(_BOOK.municipalities))  # the packs' ids, by folder name
 
 
 @st.composite

@@ -139,8 +139,9 @@ def test_wheel_carries_the_rules(tmp_path):
     assert out.returncode == 0, out.stderr
     wheel = next(tmp_path.glob("wegwijzer-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for rule_file in ("interventions.yaml", "social_map.yaml", "leiden_flowchart.yaml", "helmond_profiles.yaml",
-                      "lead_coordinator.yaml", "resolution.yaml"):
+    for rule_file in ("interventions.yaml", "leiden_flowchart.yaml", "helmond_profiles.yaml",
+                      "lead_coordinator.yaml", "resolution.yaml", "municipalities/leiden/municipality.yaml",
+                      "municipalities/leiden/social_map.yaml"):
         assert f"wegwijzer/_rules/{rule_file}" in names
 
 

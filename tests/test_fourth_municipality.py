@@ -4,8 +4,9 @@ The shipped rules may hold more municipalities than the three pilots (a trainer 
 every expectation below is derived from the loaded rules (SHIPPED), never a fixed list.
 
 A copy of rules/ gets a fourth municipality, Proefstad (an invented example, not a pilot of the
-report): an entry in social_map.yaml, a variant in resolution.yaml and a collaboration form
-in every lead_coordinator.yaml rule. No Python changes; the same engine then advises Proefstad
+report): a pack folder, rules/municipalities/proefstad/, whose municipality.yaml names its
+variant and a collaboration form for every lead rule that can apply there, and whose
+social_map.yaml lists its organisations. No Python changes; the same engine then advises Proefstad
 cases in the chosen variant, and every way of getting the configuration wrong is a clear
 error with file and line (rules) or naming the field (input).
 """
@@ -24,44 +25,49 @@ from engine.errors import InputError, RuleError
 from engine.rulebook import load
 from engine.workbench.check import check_rules
 from engine.workbench.dutch import known, nl
-from workbench_helpers import RULES, copy_rules, edit, line_of, run_cli
+from workbench_helpers import RULES, add_pack, copy_rules, edit, line_of, run_cli
 
-SHIPPED = list(load().municipalities)  # the shipped rules' municipalities, in their order
+SHIPPED = list(load().municipalities)  # the shipped rules' municipalities, by pack folder name
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 PROEFSTAD = """
-  proefstad:
-    name: Proefstad
-    pilot:
-      name: Meedoen Proefstad
-      role: participation_coach
-      organisation: gemeente_proefstad
-      source: practice
-    organisations:
-      - id: gemeente_proefstad
-        name: Gemeente Proefstad (participatiecoaches, Wmo-loket)
-        source: practice
-        services:
-          - {intervention: special_assistance, warm_handover: false, shares_data: false, source: practice}
-          - {intervention: wmo_support, warm_handover: false, shares_data: true, source: practice}
-      - id: schuldhulp_proefstad
-        name: Schuldhulpverlening Proefstad
-        source: practice
-        services:
-          - {intervention: debt_counselling, warm_handover: true, shares_data: true, source: practice}
-          - {intervention: eviction_prevention, warm_handover: true, shares_data: true, source: practice}
-      - id: wijkcentrum_proefstad
-        name: Wijkcentrum Proefstad
-        source: practice
-        services:
-          - {intervention: community_activity, warm_handover: true, shares_data: true, source: practice}
-          - {intervention: volunteering, warm_handover: true, shares_data: true, source: practice}
-      - *huisarts
-      - *taalhuis
-      - *clientondersteuning
+  - id: gemeente_proefstad
+    name: Gemeente Proefstad (participatiecoaches, Wmo-loket)
+    source: practice
+    services:
+      - {intervention: special_assistance, warm_handover: false, shares_data: false, source: practice}
+      - {intervention: wmo_support, warm_handover: false, shares_data: true, source: practice}
+  - id: schuldhulp_proefstad
+    name: Schuldhulpverlening Proefstad
+    source: practice
+    services:
+      - {intervention: debt_counselling, warm_handover: true, shares_data: true, source: practice}
+      - {intervention: eviction_prevention, warm_handover: true, shares_data: true, source: practice}
+  - id: wijkcentrum_proefstad
+    name: Wijkcentrum Proefstad
+    source: practice
+    services:
+      - {intervention: community_activity, warm_handover: true, shares_data: true, source: practice}
+      - {intervention: volunteering, warm_handover: true, shares_data: true, source: practice}
+  - id: huisarts
+    name: een huisarts
+    source: practice
+    services:
+      - {intervention: gp_referral, warm_handover: false, shares_data: true, source: "seed:L2115"}
+      - {intervention: mental_health_care, warm_handover: false, shares_data: true, source: "seed:L2115, practice"}
+  - id: taalhuis
+    name: Taalhuis (bibliotheek)
+    source: practice
+    services:
+      - {intervention: literacy_course, warm_handover: true, shares_data: true, source: "seed:L1691-1693"}
+  - id: clientondersteuning
+    name: MEE (onafhankelijke cliëntondersteuning)
+    source: practice
+    services:
+      - {intervention: client_support, warm_handover: true, shares_data: true, source: practice}
 """
 
 # the same client as tests/test_scenarios_variants.py: debts, few contacts, a language need
@@ -71,34 +77,18 @@ CLIENT = {
                 "physical_health": {"self_reliance": 3}, "daytime_activities": {"self_reliance": 3}},
     "circumstances": {"problematic_debt": True, "language_level": "a2"},
 }
-VARIANT_LINE = "  tilburg: existing_offers_participation\n"
 
 
 def with_proefstad(tmp_path: Path, variant: str = "existing_offers_participation", name: str = "rules") -> Path:
-    """rules/ copied, with Proefstad added by configuration only (taking `variant`)."""
+    """rules/ copied, with Proefstad added by configuration only: a pack folder taking `variant`,
+    with Tilburg's collaboration forms for the lead rules that can apply in Proefstad."""
     rules = copy_rules(tmp_path, name)
-    social_map = rules / "social_map.yaml"
-    social_map.write_text(social_map.read_text(encoding="utf-8").rstrip("\n") + "\n" + PROEFSTAD.lstrip("\n"), encoding="utf-8")
-    edit(rules / "resolution.yaml", VARIANT_LINE, VARIANT_LINE + f"  proefstad: {variant}\n")
-    lead = rules / "lead_coordinator.yaml"
-    # every rule's collaboration gets a form for Proefstad: here Tilburg's (forms 3 and 4)
-    text, count = re.subn(r"(collaboration: \{[^}]*tilburg: (\w+)[^}]*)\}", r"\1, proefstad: \2}", lead.read_text(encoding="utf-8"))
-    assert count == text.count("collaboration: {")
-    lead.write_text(text, encoding="utf-8")
+    add_pack(rules / "municipalities", "proefstad", PROEFSTAD, variant=variant)
     return rules
 
 
-def edit_form(rules: Path, rule_id: str, old: str, new: str) -> int:
-    """Change `old` into `new` on the collaboration line of lead rule `rule_id`; its line number.
-    By rule, not by the whole line's text, so a city a trainer added to the shipped rules does not matter."""
-    path = rules / "lead_coordinator.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.strip() == f"- id: {rule_id}")
-    at = next(i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("collaboration: {"))
-    assert old in lines[at], lines[at]
-    lines[at] = lines[at].replace(old, new)
-    path.write_text("".join(lines), encoding="utf-8")
-    return at + 1
+def pack_file(rules: Path) -> Path:
+    return rules / "municipalities" / "proefstad" / "municipality.yaml"
 
 
 def plan(engine: Engine, municipality: str) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -128,7 +118,7 @@ def test_check_passes_with_a_fourth_municipality(proefstad_rules: Path, capsys) 
     assert any(re.search(r"can suggest 'language_course' in (\w+, )*proefstad, but no organisation", f.message) for f in findings)
     code, out, _ = run_cli(capsys, "check", "--rules", str(proefstad_rules), "--lang", "en")
     assert code == 0 and out.startswith("check ok: 0 error(s)")
-    assert list(load(proefstad_rules).municipalities) == [*SHIPPED, "proefstad"]
+    assert list(load(proefstad_rules).municipalities) == sorted([*SHIPPED, "proefstad"])
 
 
 def test_the_whole_scenario_suite_passes_with_the_city_added(proefstad_rules: Path, capsys) -> None:
@@ -189,7 +179,7 @@ def test_schema_lists_the_rulebooks_municipalities(proefstad_rules: Path, capsys
     assert main(["schema", "--rules", str(proefstad_rules)]) == 0
     doc = json.loads(capsys.readouterr().out)
     for model in ("Assessment", "Case", "Recommendation"):
-        assert doc["$defs"][model]["properties"]["municipality"]["enum"] == [*SHIPPED, "proefstad"]
+        assert doc["$defs"][model]["properties"]["municipality"]["enum"] == sorted([*SHIPPED, "proefstad"])
     assert main(["schema", "assessment"]) == 0  # the shipped rules' own
     assert json.loads(capsys.readouterr().out)["properties"]["municipality"]["enum"] == SHIPPED
     assert "enum" not in schema_document("assessment")["properties"]["municipality"]  # no rulebook: the pattern only
@@ -224,7 +214,7 @@ def test_http_and_the_form_know_the_fourth_municipality(engine: Engine) -> None:
 
 @pytest.mark.parametrize("given, hint", [
     ("proefstat", "did you mean 'proefstad'"),
-    ("amsterdam", ", ".join(f"'{m}'" for m in [*SHIPPED, "proefstad"])),
+    ("amsterdam", ", ".join(f"'{m}'" for m in sorted([*SHIPPED, "proefstad"]))),
 ])
 def test_an_unknown_municipality_is_an_input_error_naming_the_field(engine: Engine, given: str, hint: str) -> None:
     with pytest.raises(InputError) as err:
@@ -299,53 +289,69 @@ def _errors(rules: Path) -> list[tuple[str, int | None, str]]:
 
 def test_a_municipality_without_a_variant_is_a_check_error_with_file_and_line(tmp_path: Path) -> None:
     rules = with_proefstad(tmp_path)
-    edit(rules / "resolution.yaml", "  proefstad: existing_offers_participation\n", "")
-    line = line_of(rules / "resolution.yaml", "variant_of_municipality:")
+    line = edit(pack_file(rules), "variant: existing_offers_participation\n", "")
     found = _errors(rules)
-    assert [(name, at) for name, at, message in found if "proefstad" in message] == [("resolution.yaml", line)]
-    assert "municipality 'proefstad'" in found[0][2] and "has no variant" in found[0][2]
-    assert "gemeente 'proefstad'" in nl(found[0][2]) and "heeft geen variant" in nl(found[0][2])
+    assert [(name, at) for name, at, _ in found] == [("municipality.yaml", 1)]  # the mapping that lacks it
+    assert found[0][2].startswith("variant: Field required")
     with pytest.raises(RuleError) as err:
         load(rules)
-    assert f"resolution.yaml:{line}:" in str(err.value)
+    assert f"{pack_file(rules)}:1:" in str(err.value) and "variant" in str(err.value)
+    assert "variant" not in pack_file(rules).read_text(encoding="utf-8").splitlines()[line - 1]
 
 
-def test_a_variant_for_a_municipality_not_on_the_social_map_is_an_error(tmp_path: Path) -> None:
-    rules = copy_rules(tmp_path)
-    line = edit(rules / "resolution.yaml", VARIANT_LINE, VARIANT_LINE + "  proefstad: existing_offers_participation\n") + 1
-    assert _errors(rules) == [("resolution.yaml", line,
-                               "variant_of_municipality: 'proefstad' is not a municipality of social_map.yaml")]
+def test_a_pack_whose_folder_is_not_its_id_is_an_error(tmp_path: Path) -> None:
+    rules = with_proefstad(tmp_path)
+    (rules / "municipalities" / "proefstad").rename(rules / "municipalities" / "proefstat")
+    moved = rules / "municipalities" / "proefstat" / "municipality.yaml"
+    line = line_of(moved, "id: proefstad")
+    assert _errors(rules) == [("municipality.yaml", line,
+                               "id 'proefstad' differs from the pack's folder name 'proefstat'; name the folder as the id")]
+    with pytest.raises(RuleError) as err:
+        load(rules)
+    assert f"{moved}:{line}:" in str(err.value)
 
 
 def test_a_variant_that_does_not_exist_points_at_its_own_line(tmp_path: Path) -> None:
     rules = with_proefstad(tmp_path)
-    line = line_of(rules / "resolution.yaml", "  proefstad: existing_offers_participation")
-    edit(rules / "resolution.yaml", "  proefstad: existing_offers_participation", "  proefstad: existing_offers")
+    line = line_of(pack_file(rules), "variant: existing_offers_participation")
+    edit(pack_file(rules), "variant: existing_offers_participation", "variant: existing_offers")
     [(name, at, message)] = _errors(rules)
-    assert (name, at) == ("resolution.yaml", line) and "did you mean 'existing_offers_participation'" in message
+    assert (name, at) == ("municipality.yaml", line) and "did you mean 'existing_offers_participation'" in message
+    with pytest.raises(RuleError) as err:
+        load(rules)
+    assert f"{pack_file(rules)}:{line}:" in str(err.value)
 
 
 def test_a_lead_rule_without_a_form_for_the_fourth_municipality_is_an_error(tmp_path: Path) -> None:
     rules = with_proefstad(tmp_path)
-    lead = rules / "lead_coordinator.yaml"
-    line = edit_form(rules, "trusted_professional_leads", ", proefstad: central_contact", "")
+    edit(pack_file(rules), "  trusted_professional_leads: central_contact\n", "")
+    line = line_of(pack_file(rules), "collaboration:")
     [(name, at, message)] = _errors(rules)
-    assert (name, at) == ("lead_coordinator.yaml", line)
-    assert "collaboration missing for proefstad" in message
+    assert (name, at) == ("municipality.yaml", line)
+    assert "collaboration missing for lead rule trusted_professional_leads" in message and "can apply in proefstad" in message
+    assert "samenwerkingsvorm ontbreekt voor regievoerderregel trusted_professional_leads" in nl(message)
 
 
 def test_a_lead_rule_that_names_other_cities_only_needs_no_form_for_the_new_one(tmp_path: Path) -> None:
     # pilot_professional_helmond applies to Helmond alone (`when: {municipality: helmond}`)
     rules = with_proefstad(tmp_path)
-    edit_form(rules, "pilot_professional_helmond", ", proefstad: multidisciplinary_team", "")
-    edit_form(rules, "pilot_professional_helmond", ", leiden: multidisciplinary_team, tilburg: multidisciplinary_team", "")
+    assert "pilot_professional_helmond:" not in pack_file(rules).read_text(encoding="utf-8")
     assert _errors(rules) == []
-    # and the same rule made to apply to Proefstad too asks for its form again
+    # and the same rule made to apply to Proefstad too asks for its form again, of Proefstad only
     edit(rules / "lead_coordinator.yaml", "    when: {municipality: helmond}\n    lead: pilot",
          "    when: {municipality: {in: [helmond, proefstad]}}\n    lead: pilot")
-    assert ["collaboration missing for leiden" not in m and "collaboration missing for proefstad" in m
-            for _, _, m in _errors(rules)] == [True]
+    found = _errors(rules)
+    assert [(Path(name).name, "collaboration missing for lead rule pilot_professional_helmond " in m and "in proefstad)" in m)
+            for name, _, m in found] == [("municipality.yaml", True)]
 
+
+def test_a_form_for_a_rule_that_cannot_apply_there_is_a_warning_only(tmp_path: Path) -> None:
+    rules = with_proefstad(tmp_path)
+    edit(pack_file(rules), "collaboration:\n", "collaboration:\n  pilot_professional_helmond: multidisciplinary_team\n")
+    assert _errors(rules) == []
+    warned = [f for f in check_rules(rules) if f.severity == "warning" and "pilot_professional_helmond" in f.message]
+    assert [(Path(f.file).name, f.line) for f in warned] == [("municipality.yaml", line_of(pack_file(rules), "  pilot_professional_helmond:"))]
+    assert "cannot apply in proefstad" in warned[0].message and known(warned[0].message)
 
 def test_a_condition_naming_an_unknown_municipality_is_a_rule_error(tmp_path: Path) -> None:
     rules = with_proefstad(tmp_path)
@@ -362,7 +368,7 @@ def test_history_rules_name_only_municipalities_of_the_social_map(tmp_path: Path
     line = edit(rules / "trajectory.yaml", "    municipalities: [helmond]", "    municipalities: [helmond, proefstat]")
     found = _errors(rules)
     assert [(name, at) for name, at, _ in found] == [("trajectory.yaml", line)]
-    assert "'proefstat' is not a municipality of social_map.yaml (did you mean 'proefstad'?)" in found[0][2]
+    assert "'proefstat' is not a municipality of the rules (a pack in municipalities/) (did you mean 'proefstad'?)" in found[0][2]
 
 
 def test_synth_and_monitor_check_the_municipality_against_the_rules(proefstad_rules: Path, capsys) -> None:
@@ -401,19 +407,19 @@ def test_synth_trajectories_diff_and_stats_work_for_a_new_municipality(proefstad
 
 def test_synth_refuses_a_municipality_whose_variant_no_pilot_took(tmp_path: Path, capsys) -> None:
     rules = with_proefstad(tmp_path, variant="own_way")
-    edit(rules / "resolution.yaml", "variant_of_municipality:\n",
-         "  own_way:\n    label_nl: Eigen\n    label_en: Own\n    focus: [volunteering]\n    source: practice\n"
-         "variant_of_municipality:\n")
+    edit(rules / "resolution.yaml", "variants:\n",
+         "variants:\n  own_way:\n    label_nl: Eigen\n    label_en: Own\n    focus: [volunteering]\n    source: practice\n")
     code, _, err = run_cli(capsys, "synth", "--municipality", "proefstad", "--n", "1", "--rules", str(rules))
     assert code == 2 and "figures" in err and "variant" in err
 
 
-def test_a_collaboration_form_for_an_id_not_on_the_map_is_an_error(tmp_path: Path) -> None:
+def test_a_collaboration_form_for_an_id_that_is_no_lead_rule_is_an_error(tmp_path: Path) -> None:
     rules = with_proefstad(tmp_path)
     # pilot_professional_default: a rule for every city
-    line = edit_form(rules, "pilot_professional_default", "proefstad: referral", "proefstat: referral")
+    line = edit(pack_file(rules), "  pilot_professional_default: referral", "  pilot_professional_defualt: referral")
     found = _errors(rules)
-    assert [(name, at) for name, at, _ in found] == [("lead_coordinator.yaml", line)] * 2
+    assert sorted((name, at) for name, at, _ in found) == [("municipality.yaml", line_of(pack_file(rules), "collaboration:")),
+                                                           ("municipality.yaml", line)]
     messages = " | ".join(message for _, _, message in found)
-    assert "collaboration missing for proefstad" in messages
-    assert "collaboration for 'proefstat', which is not a municipality of social_map.yaml (did you mean 'proefstad'?)" in messages
+    assert "collaboration missing for lead rule pilot_professional_default" in messages
+    assert "collaboration for 'pilot_professional_defualt', which is not a rule of lead_coordinator.yaml (did you mean 'pilot_professional_default'?)" in messages

@@ -94,7 +94,7 @@ def test_ids_are_stable_and_unique_and_services_point_at_their_organisation(muni
 def test_export_then_import_gives_the_social_map_back(municipality):
     imported = from_hsds(to_hsds(BOOK, municipality), BOOK)
     assert imported.unmapped == []
-    raw = BOOK.raw["social_map.yaml"]["municipalities"][municipality]["organisations"]
+    raw = BOOK.raw[f"municipalities/{municipality}/social_map.yaml"]["organisations"]
     expected = [(o["id"], o["name"], [(s["intervention"], s["warm_handover"], s["shares_data"]) for s in o.get("services", [])])
                 for o in raw if o.get("services")]
     got = [(o["id"], o["name"], [(s["intervention"], s["warm_handover"], s["shares_data"]) for s in o["services"]])
@@ -141,27 +141,43 @@ def test_a_municipality_s_own_directory_maps_what_it_can_and_reports_the_rest():
 
 
 def _fifth_municipality(tmp_path, capsys):
-    """A trainer adds Voorbeeldstad from its HSDS directory, without touching Python."""
+    """A trainer adds Voorbeeldstad from its HSDS directory, without touching Python: a pack
+    (`municipality new`), then its social map imported into it."""
     rules = copy_rules(tmp_path)
     folder = tmp_path / "directory"
     folder.mkdir()
     for key in ("organizations", "services"):
         (folder / f"{key}.json").write_text(json.dumps(FOREIGN[key]), encoding="utf-8")
+    packs = rules / "municipalities"
+    code, out, err = run_cli(capsys, "municipality", "new", "Voorbeeldstad", "--code", "GM9902", "--variant", "tilburg",
+                             "--rules", str(rules))
+    assert code == 0, err
     code, out, err = run_cli(capsys, "map", "import", str(folder), "--municipality", "voorbeeldstad",
-                             "--name", "Voorbeeldstad", "--pilot", "stichting_buurtwerk_voorbeeldstad", "--into", str(rules))
+                             "--pilot", "stichting_buurtwerk_voorbeeldstad", "--into", str(packs), "--rules", str(rules))
     assert code == 0, err
     assert "niet overgenomen: Repair café" in err and "2 organisaties, 2 diensten overgenomen; 3 niet" in err
-    # check names what is still missing, at its file and line
-    findings = [f for f in check_rules(rules) if f.severity == "error"]
-    assert any("voorbeeldstad" in f.message and f.file.endswith("resolution.yaml") for f in findings)
-    # the trainer's two edits, as the README says: a variant, and a collaboration form per lead rule
-    edit(rules / "resolution.yaml", "  tilburg: existing_offers_participation\n",
-         "  tilburg: existing_offers_participation\n  voorbeeldstad: existing_offers_participation\n")
-    lead = rules / "lead_coordinator.yaml"
-    import re
-    lead.write_text(re.sub(r"(collaboration: \{[^}]*tilburg: (\w+)[^}]*)\}", r"\1, voorbeeldstad: \2}",
-                           lead.read_text(encoding="utf-8")), encoding="utf-8")
+    pack = (packs / "voorbeeldstad" / "municipality.yaml").read_text(encoding="utf-8")
+    assert "  organisation: stichting_buurtwerk_voorbeeldstad\n" in pack  # --pilot: the pack's pilot works there
+    social = (packs / "voorbeeldstad" / "social_map.yaml").read_text(encoding="utf-8")
+    assert "gemeente_voorbeeldstad" not in social and "id: schuldhulp_voorbeeldstad" in social
     return rules
+
+
+def test_importing_into_a_pack_keeps_its_pilot_organisation_when_hsds_does_not_name_it(tmp_path, capsys):
+    rules = copy_rules(tmp_path)
+    folder = tmp_path / "directory"
+    folder.mkdir()
+    for key in ("organizations", "services"):
+        (folder / f"{key}.json").write_text(json.dumps(FOREIGN[key]), encoding="utf-8")
+    packs = tmp_path / "packs"
+    assert run_cli(capsys, "municipality", "new", "Voorbeeldstad", "--code", "GM9902", "--variant", "leiden",
+                   "--into", str(packs), "--rules", str(rules))[0] == 0
+    code, _, err = run_cli(capsys, "map", "import", str(folder), "--municipality", "voorbeeldstad", "--into", str(packs))
+    assert code == 0, err
+    social = (packs / "voorbeeldstad" / "social_map.yaml").read_text(encoding="utf-8")
+    assert social.index("id: gemeente_voorbeeldstad") < social.index("id: stichting_buurtwerk_voorbeeldstad")
+    assert "id: huisarts" not in social  # the scaffold's generic services gave way to the directory's
+    assert [str(f) for f in check_rules(rules, [packs]) if f.severity == "error"] == []
 
 
 def test_a_fifth_municipality_from_its_hsds_directory_and_a_zrm_case(tmp_path, capsys):
@@ -190,12 +206,14 @@ def test_map_export_writes_one_file_per_table(tmp_path, capsys):
 def test_map_refuses_bad_input_with_one_line(tmp_path, capsys):
     code, _, err = run_cli(capsys, "map", "export", "--municipality", "leidn")
     assert code == 2 and "did you mean 'leiden'" in err and "Traceback" not in err
-    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "none"), "--municipality", "x1", "--name", "X")
+    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "none"), "--municipality", "x1")
     assert code == 2 and "Traceback" not in err
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "services.json").write_text(json.dumps(FOREIGN["services"]), encoding="utf-8")
     (tmp_path / "d" / "organizations.json").write_text(json.dumps(FOREIGN["organizations"]), encoding="utf-8")
-    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "d"), "--municipality", "leiden", "--name", "L")
-    assert code == 2 and "on the social map already" in err
-    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "d"), "--municipality", "vb", "--name", "Vb")
+    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "d"), "--municipality", "vb", "--into", str(tmp_path / "packs"))
+    assert code == 2 and "--into: geen gemeentepakket" in err and "wegwijzer municipality new" in err
+    code, _, err = run_cli(capsys, "map", "import", str(tmp_path / "d"), "--municipality", "vb", "--pilot", "buurtwerk")
     assert code == 2 and "--pilot" in err and "stichting_buurtwerk_voorbeeldstad" in err
+    code, out, err = run_cli(capsys, "map", "import", str(tmp_path / "d"), "--municipality", "vb")
+    assert code == 0 and out.splitlines()[2] == "organisations:"  # without --into: the file, printed

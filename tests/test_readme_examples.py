@@ -55,3 +55,44 @@ def test_the_worked_example_adds_an_intervention_without_python(tmp_path, capsys
     assert item.rule == "stroomschema/a_information_provision" and item.label_nl.startswith("Informatie geven")
     # and the shipped rules do not have it: the example is the trainer's, not the release's
     assert "information_provision" not in Engine.load().book.interventions
+
+
+ZWOLLE_HSDS = {  # a small HSDS 3.0 directory of the kind a municipality publishes (invented records)
+    "organizations.json": [
+        {"id": "7d1c0000-0000-4000-8000-000000000001", "name": "Schuldhulp Zwolle", "description": "schulden"},
+        {"id": "7d1c0000-0000-4000-8000-000000000002", "name": "Wijkcentrum Zwolle", "description": "ontmoeting"},
+    ],
+    "services.json": [
+        {"id": "7d1c0000-0000-4000-8000-0000000000a1", "organization_id": "7d1c0000-0000-4000-8000-000000000001",
+         "name": "Toeleiding naar schuldhulpverlening", "status": "active"},
+        {"id": "7d1c0000-0000-4000-8000-0000000000a2", "organization_id": "7d1c0000-0000-4000-8000-000000000002",
+         "name": "Repair café", "status": "active"},
+    ],
+}
+
+
+def test_the_worked_example_adds_a_municipality_from_its_hsds_directory(tmp_path, capsys, monkeypatch):
+    import json
+    import shlex
+
+    text = README.read_text(encoding="utf-8")
+    case = re.search(r"<!-- example: (?P<file>\S+) file -->\n```yaml\n(?P<body>.*?)```", text, re.S)
+    commands = re.search(r"<!-- example: commands -->\n```sh\n(?P<body>.*?)```", text, re.S)
+    assert case and commands, "the README's worked example for a municipality is gone"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / case["file"]).write_text(case["body"], encoding="utf-8")
+    (tmp_path / "zwolle-hsds").mkdir()
+    for name, records in ZWOLLE_HSDS.items():
+        (tmp_path / "zwolle-hsds" / name).write_text(json.dumps(records), encoding="utf-8")
+    outputs = []
+    for line in commands["body"].splitlines():
+        argv = shlex.split(line)
+        assert argv[0] == "wegwijzer"
+        code, out, err = run_cli(capsys, *argv[1:])
+        assert code == 0, (line, out, err)
+        outputs.append((argv[1], out, err))
+    (_, _, made), (_, _, imported), (_, checked, _), (_, tested, _), (_, advice, _) = outputs
+    assert "Wat nu:" in made and "niet overgenomen: Repair café" in imported
+    assert checked.startswith("check in orde: 0 fout(en)") and "0 mislukt" in tested
+    assert advice.startswith("Advies (Gemeente Zwolle)") and "Schuldhulp Zwolle" in advice
+    assert "zwolle" not in Engine.load().book.municipalities  # the trainer's pack, outside the shipped rules

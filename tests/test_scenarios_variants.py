@@ -1,4 +1,5 @@
-"""The step plan's policy is data: a municipality picks its variant in resolution.yaml, and the
+"""The step plan's policy is data: a municipality picks its variant (its pack's `variant:`, one of
+resolution.yaml's `variants:`), and the
 numbers the plan and the flowchart share agree."""
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ SAME_CLIENT = {
 }
 
 
-def _rules_with(tmp_path: Path, old: str, new: str) -> Path:
+def _rules_with(tmp_path: Path, old: str, new: str, file: str = "municipalities/tilburg/municipality.yaml") -> Path:
     copy = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), copy)
-    path = copy / "resolution.yaml"
+    path = copy / file
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -39,17 +40,18 @@ def test_a_municipality_picks_its_variant_by_configuration(tmp_path: Path) -> No
     shipped = Engine.load()
     assert _now(shipped, "tilburg")[0] == "debt_counselling"  # Tilburg: debts often first
     # the same Tilburg case, with Tilburg configured to take Leiden's variant: no Python changed
-    rules = _rules_with(tmp_path, "  tilburg: existing_offers_participation", "  tilburg: new_low_threshold_offers")
+    rules = _rules_with(tmp_path, "variant: existing_offers_participation", "variant: new_low_threshold_offers")
     configured = Engine.load(rules)
     assert _now(configured, "tilburg")[0] == "language_course"  # participation before the problems
     assert _now(configured, "leiden") == _now(shipped, "leiden")
 
 
 def test_a_variant_that_does_not_exist_is_refused_with_file_and_line(tmp_path: Path) -> None:
-    rules = _rules_with(tmp_path, "  tilburg: existing_offers_participation", "  tilburg: tilburg_variant")
+    rules = _rules_with(tmp_path, "variant: existing_offers_participation", "variant: tilburg_variant")
     with pytest.raises(RuleError) as err:
         load(rules)
-    assert "resolution.yaml:" in str(err.value) and "variant_of_municipality" in str(err.value)
+    line = (rules / "municipalities/tilburg/municipality.yaml").read_text(encoding="utf-8").splitlines().index("variant: tilburg_variant") + 1
+    assert f"municipalities/tilburg/municipality.yaml:{line}:" in str(err.value) and "variant: 'tilburg' needs one of" in str(err.value)
 
 
 def test_the_flowchart_and_the_step_plan_agree_on_three_conversations() -> None:

@@ -40,7 +40,7 @@ def test_stats_names_the_bad_case_line_and_field(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "stats", str(caseload(tmp_path)), "--lang", "en")
     assert code == 1
     assert "  cases.jsonl:2: (root): not valid JSON" in out
-    # the rules (social_map.yaml), not the model, say which municipalities exist
+    # the rules (a pack per municipality), not the model, say which municipalities exist
     assert "  bad_municipality: cases.jsonl:6: municipality: unknown municipality 'amsterdam'; the rules know " in out
 
 

@@ -131,7 +131,7 @@ def test_condition_logic(raw, never, always):
 
 @pytest.mark.parametrize("file, first, second, message", [
     ("interventions.yaml", "  - id: debt_counselling", "  - id: special_assistance", "duplicate intervention id 'debt_counselling'"),
-    ("social_map.yaml", "      - id: libertas", "      - id: epicentrum", "organisation 'libertas' appears twice in leiden"),
+    ("municipalities/leiden/social_map.yaml", "  - id: libertas", "  - id: epicentrum", "organisation 'libertas' appears twice in leiden"),
     (FLOW, "  - id: a_domestic_safety", "  - id: q_declines", "duplicate node id 'a_domestic_safety'"),
     ("helmond_profiles.yaml", "  - id: treatment_for_care_needs", "  - id: work_activation_when_ready",
      "duplicate rule id 'treatment_for_care_needs'"),
@@ -168,7 +168,8 @@ def test_warns_where_an_action_can_be_suggested_but_nobody_offers_it():
     line = line_of(RULES / FLOW, "    intervention: supported_learning_place")
     assert found == [
         f"{RULES / FLOW}:{line}: warning: action 'a_supported_learning_place' can suggest 'supported_learning_place' in leiden, tilburg, "
-        "but no organisation on the social map there offers it; add it to an organisation's services in social_map.yaml, "
+        "but no organisation on the social map there offers it; add it to an organisation's services in the municipality's "
+        "social_map.yaml (rules/municipalities/<id>/), "
         "or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally"
     ]
 
@@ -183,7 +184,7 @@ def test_a_branch_only_one_municipality_takes_is_checked_for_that_municipality_o
     rules = copy_rules(tmp_path)
     # the neighbourhood meeting place is reached only in Leiden (q_leiden_meeting_place): offered there, no warning
     assert not any("a_neighbourhood_meeting_place" in f for f in offer_warnings(check_rules(rules)))
-    edit(rules / "social_map.yaml", "          - {intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false, source: \"seed:L2236-2240\"}\n", "")
+    edit(rules / "municipalities/leiden/social_map.yaml", "      - {intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false, source: \"seed:L2236-2240\"}\n", "")
     found = [f for f in offer_warnings(check_rules(rules)) if "a_neighbourhood_meeting_place" in f]
     assert len(found) == 1 and "'neighbourhood_meeting_place' in leiden, but" in found[0]
 
@@ -193,15 +194,15 @@ def test_a_warm_handover_to_another_organisation_needs_consent(tmp_path, capsys)
     seed:L2808-2811): such a service must say shares_data: true. The pilot's own services
     (Leiden's Libertas runs the BOP) share nothing outside it and may say false."""
     rules = copy_rules(tmp_path)
-    line = edit(rules / "social_map.yaml",
+    line = edit(rules / "municipalities/tilburg/social_map.yaml",
                 "{intervention: sports_activity, warm_handover: true, shares_data: true, source: \"seed:L2301-2302\"}",
                 "{intervention: sports_activity, warm_handover: true, shares_data: false, source: \"seed:L2301-2302\"}")
     code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
-    assert (f"{rules / 'social_map.yaml'}:{line}: error: tilburg/sport_beweegcoach_tilburg: a warm handover to another "
+    assert (f"{rules / 'municipalities/tilburg/social_map.yaml'}:{line}: error: tilburg/sport_beweegcoach_tilburg: a warm handover to another "
             "organisation than the pilot's shares what is known of the client; set shares_data: true (consent)") in out
     libertas = "{intervention: neighbourhood_meeting_place, warm_handover: true, shares_data: false"
-    assert libertas in (RULES / "social_map.yaml").read_text(encoding="utf-8")
+    assert libertas in (RULES / "municipalities/leiden/social_map.yaml").read_text(encoding="utf-8")
     assert not [f for f in errors(check_rules(RULES)) if "warm handover" in f.message]
     code, out, _ = run_cli(capsys, "check", "--rules", str(rules))  # Dutch by default
     assert "een warme overdracht naar een andere organisatie dan die van de pilot deelt" in out

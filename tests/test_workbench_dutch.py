@@ -26,7 +26,12 @@ BREAKS = [
     (FLOW, "when: {open_to_support: false}", "when: {open_to_support: {lte: 2}}"),
     (FLOW, "when: {circumstances.addiction: true}", "when: {age: {lt: 1.0e+20}}"),
     (FLOW, "    source: seed:L1944-1947, practice\n", ""),
-    ("social_map.yaml", "organisation: libertas", "organisation: libertsa"),
+    ("municipalities/leiden/municipality.yaml", "organisation: libertas", "organisation: libertsa"),
+    # a pack's variant, code and collaboration forms
+    ("municipalities/tilburg/municipality.yaml", "variant: existing_offers_participation", "variant: existing_offer_participation"),
+    ("municipalities/tilburg/municipality.yaml", "code: GM0855", "code: GM0546"),
+    ("municipalities/tilburg/municipality.yaml", "  trusted_professional_leads: central_contact\n",
+     "  trusted_professional_lead: central_contact\n  pilot_professional_helmond: multidisciplinary_team\n"),
     ("helmond_profiles.yaml", "    profile: work_activation\n", "    profile: work_activaton\n"),
     ("interventions.yaml", "    step: 2\n", "    step: 7\n"),
 ]

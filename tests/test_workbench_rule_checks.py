@@ -20,8 +20,16 @@ BREAKAGES = {
     "intervention": (FLOW, "intervention: debt_counselling", "intervention: debt_counseling",
                      "action node 'a_debt_counselling' has no label: intervention 'debt_counseling' is not in the catalogue (interventions.yaml) (did you mean 'debt_counselling'?)"),
     "profile (schema)": ("helmond_profiles.yaml", "    profile: work_activation\n", "    profile: work_activaton\n", None),
-    "pilot organisation": ("social_map.yaml", "organisation: libertas", "organisation: libertsa",
+    "pilot organisation": ("municipalities/leiden/municipality.yaml", "organisation: libertas", "organisation: libertsa",
                            "pilot organisation 'libertsa' is not on the leiden map (did you mean 'libertas'?)"),
+    "pack variant": ("municipalities/tilburg/municipality.yaml", "variant: existing_offers_participation",
+                     "variant: existing_offer_participation",
+                     "variant: 'tilburg' needs one of ['care_welfare_participation', 'existing_offers_participation', "
+                     "'new_low_threshold_offers'] (resolution.yaml), got 'existing_offer_participation' "
+                     "(did you mean 'existing_offers_participation'?)"),
+    "pack code (schema)": ("municipalities/helmond/municipality.yaml", "code: GM0794", "code: 0794", None),
+    "pack form (schema)": ("municipalities/helmond/municipality.yaml", "pilot_professional_default: multidisciplinary_team",
+                           "pilot_professional_default: multidisciplinary", None),
     "schema value": ("interventions.yaml", "    step: 2\n", "    step: 7\n", None),
 }
 

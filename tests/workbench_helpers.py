@@ -64,3 +64,29 @@ def caseload(tmp_path: Path, bad: bool = True) -> Path:
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def add_pack(packs: Path, mid: str, organisations: str, *, name: str | None = None, code: str = "GM9901",
+             variant: str = "existing_offers_participation", forms_like: str = "tilburg",
+             pilot_organisation: str | None = None) -> Path:
+    """A municipality pack `packs`/`mid`/ (municipality.yaml, social_map.yaml), added by
+    configuration only: `organisations` is the social map's list as YAML, the collaboration
+    forms are `forms_like`'s for every lead rule that can apply in `mid` (derived from the
+    shipped rules, so no city is listed here). Returns the pack's folder."""
+    from engine.conditions import may_hold_in
+    from engine.rulebook import load
+
+    book = load()
+    forms = {rule.id: rule.collaboration[forms_like] for rule in book.lead_rules
+             if may_hold_in(rule.when, mid) and forms_like in rule.collaboration}
+    pilot_organisation = pilot_organisation or f"gemeente_{mid}"
+    folder = packs / mid
+    folder.mkdir(parents=True)
+    (folder / "municipality.yaml").write_text("\n".join([
+        f"id: {mid}", f"code: {code}", f"name: {name or mid.capitalize()}", f"variant: {variant}",
+        "pilot:", f"  name: Meedoen {name or mid.capitalize()}", "  role: participation_coach",
+        f"  organisation: {pilot_organisation}", "  source: practice",
+        "collaboration:", *(f"  {rid}: {form}" for rid, form in forms.items()),
+    ]) + "\n", encoding="utf-8")
+    (folder / "social_map.yaml").write_text("organisations:\n" + organisations.strip("\n") + "\n", encoding="utf-8")
+    return folder

@@ -74,10 +74,12 @@ def log_retention_days(given: int | None = None) -> int:
 
 
 def rule_files(directory: Path) -> dict[str, str]:
-    """The rule files that make up a rules version (rulebook.RULE_FILES), as text."""
-    from ..rulebook import RULE_FILES
+    """The rule files that make up a rules version (rulebook.RULE_FILES and the municipality
+    packs, inside the folder or from $WEGWIJZER_PACKS, each by its name in the rules:
+    municipalities/<id>/<file>), as text."""
+    from ..rulebook import rule_file_paths
 
-    return {name: (directory / name).read_text(encoding="utf-8") for name in RULE_FILES if (directory / name).exists()}
+    return {name: path.read_text(encoding="utf-8") for name, path in rule_file_paths(directory).items()}
 
 
 def version_of(files: dict[str, str]) -> str:

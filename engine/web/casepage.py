@@ -69,6 +69,7 @@ async def _advice_page(request: Request, data: Any, token: str, notice: str = ""
     if not isinstance(data, dict):
         found.append(("", dutch.input_message("", "a case must be a mapping")))
         return None
+    data = engine.with_municipality_id(data)  # a CBS code (GM0546) is the municipality's id (leiden)
     problems_ = dutch.validate_case(data) if is_case(data) else dutch.validate(data)
     if problems_:
         # every problem at once, as the CLI gives them: an unknown municipality too, with its suggestion

@@ -1,7 +1,7 @@
 """Dutch labels for the form's fields and choices. Ids are the contract's (CONTRACT.md)."""
 from __future__ import annotations
 
-# No municipalities here: the form lists the rulebook's (social_map.yaml, each by its `name`).
+# No municipalities here: the form lists the rulebook's (a pack each, rules/municipalities/, each by its `name`).
 
 DOMAINS = {
     "housing": "Wonen", "daytime_activities": "Dagbesteding", "social_network": "Sociaal netwerk",

@@ -33,9 +33,10 @@ from ..errors import RuleError
 from ..facts import FIELDS, FieldSpec
 from ..history import TrajectoryFile, load_trajectory
 from ..zrm import ZrmFile, load_crosswalk
+from ..conditions import may_hold_in
 from ..rulebook import (
-    OPTIONAL_SCHEMAS, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, default_rules_dir, key_line, load,
-    mapping, mappings, text,
+    LEGACY_FILES, OPTIONAL_SCHEMAS, RULE_FILES, SCHEMAS, SUPPORT_KINDS, Node, RuleChecks, _packs_from_legacy,
+    default_rules_dir, env_packs, key_line, load, mapping, mappings, rule_file_paths, schema_of, text,
 )
 from ..yamlload import LINE, line_of, load_with_lines
 from .dutch import add_lang, say
@@ -160,13 +161,15 @@ class _Checker:
     errors all at once, the flowchart as a graph, condition logic, first-hit order, unused
     and unoffered interventions, then what durable-rules makes of the rules."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, packs: list[Path] | None = None):
         self.directory = directory
+        self.packs = env_packs() if packs is None else [Path(p) for p in packs]
         self.findings: list[Finding] = []
         self.raw: dict[str, Any] = {}
+        self.paths: dict[str, Path] = {}  # name -> file, where it is not directory/name (a pack outside)
 
     def file(self, name: str) -> str:
-        return str(self.directory / name)
+        return str(self.paths.get(name) or self.directory / name)
 
     def error(self, name: str, line: int | None, message: str) -> None:
         self.findings.append(Finding("error", self.file(name), line, message))
@@ -180,18 +183,29 @@ class _Checker:
     # -------------------------------------------------------------- files and schemas
 
     def run(self) -> list[Finding]:
-        for name in RULE_FILES:
-            path = self.directory / name
-            if not path.exists():
-                self.error(name, None, "rule file missing")
-                continue
+        try:
+            self.paths = rule_file_paths(self.directory, self.packs)
+        except RuleError as exc:  # a pack folder without municipality.yaml, two packs of one id
+            self.findings.append(_from_rule_error(exc))
+            return self.sorted()
+        if "social_map.yaml" in self.paths:  # rules from before packs: read as packs
+            for name in ("resolution.yaml", "lead_coordinator.yaml"):
+                self.read(name)
             try:
-                self.raw[name] = load_with_lines(path, self.file(name))
+                _packs_from_legacy(self.raw, self.paths)
             except RuleError as exc:
                 self.findings.append(_from_rule_error(exc))
+        names = [n for n in RULE_FILES if n not in LEGACY_FILES] + [n for n in self.paths if n not in RULE_FILES]
+        for name in list(names):
+            social = name.rsplit("/", 1)[0] + "/social_map.yaml"
+            if name.endswith("/municipality.yaml") and social not in self.paths:
+                self.paths[social] = self.paths[name].parent / "social_map.yaml"  # missing: read() says so
+                names.append(social)
+        for name in names:
+            if name not in self.raw and not self.read(name):
                 continue
             self.schema(name)
-        self.checks = RuleChecks(self.directory, self.raw, self.rule_error).run()
+        self.checks = RuleChecks(self.directory, self.raw, self.rule_error, self.paths).run()
         self.by_pilot = self.checks.by_pilot
         self.flowchart()
         self.profiles()
@@ -200,13 +214,25 @@ class _Checker:
         self.loader()
         return self.sorted()
 
+    def read(self, name: str) -> bool:
+        path = self.paths.get(name) or self.directory / name
+        if not path.is_file():
+            self.error(name, None, "rule file missing")
+            return False
+        try:
+            self.raw[name] = load_with_lines(path, self.file(name))
+        except RuleError as exc:
+            self.findings.append(_from_rule_error(exc))
+            return False
+        return True
+
     def schema(self, name: str) -> None:
         data = self.raw[name]
         if not isinstance(data, dict):
             self.error(name, 1, "the file must hold a mapping at the top")
             return
         try:
-            FILE_SCHEMAS[name].model_validate(data)
+            (FILE_SCHEMAS.get(name) or schema_of(name)).model_validate(data)
         except ValidationError as exc:
             by_line: dict[int | None, list[str]] = {}
             for err in exc.errors():
@@ -226,7 +252,7 @@ class _Checker:
         """The loader's own verdict, for cross-checks this module does not repeat; then the
         rules compiled into durable-rules exactly as the engine does."""
         try:
-            book = load(self.directory)
+            book = load(self.directory, self.packs)
             load_trajectory(book)  # the history rules' cross-checks need the rulebook
             load_crosswalk(book)  # the ZRM crosswalk's ids
         except RuleError as exc:
@@ -234,7 +260,7 @@ class _Checker:
             if not any(f.severity == "error" and f.file == finding.file and f.line == finding.line for f in self.findings):
                 self.findings.append(finding)
             return
-        self.findings.extend(compile_in_child(self.directory))
+        self.findings.extend(compile_in_child(self.directory, self.packs))
         self.offered_where_suggested(book)
 
     def offered_where_suggested(self, book: Any) -> None:
@@ -269,12 +295,13 @@ class _Checker:
             places = ", ".join(where)
             self.warning(name, key_line(raw, "intervention") or nodes[nid].line,
                          f"action '{nid}' can suggest '{iid}' in {places}, but no organisation on the social map there offers it; "
-                         f"add it to an organisation's services in social_map.yaml, or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
+                         f"add it to an organisation's services in the municipality's social_map.yaml (rules/municipalities/<id>/), or mark it `provider: pilot_professional` in interventions.yaml if the pilot professional does it personally")
 
     def sorted(self) -> list[Finding]:
         order = {name: i for i, name in enumerate(RULE_FILES)}
+        order["municipality.yaml"] = order["social_map.yaml"]  # a pack's files, where the municipalities were
         unique = list(dict.fromkeys(self.findings))
-        return sorted(unique, key=lambda f: (f.severity != "error", order.get(Path(f.file).name, 99), f.line or 0))
+        return sorted(unique, key=lambda f: (f.severity != "error", order.get(Path(f.file).name, 99), f.file, f.line or 0))
 
     # -------------------------------------------------------------- flowchart
 
@@ -399,6 +426,12 @@ class _Checker:
             for kind in SUPPORT_KINDS:
                 if kind not in roles:
                     self.warning(name, key_line(self.raw.get(name), "roles"), f"role '{kind}' has no labels: a lead of that kind would show its bare id")
+        for mid, pack_file in self.checks.packs.items():
+            forms = mapping(self.raw.get(pack_file), "collaboration")
+            for rid in forms:
+                cond = self.checks.conditions.get((name, rid))
+                if cond is not None and not may_hold_in(cond, mid):
+                    self.warning(pack_file, key_line(forms, rid), f"collaboration for '{rid}', which cannot apply in {mid}: the form is never used (not needed)")
 
     # -------------------------------------------------------------- catalogue use
 
@@ -408,7 +441,7 @@ class _Checker:
         for iid, line in self.checks.interventions.items():
             if used is not None and "leiden_flowchart.yaml" in self.raw and iid not in used:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is suggested by no flowchart action")
-            if "social_map.yaml" in self.raw and iid not in offered and iid not in self.by_pilot:
+            if self.checks.packs and iid not in offered and iid not in self.by_pilot:
                 self.warning("interventions.yaml", line, f"intervention '{iid}' is offered in no municipality's social map (fine if the pilot professional does it personally)")
 
 
@@ -431,7 +464,7 @@ import json, sys
 from engine.errors import RuleError
 from engine.matcher import _ProbeHost, compile_rulesets, install
 from engine.rulebook import load
-book = load(sys.argv[1])
+book = load(sys.argv[1], sys.argv[2:])
 try:
     install(_ProbeHost(), compile_rulesets(book, "check"), book)
 except RuleError as exc:
@@ -439,14 +472,16 @@ except RuleError as exc:
 """
 
 
-def compile_in_child(directory: Path) -> list[Finding]:
+def compile_in_child(directory: Path, packs: list[Path] | None = None) -> list[Finding]:
     """Compile the rules into durable-rules as the engine does, in a child process: a native
     fault in its C core then fails the check instead of killing it."""
     import json
     import subprocess
 
+    packs = env_packs() if packs is None else packs
     try:
-        done = subprocess.run([sys.executable, "-c", _COMPILE, str(directory)], capture_output=True, text=True, timeout=120)
+        done = subprocess.run([sys.executable, "-c", _COMPILE, str(directory), *map(str, packs)],
+                              capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return [Finding("error", str(directory), None, "the rule engine (durable-rules) did not finish compiling the rules within 120 s")]
     if done.returncode != 0:
@@ -458,12 +493,13 @@ def compile_in_child(directory: Path) -> list[Finding]:
     return [Finding("error", file, line, _without_where(file, line, message))]
 
 
-def check_rules(directory: Path | str | None = None) -> list[Finding]:
-    """Every finding for the rules in `directory` (default: the shipped rules), errors first."""
+def check_rules(directory: Path | str | None = None, packs: "list[Path | str] | None" = None) -> list[Finding]:
+    """Every finding for the rules in `directory` (default: the shipped rules) and the packs
+    outside it (`packs`; None: $WEGWIJZER_PACKS), errors first."""
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
         raise RuleError(str(directory), None, "rules folder not found")
-    return _Checker(directory).run()
+    return _Checker(directory, None if packs is None else [Path(p) for p in packs]).run()
 
 
 def render(findings: list[Finding], directory: Path | str | None = None, lang: str = "nl") -> str:

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..caseload import case_label, iter_cases
 from ..errors import WegwijzerError
-from ..rulebook import RULE_FILES
+from ..rulebook import PACK_FILES, PACKS_DIR, RULE_FILES
 from ..safetext import printable
 from .dutch import add_lang
 
@@ -90,9 +90,15 @@ def rules_folder(spec: str, stack: ExitStack, cwd: Path | None = None) -> Path:
     root = Path(top.stdout.decode().strip())
     target = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"wegwijzer-{rev.replace('/', '_')}-")))
     found = 0
-    for name in RULE_FILES:
+    # the municipality packs of that revision too (none in one from before packs)
+    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", f"{rev}:{sub}/{PACKS_DIR}"], cwd=root,
+                            capture_output=True, check=False)
+    packs = [f"{PACKS_DIR}/{line}" for line in listed.stdout.decode().splitlines()
+             if listed.returncode == 0 and line.rsplit("/", 1)[-1] in PACK_FILES and line.count("/") == 1]
+    for name in [*RULE_FILES, *packs]:
         shown = subprocess.run(["git", "show", f"{rev}:{sub}/{name}"], cwd=root, capture_output=True, check=False)
         if shown.returncode == 0:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_bytes(shown.stdout)
             found += 1
     if not found:

@@ -1,13 +1,14 @@
 """`wegwijzer map`: the social map in Open Referral HSDS 3.0.
 
     wegwijzer map export --municipality leiden [--out DIR]     # JSON on stdout, or one file per table
-    wegwijzer map import DIR-or-FILE --municipality deventer --name Deventer --pilot ORG_ID [--into rules/]
+    wegwijzer map import DIR-or-FILE --municipality zwolle [--into PACKS] [--pilot ORG_ID]
 
-`import` turns a municipality's own HSDS 3.0 directory into a social_map.yaml entry (printed, or
-added to the rules folder's social_map.yaml with --into) and reports every service it could not
-map to an intervention. The pilot professional is the trainer's choice: HSDS does not say who
-coordinates. After --into, `wegwijzer check` names what the new municipality still needs (its
-variant in resolution.yaml, its collaboration forms in lead_coordinator.yaml).
+`import` turns a municipality's own HSDS 3.0 directory into its pack's social_map.yaml (printed,
+or written into the pack PACKS/<id>/ with --into; make the pack first with `wegwijzer
+municipality new`) and reports every service it could not map to an intervention. The pilot
+professional is the trainer's choice: HSDS does not say who coordinates. --pilot names the
+imported organisation the professional works for; without it the pack's own pilot organisation
+stays on the map. Then `wegwijzer check --packs PACKS` names what is still missing.
 """
 from __future__ import annotations
 
@@ -28,19 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--rules", help="rules folder (default: the shipped rules)")
     p.add_argument("--out", help="folder for organizations.json, services.json, taxonomies.json, "
                                  "taxonomy_terms.json (default: one JSON document on stdout)")
-    p = sub.add_parser("import", help="een HSDS 3.0-directory als sociale kaart / an HSDS 3.0 directory as a social map")
+    p = sub.add_parser("import", help="een HSDS 3.0-directory als sociale kaart van een gemeentepakket / "
+                                      "an HSDS 3.0 directory as a pack's social map")
     p.add_argument("source", help="a folder with organizations.json and services.json, or one JSON file")
-    p.add_argument("--municipality", required=True, help="the new municipality's id (lower case, e.g. deventer)")
-    p.add_argument("--name", required=True, help="its name as coaches read it")
-    p.add_argument("--pilot", help="id of the imported organisation the coordinating professional works for")
-    p.add_argument("--pilot-name", default=None, help="name of the approach or team (default: the municipality's name)")
-    p.add_argument("--role", choices=("participation_coach", "trajectory_consultant"), default="participation_coach")
+    p.add_argument("--municipality", required=True, help="the municipality's id, its pack's folder (e.g. zwolle)")
+    p.add_argument("--pilot", help="id of the imported organisation the coordinating professional works for "
+                                   "(default: the pack's own pilot organisation stays on the map)")
     p.add_argument("--rules", help="rules folder whose interventions the services are mapped to (default: shipped)")
-    p.add_argument("--into", help="add the entry to this rules folder's social_map.yaml (default: print it)")
+    p.add_argument("--into", help="folder of packs holding <municipality>/ (made by `wegwijzer municipality new`): "
+                                  "its social_map.yaml is replaced (default: print the file)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hsds import from_hsds, read_directory, social_map_entry, to_hsds, write_directory
+    from ..hsds import from_hsds, read_directory, social_map_file, to_hsds, write_directory
     from ..rulebook import load
 
     book = load(args.rules)
@@ -55,31 +56,42 @@ def run(args: argparse.Namespace) -> int:
 
     import re
 
+    import yaml
+
     if not re.fullmatch(MUNICIPALITY_PATTERN, args.municipality):
-        raise InputError([("--municipality", "lower-case letters, digits and '_' (e.g. deventer)")])
-    if args.municipality in book.municipalities:
-        raise InputError([("--municipality", f"'{args.municipality}' is on the social map already")])
+        raise InputError([("--municipality", "lower-case letters, digits and '_' (e.g. zwolle)")])
+    pack = Path(args.into) / args.municipality if args.into else None
+    if pack is not None and not (pack / "municipality.yaml").is_file():
+        raise InputError([("--into", f"geen gemeentepakket {pack}: maak het eerst met `wegwijzer municipality new NAAM "
+                                     f"--code GMxxxx --variant PILOT --into {args.into}`")])
     imported = from_hsds(read_directory(Path(args.source)), book)
     for name, why in imported.unmapped:
         print(f"niet overgenomen: {name}: {why}", file=sys.stderr)
     ids = [org["id"] for org in imported.organisations]
     if not ids:
         raise InputError([("source", "no service could be mapped to an intervention; nothing to import")], args.source)
-    if args.pilot not in ids:
+    if args.pilot is not None and args.pilot not in ids:
         raise InputError([("--pilot", f"give the id of the organisation the coordinating professional works for; "
                                       f"imported: {', '.join(ids)}")])
-    entry = social_map_entry(imported, args.municipality, args.name,
-                             {"name": args.pilot_name or args.name, "role": args.role, "organisation": args.pilot},
-                             Path(args.source).name)
+    kept = []
+    if pack is not None and args.pilot is None:
+        # HSDS does not name the pilot's organisation: keep the pack's own on the map
+        pilot = (yaml.safe_load((pack / "municipality.yaml").read_text(encoding="utf-8")) or {}).get("pilot") or {}
+        before = yaml.safe_load((pack / "social_map.yaml").read_text(encoding="utf-8")) if (pack / "social_map.yaml").is_file() else {}
+        kept = [org for org in (before or {}).get("organisations") or []
+                if isinstance(org, dict) and org.get("id") == pilot.get("organisation") and org.get("id") not in ids]
+    text = social_map_file(imported, Path(args.source).name, kept)
     services = sum(len(org["services"]) for org in imported.organisations)
     print(f"{len(ids)} organisaties, {services} diensten overgenomen; {len(imported.unmapped)} niet", file=sys.stderr)
-    if not args.into:
-        sys.stdout.write(entry)
+    if pack is None:
+        sys.stdout.write(text)
         return 0
-    target = Path(args.into) / "social_map.yaml"
-    text = target.read_text(encoding="utf-8")
-    # social_map.yaml holds `municipalities:` only, so an entry appended at the end lands under it
-    target.write_text(text.rstrip("\n") + "\n" + entry, encoding="utf-8")
-    print(f"toegevoegd aan {target}; `wegwijzer check --rules {args.into}` zegt wat er nog nodig is "
-          "(variant in resolution.yaml, samenwerkingsvormen in lead_coordinator.yaml)", file=sys.stderr)
+    (pack / "social_map.yaml").write_text(text, encoding="utf-8")
+    if args.pilot is not None:
+        main = pack / "municipality.yaml"
+        # the pilot block's `organisation:` (the file's only key at that depth of that name)
+        main.write_text(re.sub(r"(?m)^(  organisation: )\S+", lambda m: m.group(1) + args.pilot,
+                               main.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    print(f"geschreven: {pack / 'social_map.yaml'}; `wegwijzer check --packs {args.into}` zegt wat er nog nodig is",
+          file=sys.stderr)
     return 0

@@ -22,8 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def pilot_of_same_variant(book: object, municipality: str, pilots: tuple[str, ...]) -> str | None:
-    """The pilot whose variant (resolution.yaml `variant_of_municipality`) the municipality took."""
-    variants = book.resolution.variant_of_municipality  # type: ignore[attr-defined]
+    """The pilot whose variant (its pack's `variant:`) the municipality took."""
+    variants = {mid: m.variant for mid, m in book.municipalities.items()}  # type: ignore[attr-defined]
     return next((p for p in pilots if variants.get(p) is not None and variants.get(p) == variants.get(municipality)), None)
 
 
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     unknown = book.unknown_municipality(args.municipality)
     if unknown:
         raise InputError([("--municipality", unknown)])
+    args.municipality = book.municipality_id(args.municipality)  # a CBS code names it too
     figures_of = None
     if args.municipality not in WITH_FIGURES:
         figures_of = pilot_of_same_variant(book, args.municipality, WITH_FIGURES)
