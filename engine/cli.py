@@ -74,8 +74,8 @@ def schema_document(which: str = "all", municipalities: list[str] | None = None)
     'assessment', 'case', 'recommendation': that model alone. 'both' is the first release's
     pair of documents {"assessment": ..., "recommendation": ...}, which GET /v1/schema serves,
     with the second release's "case" added beside them.
-    `municipalities`: a rulebook's ids (its social map), given as the enum of `municipality`;
-    without them the schema says only the id's pattern."""
+    `municipalities`: what a rulebook accepts as `municipality` (its packs' ids and CBS codes,
+    Rulebook.municipality_names), given as its enum; without them the schema says only the id's pattern."""
     from pydantic.json_schema import models_json_schema
 
     from .model import Assessment, Case, Recommendation
@@ -105,11 +105,13 @@ def schema_document(which: str = "all", municipalities: list[str] | None = None)
 
 
 def list_municipalities(schema: Any, ids: list[str]) -> None:
-    """Give every `municipality` property in `schema` (in place) the rulebook's ids as its enum."""
+    """Give every `municipality` property in `schema` (in place) the rulebook's names (ids and
+    CBS codes) as its enum; the enum replaces the id's pattern, which a code does not match."""
     if isinstance(schema, dict):
         properties = schema.get("properties")
         if isinstance(properties, dict) and isinstance(properties.get("municipality"), dict):
             properties["municipality"]["enum"] = ids
+            properties["municipality"].pop("pattern", None)
         for value in schema.values():
             list_municipalities(value, ids)
     elif isinstance(schema, list):
@@ -120,7 +122,7 @@ def list_municipalities(schema: Any, ids: list[str]) -> None:
 def run_schema(args: argparse.Namespace) -> int:
     from .rulebook import load
 
-    municipalities = list(load(args.rules).municipalities)
+    municipalities = load(args.rules).municipality_names()
     print(json.dumps(schema_document(args.which, municipalities), indent=2, ensure_ascii=False))
     return 0
 

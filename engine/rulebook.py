@@ -453,6 +453,10 @@ class Rulebook:
                     return mid
         return given
 
+    def municipality_names(self) -> list[str]:
+        """What `municipality` may say: every id, then every CBS code."""
+        return [*self.municipalities, *(m.code for m in self.municipalities.values() if m.code)]
+
     def unknown_municipality(self, mid: str) -> str | None:
         """Why `mid` is not a municipality of these rules (with the known ids), or None."""
         if self.municipality_id(mid) in self.municipalities:

@@ -109,6 +109,23 @@ def test_the_http_api_and_the_case_page_take_the_code_too():
     assert shown.status_code == 200 and "(gemeente Helmond)" in shown.text
 
 
+def test_the_json_schema_takes_the_code_as_the_engine_does(capsys):
+    """`wegwijzer schema`, GET /v1/schema and the OpenAPI list ids and codes: a validator
+    that reads them accepts what the engine accepts, and still refuses an unknown one."""
+    from jsonschema import Draft202012Validator
+
+    from engine.cli import schema_document
+
+    names = load().municipality_names()
+    assert names == [*load().municipalities, *(m.code for m in load().municipalities.values())]
+    validator = Draft202012Validator(schema_document("all", names))
+    for given in ("leiden", "GM0546", "GM0855"):
+        assert validator.is_valid({**CLIENT, "municipality": given}), given
+    assert not validator.is_valid({**CLIENT, "municipality": "GM9999"})
+    code, out, _ = run_cli(capsys, "schema", "assessment")
+    assert code == 0 and "GM0794" in json.loads(out)["properties"]["municipality"]["enum"]
+
+
 def test_synth_takes_the_code(capsys):
     code, out, _ = run_cli(capsys, "synth", "--municipality", "GM0855", "--n", "1")
     assert code == 0 and json.loads(out)["municipality"] == "tilburg"

@@ -168,7 +168,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                                                                            mode="serialization"))):
         components.update(schema.pop("$defs", {}))
         components[name] = schema
-    list_municipalities(components, list(app.state.engine.book.municipalities))  # the loaded rules' ids
+    list_municipalities(components, app.state.engine.book.municipality_names())  # the loaded rules' ids and codes
     if app.state.token:
         doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         doc["security"] = [{"bearer": []}]
