@@ -57,22 +57,10 @@ def test_the_worked_example_adds_an_intervention_without_python(tmp_path, capsys
     assert "information_provision" not in Engine.load().book.interventions
 
 
-ZWOLLE_HSDS = {  # a small HSDS 3.0 directory of the kind a municipality publishes (invented records)
-    "organizations.json": [
-        {"id": "7d1c0000-0000-4000-8000-000000000001", "name": "Schuldhulp Zwolle", "description": "schulden"},
-        {"id": "7d1c0000-0000-4000-8000-000000000002", "name": "Wijkcentrum Zwolle", "description": "ontmoeting"},
-    ],
-    "services.json": [
-        {"id": "7d1c0000-0000-4000-8000-0000000000a1", "organization_id": "7d1c0000-0000-4000-8000-000000000001",
-         "name": "Toeleiding naar schuldhulpverlening", "status": "active"},
-        {"id": "7d1c0000-0000-4000-8000-0000000000a2", "organization_id": "7d1c0000-0000-4000-8000-000000000002",
-         "name": "Repair café", "status": "active"},
-    ],
-}
+ZWOLLE_HSDS = README.parent / "examples" / "zwolle-hsds"  # a small HSDS 3.0 directory (invented records)
 
 
 def test_the_worked_example_adds_a_municipality_from_its_hsds_directory(tmp_path, capsys, monkeypatch):
-    import json
     import shlex
 
     text = README.read_text(encoding="utf-8")
@@ -81,9 +69,7 @@ def test_the_worked_example_adds_a_municipality_from_its_hsds_directory(tmp_path
     assert case and commands, "the README's worked example for a municipality is gone"
     monkeypatch.chdir(tmp_path)
     (tmp_path / case["file"]).write_text(case["body"], encoding="utf-8")
-    (tmp_path / "zwolle-hsds").mkdir()
-    for name, records in ZWOLLE_HSDS.items():
-        (tmp_path / "zwolle-hsds" / name).write_text(json.dumps(records), encoding="utf-8")
+    shutil.copytree(ZWOLLE_HSDS, tmp_path / "examples" / "zwolle-hsds")  # run as from the repository's folder
     outputs = []
     for line in commands["body"].splitlines():
         argv = shlex.split(line)
