@@ -192,6 +192,20 @@ def test_a_fifth_municipality_from_its_hsds_directory_and_a_zrm_case(tmp_path, c
     assert any(r.name == "Schuldhulp Voorbeeldstad" for r in rec.referrals)
     doc = to_hsds(load(rules), "voorbeeldstad")
     assert problems(doc) == []
+    # its caseload as the ZRM scores it, in one batch: a bad case is reported, the rest answered
+    cases = [{"case_id": f"vb-{i}", "municipality": "voorbeeldstad", "conversations_held": 5,
+              "zrm": {"finances": 1 + i % 3, "social_network": 2, "time_use": 3, "physical_health": 4}}
+             for i in range(5)]
+    cases[2]["zrm"]["finances"] = 6  # the ZRM scores 1-5
+    (tmp_path / "zrm.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    code, _, err = run_cli(capsys, "batch", str(tmp_path / "zrm.jsonl"), "--out", str(tmp_path / "advice.jsonl"),
+                           "--errors", str(tmp_path / "errors.jsonl"), "--rules", str(rules))
+    out = [json.loads(line) for line in (tmp_path / "advice.jsonl").read_text(encoding="utf-8").splitlines()]
+    bad = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert code == 1 and [o["line"] for o in out if "recommendation" in o] == [1, 2, 4, 5], err
+    assert all(o["recommendation"]["municipality"] == "voorbeeldstad" for o in out if "recommendation" in o)
+    assert [o["line"] for o in out if "error" in o] == [3] and "zrm.finances" in out[2]["error"]
+    assert len(bad) == 1 and "zrm.finances" in json.dumps(bad[0]), bad
 
 
 def test_map_export_writes_one_file_per_table(tmp_path, capsys):
