@@ -126,7 +126,9 @@ def _loads_plain(text: str) -> Any:
         if type(value) is dict:
             keys += len(value)
             value = value.values()
-        stack.extend((child, depth + 1) for child in value if type(child) is dict or type(child) is list)
+        for child in value:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
     if keys != text.count(":"):
         return None  # a key given twice, or a colon in a string: the careful path tells
     return data
