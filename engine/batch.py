@@ -573,6 +573,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError([("--workers", "must be 1 or more")])
+    if args.decision_log and args.compact:  # before the run: an entry is an advice's receipt, which compact leaves out
+        raise InputError([("--decision-log", "needs the full output (each entry is an advice's receipt); "
+                                             "the compact form has none: run without --compact")])
     tty = sys.stderr.isatty()
     summary = run_batch(args.input, args.out, workers=args.workers, errors=args.errors, rules=args.rules,
                         fresh=args.fresh, chunksize=max(1, args.chunksize), limit=args.limit,

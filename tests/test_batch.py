@@ -181,3 +181,14 @@ def test_compact_output_ids_and_phases_only_and_resumable(caseload, tmp_path, en
     assert sum(len(line.encode()) for line in lines) / len(lines) <= 3000
     with pytest.raises(InputError, match="with --compact"):
         run_batch(caseload, one, workers=1)  # a full-form resume of a compact output
+
+
+def test_compact_with_a_decision_log_is_refused_before_the_run(caseload, tmp_path, capsys):
+    """A decision-log entry is an advice's receipt, which the compact form leaves out: one
+    line and exit 2 before any case is advised, not a traceback after the whole run."""
+    out = tmp_path / "out.jsonl"
+    argv = ["batch", str(caseload), "--out", str(out), "--workers", "1", "--compact", "--decision-log", str(tmp_path / "log.jsonl")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--decision-log" in err and "without --compact" in err and "Traceback" not in err
+    assert not out.exists()
