@@ -10,8 +10,8 @@ own CPU time and its workers' (resource.getrusage; the workers are waited for wh
 ends). Printed per run: wall time, cases/s, what 400,000 cases would take at that rate, CPU
 a case of the batch process and of its workers, and bytes a case of the output (average
 and largest). Then the 1 -> 2 worker ratio of cases/s, whether the outputs are the same
-bytes, and the engine's own share: Engine.recommend's CPU a case, measured in this process
-on a sample of the same cases, against the CPU a case of the whole batch.
+bytes, and the engine's own share: Engine.recommend's CPU a case, timed inside the 1-worker
+run (process_time around each call), against that run's CPU a case.
 
 The machine may be shared: wall-clock rates depend on what else runs (load average printed
 before and after each run); CPU a case depends far less on it.
@@ -36,15 +36,25 @@ TARGET_CASES, TARGET_SECONDS = 400_000, 60.0
 _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
+from engine.api import Engine
 from engine.batch import run_batch
+in_recommend = [0.0]
+if {workers} == 1:  # in this process: time Engine.recommend itself, in the same run
+    recommend = Engine.recommend
+    def timed(self, data, source=None):
+        started = time.process_time()
+        try:
+            return recommend(self, data, source)
+        finally:
+            in_recommend[0] += time.process_time() - started
+    Engine.recommend = timed
 started = time.perf_counter()
 summary = run_batch({source!r}, {out!r}, workers={workers}, fresh=True, compact=True{chunk})
 wall = time.perf_counter() - started
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({{"wall": wall, "done": summary.done, "errors": summary.errors,
+print(json.dumps({{"wall": wall, "done": summary.done, "errors": summary.errors, "recommend_cpu": in_recommend[0],
                   "parent_cpu": me.ru_utime + me.ru_stime, "workers_cpu": kids.ru_utime + kids.ru_stime}}))
 """
-
 
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -91,27 +101,11 @@ def output_sizes(path: Path) -> tuple[float, int]:
     return total / max(lines, 1), largest
 
 
-def recommend_cpu(source: Path, sample: int) -> float:
-    """Engine.recommend's CPU a case (µs) on the first `sample` cases, parsed beforehand."""
-    from engine.api import Engine
-
-    engine = Engine.load()
-    with open(source, encoding="utf-8") as stream:
-        cases = [json.loads(line) for _, line in zip(range(sample), stream)]
-    for case in cases[:200]:  # warm: caches of the rulebook, first builds of the models
-        engine.recommend(case)
-    started = time.process_time()
-    for case in cases:
-        engine.recommend(case)
-    return (time.process_time() - started) / len(cases) * 1e6
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20_000, help="cases (default 20,000)")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, in turn (default 1,2)")
     parser.add_argument("--chunksize", type=int, default=None, help="cases a chunk (default: the batch's own)")
-    parser.add_argument("--sample", type=int, default=3000, help="cases for Engine.recommend's own CPU (default 3,000)")
     parser.add_argument("--keep", metavar="DIR", help="write the caseload and outputs here, and keep them")
     args = parser.parse_args(argv)
     counts = [int(w) for w in args.workers.split(",")]
@@ -124,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"caseload: {args.n:,} synthetic cases, {source.stat().st_size / args.n:,.0f} bytes a case "
           f"(made in {time.perf_counter() - started:.1f} s); {os.cpu_count()} CPUs")
 
+    engine_us = None
     rates: dict[int, float] = {}
     cpu_a_case: dict[int, float] = {}
     outputs: dict[int, bytes] = {}
@@ -139,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         in_workers = (result["workers_cpu"] - base_workers) / done * 1e6
         average, largest = output_sizes(out)
         rates[workers] = rate
+        if workers == 1:
+            engine_us = result["recommend_cpu"] / done * 1e6
         cpu_a_case[workers] = parent + in_workers
         outputs[workers] = out.read_bytes() if args.n <= 200_000 else b""
         print(f"\n--workers {workers}: {done:,} cases ({result['errors']} bad) in {result['wall']:.1f} s = {rate:,.0f} cases/s"
@@ -153,13 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     if 1 in rates and 2 in rates:
         print(f"1 -> 2 workers: {rates[2] / rates[1]:.2f}x cases/s (2.00x would be both cores, each as fast as one alone)")
+        print(f"  CPU a case, all processes: {cpu_a_case[1]:,.0f} µs with 1 worker, {cpu_a_case[2]:,.0f} µs with 2: "
+              f"given two free cores, 2 workers would give {2 * cpu_a_case[1] / cpu_a_case[2]:.2f}x")
     if len(outputs) > 1 and all(outputs.values()):
         same = len(set(outputs.values())) == 1
         print(f"outputs of {', '.join(map(str, outputs))} workers: {'the same bytes' if same else 'DIFFERENT'}")
-    engine_us = recommend_cpu(source, min(args.sample, args.n))
-    for workers, total in cpu_a_case.items():
-        print(f"Engine.recommend alone: {engine_us:,.0f} µs CPU a case = {engine_us / total:.0%} of the batch's "
-              f"{total:,.0f} µs a case with {workers} worker(s)")
+    if engine_us is not None:
+        print(f"Engine.recommend's own share, timed inside the 1-worker run: {engine_us:,.0f} µs CPU a case = "
+              f"{engine_us / cpu_a_case[1]:.0%} of that run's {cpu_a_case[1]:,.0f} µs a case; the rest ("
+              f"{cpu_a_case[1] - engine_us:,.0f} µs) is reading, parsing, encoding and writing")
     best = max(rates.values())
     met = TARGET_CASES / best <= TARGET_SECONDS
     print(f"400,000 cases in {TARGET_SECONDS:.0f} s: {'met' if met else 'NOT met'} on this machine in this run "
