@@ -14,7 +14,8 @@ bytes, and the engine's own share: Engine.recommend's CPU a case, timed inside t
 run (process_time around each call), against that run's CPU a case.
 
 The machine may be shared: wall-clock rates depend on what else runs (load average printed
-before and after each run); CPU a case depends far less on it.
+before and after each run); CPU a case depends far less on it. The figures a case take off
+a 12-case run's start-up; below some 10,000 cases that start-up's own noise shows in them.
 """
 from __future__ import annotations
 
