@@ -77,6 +77,11 @@ def test_the_example_cases_and_histories_stay_within_3_kb(engine):
     assert len(files) > 20
     for path in files:
         assert check(engine, read_case(str(path))) <= MAX_BYTES, path.name
+    # a closing warm handover is referred where no referral lists it: said by `referral_to`
+    handover = json.loads(to_compact(engine.recommend(read_case(str(EXAMPLES / "cases" / "tilburg_warme_overdracht.yaml")))))
+    assert handover["referral_to"] == {"warm_handover": "sociaal_wijkteam_tilburg"}
+    stagnating = json.loads(to_compact(engine.recommend(read_case(str(EXAMPLES / "cases" / "tilburg_stagnatie.yaml")))))
+    assert [d["id"] for d in stagnating["due"]] == ["review_goals"]
 
 
 def _everything(municipality: str, **changes) -> dict:
