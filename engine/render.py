@@ -140,7 +140,10 @@ def to_compact(rec: Recommendation) -> str:
                          ones that share data have an advice `consent_<organisation>`)
         "referral_to": {id: organisation}                 only for a step no referral lists
                          under its organisation (a closing warm handover)
-        "advice": [ids]   "warnings": {code: how many}    "due": [{"id", "rule", "due_on"}]
+        "advice": [ids]   "warnings": {code: how many}
+        "due": {id: {rule: [due_on, ...]}}                a Case: what falls due, and when
+                         (one date for each time it does: a re-approach for each declined
+                         intervention)
 
     Left out besides the texts: whether a referral is a warm handover or shares data (the
     social map says it of each organisation's services), whether consent is given (the
@@ -179,7 +182,10 @@ def to_compact(rec: Recommendation) -> str:
         warnings[warning.code] = warnings.get(warning.code, 0) + 1
     out["warnings"] = warnings
     if rec.due:
-        out["due"] = [{"id": d.id, "rule": d.rule, "due_on": d.due_on.isoformat() if d.due_on else None} for d in rec.due]
+        due: dict[str, dict[str, list[str | None]]] = {}
+        for item in rec.due:
+            due.setdefault(item.id, {}).setdefault(item.rule, []).append(item.due_on.isoformat() if item.due_on else None)
+        out["due"] = due
     return _COMPACT_JSON.encode(out)
 
 
