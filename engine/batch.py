@@ -13,8 +13,8 @@ folder: the file's position, 1-based, and its name):
     {"line": 8, "error": "domains: ..."}      a bad case; also written to the errors file
 
 With `--compact` the recommendation is its ids and phases only (engine.render.to_compact:
-no trace, no text in either language; about 1 KB a case, at most 3 KB, instead of 15 KB), for a whole
-caseload that a program reads on.
+no trace, no text in either language; about 1 KB a case, an assessment's at most 3 KB,
+instead of 15 KB), for a whole caseload that a program reads on.
 
 so the output has one line per input record, in input order. Lines are written whole and
 flushed together. When OUT already exists the run resumes: a trailing partial line (a
@@ -565,7 +565,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "case's masked id; $WEGWIJZER_LOG_KEY is the masking key), see engine/decisionlog.py")
     parser.add_argument("--actor", default="batch", help="with --decision-log: who the advice is for (a pseudonymous name)")
     parser.add_argument("--compact", action="store_true",
-                        help="ids and phases only: no trace, no texts (about 1 KB a case, at most 3 KB, instead of 15 KB)")
+                        help="ids and phases only: no trace, no texts (about 1 KB a case instead of 15 KB)")
     parser.add_argument("--chunksize", type=int, default=CHUNK, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 

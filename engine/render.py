@@ -128,8 +128,8 @@ def to_compact(rec: Recommendation) -> str:
     --compact`): no trace and no text in either language, so a program reads on with the ids
     (labels, reasons and sources are in the rule files under the same ids). The full form,
     `to_json`, stays the one that explains itself. Every id is written once where it is
-    the subject, so that a case with every rule firing stays within 3 KB
-    (tests/test_compact.py):
+    the subject, so that an assessment with every rule firing stays within 3 KB
+    (tests/test_compact.py; a Case's history adds to `due`):
 
         "interventions": {"now": [ids], "next": [ids], "later": [ids]}   the step plan in
                          its order (a phase with no step left out)
@@ -189,5 +189,5 @@ def to_compact(rec: Recommendation) -> str:
     return _COMPACT_JSON.encode(out)
 
 
-# made once: json.dumps with options builds an encoder on every call (a third of a case's time)
+# made once: json.dumps with options builds an encoder on every call
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
