@@ -13,8 +13,8 @@ folder: the file's position, 1-based, and its name):
     {"line": 8, "error": "domains: ..."}      a bad case; also written to the errors file
 
 With `--compact` the recommendation is its ids and phases only (engine.render.to_compact:
-no trace, no text in either language; about 0.5-1 KB a case instead of 15 KB), for a whole
-caseload that a program reads on.
+no trace, no text in either language; about 1 KB a case, an assessment's at most 3 KB,
+instead of 15 KB), for a whole caseload that a program reads on.
 
 so the output has one line per input record, in input order. Lines are written whole and
 flushed together. When OUT already exists the run resumes: a trailing partial line (a
@@ -199,8 +199,8 @@ def _block(records: list[Record]) -> Block:
 def _answer_chunk(records: list[Record]) -> Block:
     """The chunk's answers; in a pool, in a spool file whose path the Block carries.
 
-    Why a file: a chunk's answers are some 300 KB, which a worker writes into the pool's
-    result pipe in pieces. A worker killed half-way (a native crash, the OOM killer) leaves
+    Why a file: a chunk's answers are some 250 KB (compact) to 4 MB (full), which a worker
+    writes into the pool's result pipe in pieces. A worker killed half-way (a native crash, the OOM killer) leaves
     half a message there, and the pool's manager thread waits for the rest for ever: the
     run hangs instead of reporting the broken pool (seen in tests/test_batch_files.py). A
     path (and where the bad records' lines are) is a small message, written into the pipe in one
@@ -421,6 +421,12 @@ def _stop(pool: Any) -> None:
         process.join(5)
 
 
+# Cases a chunk: a chunk costs the parent about half a millisecond however small (the pool's
+# queues and pipes, a spool file), 15-20 µs a case at 32; at 256 it is 1-2 % of the work
+# (benchmarks/RESULTS.md), and a chunk is some 250 KB of compact output.
+CHUNK = 256
+
+
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     for record in records:
@@ -433,7 +439,7 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 
 
 def run_batch(source: str | Path, out: str | Path, *, workers: int | None = None, errors: str | Path | None = None,
-              rules: str | Path | None = None, fresh: bool = False, chunksize: int = 32,
+              rules: str | Path | None = None, fresh: bool = False, chunksize: int = CHUNK,
               limit: int | None = None, progress: TextIO | None = None, compact: bool = False) -> BatchSummary:
     """Answer every record of `source` into `out` (see the module docstring). `limit` stops
     after that many records in this run (a stand-in for an interrupted run, for tests)."""
@@ -509,7 +515,7 @@ def _run_batch(source: str | Path, out: str | Path, workers: int | None, errors:
         if workers == 1:
             _init_worker(rules, compact=compact)
             workers_started()
-            blocks: Iterator[Block] = (_block(chunk) for chunk in _chunks(records, 256))
+            blocks: Iterator[Block] = (_block(chunk) for chunk in _chunks(records, CHUNK))
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -560,13 +566,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--actor", default="batch", help="with --decision-log: who the advice is for (a pseudonymous name)")
     parser.add_argument("--compact", action="store_true",
                         help="ids and phases only: no trace, no texts (about 1 KB a case instead of 15 KB)")
-    parser.add_argument("--chunksize", type=int, default=32, help=argparse.SUPPRESS)
+    parser.add_argument("--chunksize", type=int, default=CHUNK, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError([("--workers", "must be 1 or more")])
+    if args.decision_log and args.compact:  # before the run: an entry is an advice's receipt, which compact leaves out
+        raise InputError([("--decision-log", "needs the full output (each entry is an advice's receipt); "
+                                             "the compact form has none: run without --compact")])
     tty = sys.stderr.isatty()
     summary = run_batch(args.input, args.out, workers=args.workers, errors=args.errors, rules=args.rules,
                         fresh=args.fresh, chunksize=max(1, args.chunksize), limit=args.limit,

@@ -1,7 +1,7 @@
 """Recommendation -> text for people (Dutch by default, English on request), Markdown, JSON."""
 from __future__ import annotations
 
-from typing import Any
+import json
 
 from .model import Recommendation
 from .safetext import markdown_text, printable
@@ -127,33 +127,67 @@ def to_compact(rec: Recommendation) -> str:
     """The recommendation as ids and phases, on one line, for a whole caseload (`batch
     --compact`): no trace and no text in either language, so a program reads on with the ids
     (labels, reasons and sources are in the rule files under the same ids). The full form,
-    `to_json`, stays the one that explains itself."""
-    import json
+    `to_json`, stays the one that explains itself. Every id is written once where it is
+    the subject, so that an assessment with every rule firing stays within 3 KB
+    (tests/test_compact.py; a Case's history adds to `due`):
 
+        "interventions": {"now": [ids], "next": [ids], "later": [ids]}   the step plan in
+                         its order (a phase with no step left out)
+        "urgent": [ids]                                   the urgent steps
+        "waiting_for": {"trust" or id: [ids]}            what each step waits for, turned
+                         round: the steps that wait for trust, for step x, ...
+        "referrals": {organisation: [ids]}                who each referral is for (the
+                         ones that share data have an advice `consent_<organisation>`)
+        "referral_to": {id: organisation}                 only for a step no referral lists
+                         under its organisation (a closing warm handover)
+        "advice": [ids]   "warnings": {code: how many}
+        "due": {id: {rule: [due_on, ...]}}                a Case: what falls due, and when
+                         (one date for each time it does: a re-approach for each declined
+                         intervention)
+
+    Left out besides the texts: whether a referral is a warm handover or shares data (the
+    social map says it of each organisation's services), whether consent is given (the
+    case's own consent_to_share and consent_to_share_with say it; a warning
+    `consent_missing` is counted for each referral that lacks it), and each warning's field.
+    """
     lead = rec.lead_coordinator
     out: dict = {
         "case_id": rec.case_id, "municipality": rec.municipality, "rules_version": rec.rules_version,
         "client_profile": rec.client_profile.id, "profile_rule": rec.client_profile.rule,
         "lead_coordinator": {"role": lead.role, "organisation": lead.organisation, "collaboration": lead.collaboration,
                              "rule": lead.rule},
-        "interventions": [_compact_step(i) for i in rec.interventions],
-        "referrals": [{"organisation": r.organisation, "for": list(r.for_), "warm_handover": r.warm_handover,
-                       "consent_required": r.consent_required, "consent_given": r.consent_given} for r in rec.referrals],
-        "advice": [a.id for a in rec.advice],
-        "warnings": [{"code": w.code, "field": w.field} for w in rec.warnings],
     }
+    plan: dict[str, list[str]] = {}
+    waiting: dict[str, list[str]] = {}
+    urgent = []
+    for item in rec.interventions:
+        plan.setdefault(item.phase, []).append(item.id)
+        if item.urgent:
+            urgent.append(item.id)
+        for prerequisite in item.waits_for:
+            waiting.setdefault(prerequisite, []).append(item.id)
+    out["interventions"] = plan
+    if urgent:
+        out["urgent"] = urgent
+    if waiting:
+        out["waiting_for"] = waiting
+    out["referrals"] = {r.organisation: list(r.for_) for r in rec.referrals}
+    listed = {iid: r.organisation for r in rec.referrals for iid in r.for_}
+    elsewhere = {i.id: i.referral_to for i in rec.interventions if i.referral_to and listed.get(i.id) != i.referral_to}
+    if elsewhere:
+        out["referral_to"] = elsewhere
+    out["advice"] = [a.id for a in rec.advice]
+    warnings: dict[str, int] = {}
+    for warning in rec.warnings:
+        warnings[warning.code] = warnings.get(warning.code, 0) + 1
+    out["warnings"] = warnings
     if rec.due:
-        out["due"] = [{"id": d.id, "rule": d.rule, "due_on": d.due_on.isoformat() if d.due_on else None} for d in rec.due]
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+        due: dict[str, dict[str, list[str | None]]] = {}
+        for item in rec.due:
+            due.setdefault(item.id, {}).setdefault(item.rule, []).append(item.due_on.isoformat() if item.due_on else None)
+        out["due"] = due
+    return _COMPACT_JSON.encode(out)
 
 
-def _compact_step(item: Any) -> dict:
-    """id and phase; urgent, waits_for and referral_to only where they say something."""
-    step: dict = {"id": item.id, "phase": item.phase}
-    if item.urgent:
-        step["urgent"] = True
-    if item.waits_for:
-        step["waits_for"] = list(item.waits_for)
-    if item.referral_to:
-        step["referral_to"] = item.referral_to
-    return step
+# made once: json.dumps with options builds an encoder on every call
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

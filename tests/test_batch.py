@@ -167,14 +167,28 @@ def test_compact_output_ids_and_phases_only_and_resumable(caseload, tmp_path, en
     first = good[0]["recommendation"]
     assert set(first) >= {"case_id", "municipality", "rules_version", "client_profile", "lead_coordinator",
                           "interventions", "referrals", "advice", "warnings"}
-    assert "trace" not in first and all(set(step) >= {"id", "phase"} for r in good for step in r["recommendation"]["interventions"])
+    assert "trace" not in first
+    assert all(set(r["recommendation"]["interventions"]) <= {"now", "next", "later"} for r in good)  # ids by phase
     text = one.read_text(encoding="utf-8")
     assert "rationale" not in text and "label_nl" not in text and "message_nl" not in text
     # the same advice as the full form, in ids
     case = json.loads(caseload.read_text(encoding="utf-8").splitlines()[0])
     full = engine.recommend(case)
     assert good[0]["recommendation"] == json.loads(to_compact(full))
-    assert [s["id"] for s in good[0]["recommendation"]["interventions"]] == [i.id for i in full.interventions]
+    plan = good[0]["recommendation"]["interventions"]
+    assert [(iid, phase) for phase in ("now", "next", "later") for iid in plan.get(phase, [])] == \
+        [(i.id, i.phase) for i in full.interventions]
     assert sum(len(line.encode()) for line in lines) / len(lines) <= 3000
     with pytest.raises(InputError, match="with --compact"):
         run_batch(caseload, one, workers=1)  # a full-form resume of a compact output
+
+
+def test_compact_with_a_decision_log_is_refused_before_the_run(caseload, tmp_path, capsys):
+    """A decision-log entry is an advice's receipt, which the compact form leaves out: one
+    line and exit 2 before any case is advised, not a traceback after the whole run."""
+    out = tmp_path / "out.jsonl"
+    argv = ["batch", str(caseload), "--out", str(out), "--workers", "1", "--compact", "--decision-log", str(tmp_path / "log.jsonl")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--decision-log" in err and "without --compact" in err and "Traceback" not in err
+    assert not out.exists()

@@ -110,6 +110,43 @@ def test_json_duplicate_key_names_the_field() -> None:
     assert "given twice" in str(info.value)
 
 
+SAME_READING = [
+    '{"a": 1, "a" : 2}', '{"a": 1, "a"\n:\t2}', '{"note": "x: y", "a": 1, "a": 2}', '{"note": "x\\":", "b": 1}',
+    '[{"a": 1}, {"b": [{"c": 1, "c": 2}]}]', '{"a": {"b": 1}, "a": {"b": 1}}', '{"": 1, "": 1}', '"text: only"', "3",
+    "null", "[]", "{}", '{"a": "\\u003a", "b": 2}', '{"x": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}",
+    '{"x": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}", '{"a": NaN}', '{"a": 1,}', "\ufeff{\"a\": 1}",
+    '{"a": 1e999}', '{"b": 1, "a": 1, "b": 1, "c": "::"}',
+]
+
+
+@pytest.mark.parametrize("text", SAME_READING)
+def test_json_fast_reading_gives_the_careful_readings_data_or_message(text: str, monkeypatch) -> None:
+    """loads_checked reads a case with the C parser and a count of keys against the text's
+    colons; whenever that cannot vouch for the text, the careful reading (a hook on every
+    object) decides. Both must agree: the same data, or the same message."""
+    from engine import caseload
+
+    def read() -> object:
+        try:
+            return caseload.loads_checked(text)
+        except (ValueError, InputError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    fast = read()
+    monkeypatch.setattr(caseload, "_loads_plain", lambda text: None)  # the careful reading alone
+    careful = read()
+    assert fast == careful and type(fast) is type(careful)
+
+
+def test_json_fast_reading_takes_an_ordinary_case_and_leaves_the_doubtful_ones() -> None:
+    from engine.caseload import _loads_plain
+    from engine.synth import generate
+
+    for case in generate("leiden", 50, seed=2):
+        assert _loads_plain(json.dumps(case)) == case
+    assert _loads_plain('{"a": 1, "a": 2}') is None and _loads_plain('{"note": "a: b"}') is None
+
+
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_nan_and_infinity_are_not_numbers(constant: str) -> None:
     with pytest.raises(InputError, match="not a JSON number"):
