@@ -2,7 +2,7 @@
 below, in one run:
 
     .venv/bin/python benchmarks/coldstart.py                       # 20 rounds
-    .venv/bin/python benchmarks/coldstart.py --before /tmp/old     # and a source tree of an earlier commit
+    .venv/bin/python benchmarks/coldstart.py --before /tmp/old     # and a source tree of an earlier commit (repeatable)
 
 Each round runs, one after the other (so that the drift of a shared machine hits all alike):
 - `python -c pass`: the interpreter's own start;
@@ -11,7 +11,8 @@ Each round runs, one after the other (so that the drift of a shared machine hits
 - `python -m engine.cli recommend EXAMPLE` of this checkout: with the rulebook cache off
   (WEGWIJZER_CACHE_DIR=off), on a first run (an empty cache: a miss, which loads, checks and
   stores the rules) and warm (every later start);
-- with --before DIR, the same command in DIR (e.g. `git archive OLD | tar -x -C DIR`), cache off.
+- with --before DIR (repeatable), the same command in DIR (e.g. `git archive OLD | tar -x -C DIR`),
+  cache off.
 A tree's bytecode counts: with PYTHONDONTWRITEBYTECODE set, Python compiles every module
 of a tree without __pycache__ on every start (`make install` compiles the checkout's).
 Prints median, min and max wall time per command and the median CPU time (user + sys)
@@ -35,7 +36,7 @@ EXAMPLE = "examples/leiden_schulden_isolement.yaml"
 FLOOR = "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\nA(x=1)\n"
 
 
-def commands(before: Path | None, warm: str) -> dict[str, tuple[list[str], Path, Any]]:
+def commands(before: list[Path], warm: str) -> dict[str, tuple[list[str], Path, Any]]:
     """label -> (argv, cwd, cache dir: a path, 'off', or a callable giving a fresh one)."""
     py = sys.executable
     recommend = [py, "-m", "engine.cli", "recommend", EXAMPLE]
@@ -43,8 +44,8 @@ def commands(before: Path | None, warm: str) -> dict[str, tuple[list[str], Path,
         "python -c pass": ([py, "-c", "pass"], ROOT, "off"),
         "pydantic floor (import, 1 model, 1 validation)": ([py, "-c", FLOOR], ROOT, "off"),
     }
-    if before is not None:
-        found[f"before ({before}), no cache"] = (recommend, before, "off")
+    for tree in before:
+        found[f"{tree.name}, cache off"] = (recommend, tree, "off")
     found["now, cache off"] = (recommend, ROOT, "off")
     found["now, first run (empty cache)"] = (recommend, ROOT, lambda: tempfile.mkdtemp(prefix="wegwijzer-cold-"))
     found["now, warm cache"] = (recommend, ROOT, warm)
@@ -54,7 +55,8 @@ def commands(before: Path | None, warm: str) -> dict[str, tuple[list[str], Path,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--before", type=Path, help="a source tree (with engine/, rules/, examples/) to compare")
+    parser.add_argument("--before", type=Path, action="append", default=[],
+                        help="a source tree (with engine/, rules/, examples/) to compare")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wegwijzer-warm-") as warm:
         runs = commands(args.before, warm)
