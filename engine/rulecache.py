@@ -19,7 +19,7 @@ sees a whole file or none); a problem reading or writing it is a miss, never an 
 
 The entry is a pickle of the Rulebook that this module wrote, and it is stored only after
 it read back equal to the book it came from. It is read by an unpickler that builds only
-the rulebook's own classes (those of the modules in ALLOWED_MODULES) and a Path, so a file
+the rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date, so a file
 put there by anyone else cannot make it run other code. It is skipped for a rules folder
 of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make the key).
 """
@@ -45,7 +45,8 @@ _PACKAGE = __name__.rpartition(".")[0]  # `wegwijzer` installed, `engine` in a c
 # the modules whose classes a Rulebook is made of (the book, its file schemas, conditions,
 # field specs, the lined mappings of the raw files)
 ALLOWED_MODULES = frozenset(f"{_PACKAGE}.{name}" for name in ("rulebook", "conditions", "facts", "yamlload", "model"))
-ALLOWED_OTHER = frozenset({("pathlib", "PosixPath"), ("pathlib", "WindowsPath")})
+ALLOWED_OTHER = frozenset({("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
+                           ("datetime", "date"), ("datetime", "datetime")})  # YAML reads a date as one
 
 
 def cache_dir() -> Path | None:

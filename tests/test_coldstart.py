@@ -268,3 +268,9 @@ def test_only_the_newest_entries_are_kept(cache: Path, rules: Path) -> None:
         rulecache.load_cached(rules)
     assert len(list(cache.glob("rulebook-*.pickle"))) == rulecache.KEEP_ENTRIES
     assert not list(cache.glob(".rulebook-*"))  # no temporary file left behind
+
+
+def test_a_huge_rules_folder_is_not_hashed_nor_cached(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rulecache, "MAX_RULES_BYTES", 1000)
+    assert rulecache.load_cached(RULES) == rulebook.load(RULES)
+    assert not cache.exists()
