@@ -7,8 +7,8 @@ them on every start.
 A cache entry is keyed by everything the loaded rulebook is made of: every file under the
 rules folder (its path inside the folder and its bytes, recursively, so a folder per
 municipality is covered too), the folder as it was named (the rulebook writes file names
-with it), the source of the engine's own modules (the loader and what it imports), and
-the Python and pydantic versions. Any difference is a miss; a miss is `rulebook.load`,
+with it), the source of the engine's modules (every .py file in the package's folder: the
+loader and all it imports), and the Python and pydantic versions. Any difference is a miss; a miss is `rulebook.load`,
 which checks the files and raises the first problem at its file and line, and stores
 nothing then: a bad rule file is never hidden, it is read and checked each time until it
 is fixed.
@@ -19,8 +19,8 @@ sees a whole file or none); a problem reading or writing it is a miss, never an 
 
 The entry is a pickle of the Rulebook that this module wrote, and it is stored only after
 it read back equal to the book it came from. It is read by an unpickler that builds only
-the rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date, so a file
-put there by anyone else cannot make it run other code. It is skipped for a rules folder
+the rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a
+file put there by anyone else can make it build those objects at most, never call other code. It is skipped for a rules folder
 of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make the key).
 """
 from __future__ import annotations
@@ -43,7 +43,8 @@ MAX_RULES_FILES = 5000
 KEEP_ENTRIES = 16  # entries kept in the folder; older ones are removed when one is written
 _PACKAGE = __name__.rpartition(".")[0]  # `wegwijzer` installed, `engine` in a checkout
 # the modules whose classes a Rulebook is made of (the book, its file schemas, conditions,
-# field specs, the lined mappings of the raw files)
+# field specs, the lined mappings of the raw files). A book holding a class of another module
+# does not read back, so it is not cached (tests/test_coldstart.py then fails): add it here.
 ALLOWED_MODULES = frozenset(f"{_PACKAGE}.{name}" for name in ("rulebook", "conditions", "facts", "yamlload", "model"))
 ALLOWED_OTHER = frozenset({("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
                            ("datetime", "date"), ("datetime", "datetime")})  # YAML reads a date as one
