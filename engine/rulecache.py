@@ -8,20 +8,21 @@ A cache entry is keyed by everything the loaded rulebook is made of: every file 
 rules folder (its path inside the folder and its bytes, recursively, so a folder per
 municipality is covered too), the folder as it was named (the rulebook writes file names
 with it), the source of the engine's modules (every .py file in the package's folder: the
-loader and all it imports), and the Python and pydantic versions. Any difference is a miss; a miss is `rulebook.load`,
-which checks the files and raises the first problem at its file and line, and stores
-nothing then: a bad rule file is never hidden, it is read and checked each time until it
-is fixed.
+loader and all it imports), and the Python and pydantic versions. Any difference is a miss;
+a miss is `rulebook.load`, which checks the files and raises the first problem at its file
+and line, and stores nothing then: a bad rule file is never hidden, it is read and checked
+each time until it is fixed.
 
 Where: $WEGWIJZER_CACHE_DIR (`off`: no cache), else $XDG_CACHE_HOME/wegwijzer, else
-~/.cache/wegwijzer. It holds rule data only, never a case. Written atomically (a reader
-sees a whole file or none); a problem reading or writing it is a miss, never an error.
+~/.cache/wegwijzer. It holds rule data only, never a case. Written atomically (a reader sees
+a whole file or none); a problem reading or writing it is a miss, never an error.
 
-The entry is a pickle of the Rulebook that this module wrote, and it is stored only after
-it read back equal to the book it came from. It is read by an unpickler that builds only
-the rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a
-file put there by anyone else can make it build those objects at most, never call other code. It is skipped for a rules folder
-of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make the key).
+The entry is a pickle of the Rulebook that this module wrote, and it is stored only after it
+read back equal to the book it came from. It is read by an unpickler that builds only the
+rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a file
+put there by anyone else can make it build those objects at most, never call other code. It
+is skipped for a rules folder of more than MAX_RULES_BYTES (`--rules /` would otherwise read
+the disk to make the key).
 """
 from __future__ import annotations
 
