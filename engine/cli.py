@@ -52,8 +52,9 @@ def run_recommend(args: argparse.Namespace) -> int:
     from .api import Engine
     from .caseload import read_case
     from .render import render
+    from .rulecache import load_cached
 
-    engine = Engine.load(args.rules)
+    engine = Engine(load_cached(args.rules))  # the checked rules, kept between runs (engine.rulecache)
     rec = engine.recommend(read_case(args.case), source=args.case)
     sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
     return 0

@@ -98,13 +98,11 @@ InputDate = Annotated[Date, Strict(False), BeforeValidator(_date_text), AfterVal
 
 
 class _Strict(BaseModel):
-    # serialize_by_alias: model_dump() gives the JSON's names (`for`, `from`), not `for_`
-    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True)
-
-
-# A Case and its parts are built (pydantic's validator and serializer) when first used, not
-# at import: a plain assessment never needs them (cold start of `wegwijzer recommend`).
-_ON_FIRST_USE = ConfigDict(defer_build=True)
+    # serialize_by_alias: model_dump() gives the JSON's names (`for`, `from`), not `for_`.
+    # defer_build: every model's validator and serializer are built when first used, not at
+    # import, so a command builds only the ones it needs (a plain assessment: no Case, no
+    # Progress, nor the base classes); the cold start of `wegwijzer recommend`.
+    model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True, defer_build=True)
 
 
 class _Input(_Strict):
@@ -229,13 +227,10 @@ ContactKind = Literal["phone", "letter", "home_visit", "meeting"]
 class CaseAssessment(_AssessmentFields):
     """One dated assessment in a Case (an Assessment without municipality and case_id)."""
 
-    model_config = _ON_FIRST_USE
-
     date: InputDate
 
 
 class InterventionLogEntry(_Input):
-    model_config = _ON_FIRST_USE
     id: InterventionId
     started: InputDate
     ended: InputDate | None = None
@@ -246,8 +241,6 @@ class InterventionLogEntry(_Input):
 class Goal(_Input):
     """A Goal Attainment Scaling goal (seed:L2982-2998): scored -2..2 at its review."""
 
-    model_config = _ON_FIRST_USE
-
     id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
     domain: DomainId
     set_on: InputDate
@@ -256,14 +249,12 @@ class Goal(_Input):
 
 
 class Contact(_Input):
-    model_config = _ON_FIRST_USE
     date: InputDate
     kind: ContactKind
     reached: bool
 
 
 class ProfileRecord(_Input):
-    model_config = _ON_FIRST_USE
     date: InputDate
     id: ProfileId
 
@@ -271,8 +262,6 @@ class ProfileRecord(_Input):
 class Case(_Input):
     """A client's case over time: dated assessments (the latest is the current state), what was
     tried and how it went, goals, contacts and profiles given. Pseudonymous."""
-
-    model_config = _ON_FIRST_USE
 
     schema_version: SchemaVersion = 1
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")

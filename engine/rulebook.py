@@ -56,7 +56,9 @@ def default_rules_dir() -> Path:
 
 
 class _Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: a schema's validator is built when a file is first checked with it, not at
+    # import, so a rulebook read from the cache (engine.rulecache) never builds them
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     line: int = Field(0, alias=LINE)
 
     @model_validator(mode="before")

@@ -71,7 +71,8 @@ def pytest_make_collect_report(collector: pytest.Collector) -> object:
 
 
 # The tests never touch the user's own case store: a store opened without --db or
-# $WEGWIJZER_DB (the default file under $XDG_DATA_HOME) is one in a folder of this run's own.
+# $WEGWIJZER_DB (the default file under $XDG_DATA_HOME) is one in a folder of this run's own;
+# the rulebook cache likewise.
 _DATA_HOME = None
 
 
@@ -82,6 +83,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _DATA_HOME = tempfile.mkdtemp(prefix="wegwijzer-test-data-")
     os.environ["XDG_DATA_HOME"] = _DATA_HOME
     os.environ.pop("WEGWIJZER_DB", None)
+    # nor the user's cache: `wegwijzer recommend` keeps the checked rulebook (engine.rulecache)
+    os.environ["XDG_CACHE_HOME"] = os.path.join(_DATA_HOME, "cache")
+    os.environ.pop("WEGWIJZER_CACHE_DIR", None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,0 +1,194 @@
+"""The checked rulebook, kept between runs, so that a command started once per case
+(`wegwijzer recommend FILE`) does not parse the rule files, build their schemas and check
+them on every start.
+
+    book = load_cached(rules_dir)      # the same Rulebook as rulebook.load(rules_dir)
+
+A cache entry is keyed by everything the loaded rulebook is made of: every file under the
+rules folder (its path inside the folder and its bytes, recursively, so a folder per
+municipality is covered too), the folder as it was named (the rulebook writes file names
+with it), the source of the engine's modules (every .py file in the package's folder: the
+loader and all it imports), and the Python and pydantic versions. Any difference is a miss;
+a miss is `rulebook.load`, which checks the files and raises the first problem at its file
+and line, and stores nothing then: a bad rule file is never hidden, it is read and checked
+each time until it is fixed.
+
+Where: $WEGWIJZER_CACHE_DIR (`off`: no cache), else $XDG_CACHE_HOME/wegwijzer, else
+~/.cache/wegwijzer. It holds rule data only, never a case. Written atomically (a reader sees
+a whole file or none); a problem reading or writing it is a miss, never an error.
+
+The entry is a pickle of the Rulebook that this module wrote, and it is stored only after it
+read back equal to the book it came from. It is read by an unpickler that builds only the
+rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a file
+put there by anyone else can make it build those objects at most, never call other code. It
+is skipped for a rules folder of more than MAX_RULES_BYTES (`--rules /` would otherwise read
+the disk to make the key).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import rulebook
+from .rulebook import Rulebook, default_rules_dir
+
+FORMAT = b"wegwijzer-rulebook 1\n"  # raise the number when the entry's layout changes
+MAX_RULES_BYTES = 32 << 20
+MAX_RULES_FILES = 5000
+KEEP_ENTRIES = 16  # entries kept in the folder; older ones are removed when one is written
+_PACKAGE = __name__.rpartition(".")[0]  # `wegwijzer` installed, `engine` in a checkout
+# the modules whose classes a Rulebook is made of (the book, its file schemas, conditions,
+# field specs, the lined mappings of the raw files). A book holding a class of another module
+# does not read back, so it is not cached (tests/test_coldstart.py then fails): add it here.
+ALLOWED_MODULES = frozenset(f"{_PACKAGE}.{name}" for name in ("rulebook", "conditions", "facts", "yamlload", "model"))
+ALLOWED_OTHER = frozenset({("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
+                           ("datetime", "date"), ("datetime", "datetime")})  # YAML reads a date as one
+
+
+def cache_dir() -> Path | None:
+    """The folder of the cache, or None when it is switched off."""
+    chosen = os.environ.get("WEGWIJZER_CACHE_DIR")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wegwijzer"
+
+
+def load_cached(directory: Path | str | None = None) -> Rulebook:
+    """`rulebook.load(directory)`, from the cache when nothing it is made of has changed."""
+    directory = Path(directory) if directory else default_rules_dir()
+    where = cache_dir()
+    key = _key(directory) if where is not None else None
+    if key is None or where is None:
+        return rulebook.load(directory)
+    entry = where / f"rulebook-{key[:32]}.pickle"
+    book = _read(entry, key)
+    if book is not None:
+        return book
+    book = rulebook.load(directory)  # raises the first problem in the files; nothing is stored
+    _write(where, entry, key, book)
+    return book
+
+
+def _key(directory: Path) -> str | None:
+    """The digest of everything the loaded rulebook depends on, or None when the folder
+    cannot be read whole (then there is no cache, and `load` says what is wrong)."""
+    digest = hashlib.sha256(FORMAT)
+    for part in (_PACKAGE, str(directory), sys.version, _pydantic_version()):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    code = Path(__file__).resolve().parent
+    try:
+        for path in sorted(code.glob("*.py")):
+            _add(digest, path.name, path.read_bytes())
+        digest.update(b"\0rules\0")
+        total = files = 0
+        for root, dirs, names in os.walk(directory):
+            dirs.sort()
+            for name in sorted(names):
+                path = Path(root, name)
+                data = path.read_bytes()
+                total, files = total + len(data), files + 1
+                if total > MAX_RULES_BYTES or files > MAX_RULES_FILES:
+                    return None
+                _add(digest, path.relative_to(directory).as_posix(), data)
+    except (OSError, ValueError):
+        return None
+    if files == 0:
+        return None  # no folder, or an empty one: `load` reports it
+    return digest.hexdigest()
+
+
+def _add(digest: Any, name: str, data: bytes) -> None:
+    encoded = name.encode("utf-8", "surrogateescape")
+    digest.update(len(encoded).to_bytes(8, "big") + encoded + len(data).to_bytes(8, "big"))
+    digest.update(data)
+
+
+def _pydantic_version() -> str:
+    import pydantic
+
+    return pydantic.VERSION
+
+
+class _RulebookUnpickler(pickle.Unpickler):
+    """Builds the rulebook's own classes only; anything else in the stream is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in ALLOWED_MODULES and module in sys.modules:
+            found = getattr(sys.modules[module], name, None)
+            if isinstance(found, type) and found.__module__ == module:
+                return found
+        elif (module, name) in ALLOWED_OTHER:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"not a rulebook class: {module}.{name}")
+
+
+def _unpickle(data: bytes) -> Rulebook | None:
+    try:
+        book = _RulebookUnpickler(io.BytesIO(data)).load()
+    except Exception:  # noqa: BLE001 - any unreadable entry is a miss
+        return None
+    return book if type(book) is Rulebook else None
+
+
+def _read(entry: Path, key: str) -> Rulebook | None:
+    try:
+        data = entry.read_bytes()
+    except OSError:
+        return None
+    header = FORMAT + key.encode("ascii") + b"\n"
+    if not data.startswith(header):
+        return None
+    return _unpickle(data[len(header):])
+
+
+def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
+    """Store `book` under `key` if it reads back equal; any problem leaves the cache as it was."""
+    try:
+        data = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a rulebook that cannot be pickled is not cached
+        return
+    back = _unpickle(data)
+    if back is None or back != book or back.cache or book.cache:
+        return
+    tmp = None
+    try:
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".rulebook-", dir=where)
+        with os.fdopen(fd, "wb") as out:
+            out.write(FORMAT + key.encode("ascii") + b"\n" + data)
+        os.replace(tmp, entry)
+        tmp = None
+        _prune(where, keep=entry)
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _prune(where: Path, keep: Path) -> None:
+    entries = []
+    for path in where.glob("rulebook-*.pickle"):
+        try:
+            entries.append((path.stat().st_mtime_ns, path))
+        except OSError:
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[KEEP_ENTRIES:]:
+        if path != keep:
+            try:
+                path.unlink()
+            except OSError:
+                pass

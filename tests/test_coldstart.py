@@ -1,0 +1,276 @@
+"""Cold start of `wegwijzer recommend FILE` (issue 22.5), without timing anything: a plain
+assessment imports only what it needs, and the rulebook kept between runs
+(engine.rulecache) is the rulebook the files give, read again whenever they change, and
+never hides a rule error. The times are measured in benchmarks/ (RESULTS.md)."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import rulebook, rulecache
+from engine.cli import main
+from engine.errors import RuleError
+from engine.yamlload import LineDict
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+EXAMPLE = ROOT / "examples" / "leiden_schulden_isolement.yaml"
+
+# What a plain assessment never needs: the case history and its rules, ZRM, the store, the
+# web server and its templates, the workbench, the reports, batch runs, graphs.
+NOT_FOR_A_PLAIN_ASSESSMENT = (
+    "engine.history", "engine.progress", "engine.zrm", "engine.trajectory_synth", "engine.synth",
+    "engine.store", "engine.web", "engine.workbench", "engine.report", "engine.monitor", "engine.batch",
+    "engine.scenarios", "engine.flowgraph", "engine.hsds", "engine.register", "engine.replay",
+    "engine.decisionlog", "engine.feedback", "engine.cds",
+    "sqlalchemy", "alembic", "psycopg", "psycopg2", "fastapi", "starlette", "uvicorn", "jinja2", "networkx",
+    "httpx", "tqdm", "multiprocessing", "concurrent.futures", "sqlite3",
+)
+
+
+def modules_after(args: list[str], cache: Path | str) -> set[str]:
+    """The modules loaded by `wegwijzer ARGS` in a fresh interpreter."""
+    code = ("import io, json, sys, contextlib\n"
+            "from engine.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    code = main({args!r})\n"
+            "assert code == 0, code\n"
+            "print(json.dumps(sorted(sys.modules)))\n")
+    env = {**os.environ, "WEGWIJZER_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("cache", ["off", "warm"])
+def test_a_plain_recommend_imports_only_what_it_needs(cache: str, tmp_path: Path) -> None:
+    where: Path | str = "off" if cache == "off" else tmp_path
+    args = ["recommend", str(EXAMPLE)]
+    if cache == "warm":
+        modules_after(args, where)  # fills the cache
+        assert list(tmp_path.glob("rulebook-*.pickle"))
+    loaded = modules_after(args, where)
+    assert "engine.api" in loaded  # the check looks at the right names
+    needless = sorted(m for m in loaded for name in NOT_FOR_A_PLAIN_ASSESSMENT
+                      if m == name or m.startswith(name + "."))
+    assert needless == []
+
+
+def test_a_case_with_history_still_loads_what_it_needs(tmp_path: Path) -> None:
+    case = ROOT / "examples" / "cases" / "tilburg_stagnatie.yaml"
+    assert {"engine.history", "engine.progress"} <= modules_after(["recommend", str(case)], tmp_path)
+
+
+# ------------------------------------------------------------------ the rulebook kept between runs
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "cache"
+    monkeypatch.setenv("WEGWIJZER_CACHE_DIR", str(where))
+    return where
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy)
+    return copy
+
+
+def loads_from_files(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every call of rulebook.load that load_cached makes (a miss)."""
+    calls: list[Path] = []
+    real = rulebook.load
+
+    def load(directory: Any = None) -> rulebook.Rulebook:
+        calls.append(directory)
+        return real(directory)
+
+    monkeypatch.setattr(rulebook, "load", load)
+    return calls
+
+
+def same_lines(a: Any, b: Any, where: str = "") -> None:
+    """Equal data with equal lines, all the way down (== on a LineDict ignores its lines)."""
+    assert type(a) is type(b), where
+    if isinstance(a, LineDict):
+        assert (a.line, a.key_lines) == (b.line, b.key_lines), where
+    if isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            same_lines(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for index, (x, y) in enumerate(zip(a, b)):
+            same_lines(x, y, f"{where}[{index}]")
+    else:
+        assert a == b, where
+
+
+def test_the_cached_rulebook_is_the_one_the_files_give(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = rulebook.load(RULES)
+    calls = loads_from_files(monkeypatch)
+    first = rulecache.load_cached(RULES)
+    second = rulecache.load_cached(RULES)
+    assert calls == [RULES]  # the first run loaded the files, the second read the cache
+    assert len(list(cache.glob("rulebook-*.pickle"))) == 1
+    assert first == fresh and second == fresh
+    assert second is not first and second.cache == {}
+    same_lines(second.raw, fresh.raw)
+    assert second.fields == fresh.fields and second.override_reasons == fresh.override_reasons
+    assert [n.when for n in second.flowchart.nodes.values()] == [n.when for n in fresh.flowchart.nodes.values()]
+
+
+def test_the_cli_gives_the_same_advice_from_the_cache(cache: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = []
+    for where in ("off", str(cache), str(cache)):  # no cache, a miss that fills it, a hit
+        monkeypatch.setenv("WEGWIJZER_CACHE_DIR", where)
+        assert main(["recommend", str(EXAMPLE), "--format", "json"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert json.loads(outputs[0])["receipt"]["rules_version"] == rulebook.rules_version(RULES)
+
+
+def test_a_changed_rule_file_is_read_again(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = rulecache.load_cached(rules)
+    path = rules / "interventions.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "label_nl: Toeleiding naar schuldhulpverlening", "label_nl: Naar de schuldhulp"), encoding="utf-8")
+    calls = loads_from_files(monkeypatch)
+    after = rulecache.load_cached(rules)
+    assert calls == [rules]
+    assert before.interventions["debt_counselling"].label_nl == "Toeleiding naar schuldhulpverlening"
+    assert after.interventions["debt_counselling"].label_nl == "Naar de schuldhulp"
+    assert after == rulebook.load(rules) and after.version != before.version
+
+
+def test_any_file_in_the_rules_folder_is_part_of_the_key(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a folder per municipality (rules/municipalities/<id>/...) is covered without knowing it
+    rulecache.load_cached(rules)
+    (rules / "municipalities" / "oss").mkdir(parents=True)
+    (rules / "municipalities" / "oss" / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    calls = loads_from_files(monkeypatch)
+    rulecache.load_cached(rules)
+    rulecache.load_cached(rules)
+    assert calls == [rules]
+
+
+@pytest.mark.parametrize("broken", [
+    ("interventions.yaml", "    step: 2\n", "    step: 7\n"),  # the schema
+    ("leiden_flowchart.yaml", "intervention: domestic_safety\n", "intervention: domestic_safetyx\n"),  # a cross check
+    ("helmond_profiles.yaml", "{lte: 2}", "{lteq: 2}"),  # a condition
+    ("resolution.yaml", "ranking:", "ranking: [unclosed\n"),  # YAML syntax
+])
+def test_a_rule_error_is_never_hidden_by_the_cache(broken: tuple[str, str, str], cache: Path, rules: Path) -> None:
+    rulecache.load_cached(rules)  # the good rules are in the cache
+    name, old, new = broken
+    path = rules / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RuleError) as plain:
+        rulebook.load(rules)
+    for _ in range(2):  # and again: a bad rulebook is never stored
+        with pytest.raises(RuleError) as cached:
+            rulecache.load_cached(rules)
+        assert str(cached.value) == str(plain.value)
+        assert (cached.value.file, cached.value.line) == (plain.value.file, plain.value.line)
+    assert len(list(cache.glob("rulebook-*.pickle"))) == 1
+
+
+def test_the_folder_as_named_is_part_of_the_key(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the rulebook writes its file names (the trace's `file`) with the folder as it was given
+    monkeypatch.chdir(rules.parent)
+    by_name = rulecache.load_cached("rules")
+    by_path = rulecache.load_cached(rules)
+    assert by_name.flowchart.file == str(Path("rules") / "leiden_flowchart.yaml")
+    assert by_path.flowchart.file == str(rules / "leiden_flowchart.yaml")
+
+
+def entry(cache: Path) -> Path:
+    [found] = cache.glob("rulebook-*.pickle")
+    return found
+
+
+RAN: list[str] = []
+
+
+def _code_in_an_entry() -> None:
+    RAN.append("ran")
+
+
+class _Foreign:
+    def __reduce__(self) -> Any:
+        return (_code_in_an_entry, ())
+
+
+def test_an_entry_with_anything_but_rulebook_classes_is_refused(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rulecache.load_cached(RULES)
+    path = entry(cache)
+    header = path.read_bytes().split(b"\n", 2)
+    path.write_bytes(header[0] + b"\n" + header[1] + b"\n" + pickle.dumps(_Foreign()))
+    assert pickle.loads(pickle.dumps(_Foreign())) is None and RAN == ["ran"]  # a plain unpickler runs it
+    RAN.clear()
+    fresh = rulebook.load(RULES)
+    calls = loads_from_files(monkeypatch)
+    assert rulecache.load_cached(RULES) == fresh
+    assert RAN == [] and len(calls) == 1  # refused unread: a miss, loaded from the files
+
+
+def test_a_damaged_or_foreign_entry_is_a_miss(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rulecache.load_cached(RULES)
+    path = entry(cache)
+    data = path.read_bytes()
+    fresh = rulebook.load(RULES)
+    calls = loads_from_files(monkeypatch)
+    for damaged in (data[: len(data) // 2], b"", data.replace(b"wegwijzer-rulebook 1", b"wegwijzer-rulebook 0", 1),
+                    data[:25] + bytes([data[25] ^ 1]) + data[26:]):  # a cut, empty, old format, another key
+        path.write_bytes(damaged)
+        assert rulecache.load_cached(RULES) == fresh
+    assert len(calls) == 4
+
+
+def test_off_or_an_unusable_cache_folder_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = rulebook.load(RULES)
+    monkeypatch.setenv("WEGWIJZER_CACHE_DIR", "off")
+    assert rulecache.load_cached(RULES) == fresh
+    assert rulecache.cache_dir() is None
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("WEGWIJZER_CACHE_DIR", str(blocked / "cache"))
+    assert rulecache.load_cached(RULES) == fresh
+    assert blocked.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_default_cache_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WEGWIJZER_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert rulecache.cache_dir() == tmp_path / "wegwijzer"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert rulecache.cache_dir() == Path.home() / ".cache" / "wegwijzer"
+
+
+def test_only_the_newest_entries_are_kept(cache: Path, rules: Path) -> None:
+    path = rules / "interventions.yaml"
+    text = path.read_text(encoding="utf-8")
+    for round_ in range(rulecache.KEEP_ENTRIES + 3):
+        path.write_text(text + f"# {round_}\n", encoding="utf-8")
+        rulecache.load_cached(rules)
+    assert len(list(cache.glob("rulebook-*.pickle"))) == rulecache.KEEP_ENTRIES
+    assert not list(cache.glob(".rulebook-*"))  # no temporary file left behind
+
+
+def test_a_huge_rules_folder_is_not_hashed_nor_cached(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rulecache, "MAX_RULES_BYTES", 1000)
+    assert rulecache.load_cached(RULES) == rulebook.load(RULES)
+    assert not cache.exists()
