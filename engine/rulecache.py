@@ -6,7 +6,8 @@ them on every start.
 
 A cache entry is keyed by everything the loaded rulebook is made of: every file under the
 rules folder (its path inside the folder and its bytes, recursively, so a folder per
-municipality is covered too), the folder as it was named (the rulebook writes file names
+municipality is covered too) and under every outside packs folder (--packs, $WEGWIJZER_PACKS),
+the folders as they were named (the rulebook writes file names
 with it), the source of the engine's modules (every .py file in the package's folder: the
 loader and all it imports), and the Python and pydantic versions. Any difference is a miss;
 a miss is `rulebook.load`, which checks the files and raises the first problem at its file
@@ -62,24 +63,26 @@ def cache_dir() -> Path | None:
     return Path(base) / "wegwijzer"
 
 
-def load_cached(directory: Path | str | None = None) -> Rulebook:
-    """`rulebook.load(directory)`, from the cache when nothing it is made of has changed."""
+def load_cached(directory: Path | str | None = None, packs: "list[Path | str] | None" = None) -> Rulebook:
+    """`rulebook.load(directory, packs)`, from the cache when nothing it is made of has changed.
+    `packs`: folders of municipality packs outside `directory` (None: $WEGWIJZER_PACKS), in the key too."""
     directory = Path(directory) if directory else default_rules_dir()
+    outside = [Path(p) for p in (rulebook.env_packs() if packs is None else packs)]
     where = cache_dir()
-    key = _key(directory) if where is not None else None
+    key = _key(directory, outside) if where is not None else None
     if key is None or where is None:
-        return rulebook.load(directory)
+        return rulebook.load(directory, outside)
     entry = where / f"rulebook-{key[:32]}.pickle"
     book = _read(entry, key)
     if book is not None:
         return book
-    book = rulebook.load(directory)  # raises the first problem in the files; nothing is stored
+    book = rulebook.load(directory, outside)  # raises the first problem in the files; nothing is stored
     _write(where, entry, key, book)
     return book
 
 
-def _key(directory: Path) -> str | None:
-    """The digest of everything the loaded rulebook depends on, or None when the folder
+def _key(directory: Path, outside: list[Path]) -> str | None:
+    """The digest of everything the loaded rulebook depends on, or None when a folder
     cannot be read whole (then there is no cache, and `load` says what is wrong)."""
     digest = hashlib.sha256(FORMAT)
     for part in (_PACKAGE, str(directory), sys.version, _pydantic_version()):
@@ -88,21 +91,23 @@ def _key(directory: Path) -> str | None:
     try:
         for path in sorted(code.glob("*.py")):
             _add(digest, path.name, path.read_bytes())
-        digest.update(b"\0rules\0")
         total = files = 0
-        for root, dirs, names in os.walk(directory):
-            dirs.sort()
-            for name in sorted(names):
-                path = Path(root, name)
-                data = path.read_bytes()
-                total, files = total + len(data), files + 1
-                if total > MAX_RULES_BYTES or files > MAX_RULES_FILES:
-                    return None
-                _add(digest, path.relative_to(directory).as_posix(), data)
+        for number, folder in enumerate([directory, *outside]):  # the rules, then each packs folder as named
+            digest.update(b"\0rules\0" if number == 0 else b"\0packs\0" + str(folder).encode("utf-8", "surrogateescape") + b"\0")
+            found = 0
+            for root, dirs, names in os.walk(folder):
+                dirs.sort()
+                for name in sorted(names):
+                    path = Path(root, name)
+                    data = path.read_bytes()
+                    total, files, found = total + len(data), files + 1, found + 1
+                    if total > MAX_RULES_BYTES or files > MAX_RULES_FILES:
+                        return None
+                    _add(digest, path.relative_to(folder).as_posix(), data)
+            if found == 0:
+                return None  # no folder, or an empty one: `load` reports it
     except (OSError, ValueError):
         return None
-    if files == 0:
-        return None  # no folder, or an empty one: `load` reports it
     return digest.hexdigest()
 
 

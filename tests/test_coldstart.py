@@ -91,9 +91,9 @@ def loads_from_files(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real = rulebook.load
 
-    def load(directory: Any = None) -> rulebook.Rulebook:
+    def load(directory: Any = None, packs: Any = None) -> rulebook.Rulebook:
         calls.append(directory)
-        return real(directory)
+        return real(directory, packs)
 
     monkeypatch.setattr(rulebook, "load", load)
     return calls
@@ -157,12 +157,30 @@ def test_a_changed_rule_file_is_read_again(cache: Path, rules: Path, monkeypatch
 def test_any_file_in_the_rules_folder_is_part_of_the_key(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a folder per municipality (rules/municipalities/<id>/...) is covered without knowing it
     rulecache.load_cached(rules)
-    (rules / "municipalities" / "oss").mkdir(parents=True)
-    (rules / "municipalities" / "oss" / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
+    (rules / "municipalities" / "leiden" / "notes.yaml").write_text("a: 1\n", encoding="utf-8")
     calls = loads_from_files(monkeypatch)
     rulecache.load_cached(rules)
     rulecache.load_cached(rules)
     assert calls == [rules]
+
+
+def test_packs_outside_the_rules_are_part_of_the_key(cache: Path, rules: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`recommend --packs DIR` (WEGWIJZER_PACKS): a book cached without the outside packs is not
+    given with them, nor one with them without them, and a change in an outside pack is read again."""
+    from workbench_helpers import add_pack
+
+    outside = tmp_path / "packs"
+    add_pack(outside, "proefstad", "  - id: gemeente_proefstad\n    name: Gemeente Proefstad\n    source: practice\n    services: []\n")
+    assert "proefstad" not in rulecache.load_cached(rules).municipalities
+    monkeypatch.setenv("WEGWIJZER_PACKS", str(outside))
+    assert "proefstad" in rulecache.load_cached(rules).municipalities
+    assert "proefstad" in rulecache.load_cached(rules, [outside]).municipalities
+    monkeypatch.delenv("WEGWIJZER_PACKS")
+    assert "proefstad" not in rulecache.load_cached(rules).municipalities
+    main_file = outside / "proefstad" / "municipality.yaml"
+    main_file.write_text(main_file.read_text(encoding="utf-8").replace("name: Proefstad", "name: Proefstad aan Zee"), encoding="utf-8")
+    assert rulecache.load_cached(rules, [outside]).municipalities["proefstad"].name == "Proefstad aan Zee"
 
 
 @pytest.mark.parametrize("broken", [
