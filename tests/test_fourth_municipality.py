@@ -178,10 +178,13 @@ def test_a_condition_may_name_the_fourth_municipality(tmp_path: Path) -> None:
 def test_schema_lists_the_rulebooks_municipalities(proefstad_rules: Path, capsys) -> None:
     assert main(["schema", "--rules", str(proefstad_rules)]) == 0
     doc = json.loads(capsys.readouterr().out)
+    codes = [m.code for m in load(proefstad_rules).municipalities.values()]  # each id's CBS code, in the ids' order
+    assert len(codes) == len(SHIPPED) + 1 and all(re.fullmatch(r"GM\d{4}", c) for c in codes)
     for model in ("Assessment", "Case", "Recommendation"):
-        assert doc["$defs"][model]["properties"]["municipality"]["enum"] == sorted([*SHIPPED, "proefstad"])
+        assert doc["$defs"][model]["properties"]["municipality"]["enum"] == sorted([*SHIPPED, "proefstad"]) + codes
     assert main(["schema", "assessment"]) == 0  # the shipped rules' own
-    assert json.loads(capsys.readouterr().out)["properties"]["municipality"]["enum"] == SHIPPED
+    shipped_codes = [m.code for m in load().municipalities.values()]
+    assert json.loads(capsys.readouterr().out)["properties"]["municipality"]["enum"] == SHIPPED + shipped_codes
     assert "enum" not in schema_document("assessment")["properties"]["municipality"]  # no rulebook: the pattern only
 
 
