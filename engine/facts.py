@@ -153,10 +153,11 @@ def _member_reader(field: str, member: str) -> Callable[[Assessment], bool]:
     """Whether a set field (wishes, existing or trusted support) holds one member."""
     if field == "wishes":
         return lambda a: member in a.wishes
+    # (hot path) most cases list little or no support: an empty list is answered without a generator
     if field == "existing_support":
-        return lambda a: any(s.kind == member for s in a.existing_support)
+        return lambda a: bool(a.existing_support) and any(s.kind == member for s in a.existing_support)
     if field == "trusted_support":
-        return lambda a: any(s.kind == member and s.trusted for s in a.existing_support)
+        return lambda a: bool(a.existing_support) and any(s.kind == member and s.trusted for s in a.existing_support)
     raise ValueError(f"no reader for set field '{field}'")
 
 

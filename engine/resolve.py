@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from .errors import EvaluationError, suggest
 from .model import (
-    DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
-    SuggestedIntervention, TraceStep, Warning_,
+    DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Receipt, Recommendation,
+    Referral, SuggestedIntervention, TraceStep, Warning_,
 )
 from .rulebook import Node, Rule, Rulebook
 
@@ -129,7 +129,10 @@ def _trace_step(book: Rulebook, flow: _FlowNode, outcome: str) -> TraceStep:
     return step
 
 
-def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) -> Recommendation:
+def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
+            receipt: Receipt | None = None) -> Recommendation:
+    """The recommendation for a validated assessment and the rule ids that fired per rule set;
+    `receipt`, when the caller has it, goes in as it is built (engine.api.receipt)."""
     a = assessment
     trace: list[TraceStep] = []
     findings: list[Node] = []
@@ -230,7 +233,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
-        referrals=referrals, advice=advice, trace=trace, warnings=warnings,
+        referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
 
 
@@ -343,19 +346,19 @@ def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
     """The ranked list with every step moved behind the steps it waits for (step_plan.after and
     an action node's own `waits_for`), otherwise in rank order, so that the first group or
     course is one that can start."""
-    after = policy.after
-    if node_waits:
-        after = {**after, **{iid: (*after.get(iid, ()), *deps) for iid, deps in node_waits.items()}}
-    if not any(node.intervention in after for node, _ in ordered):
+    after, node_waits = policy.after, node_waits or {}
+    if not any(node.intervention in after or node.intervention in node_waits for node, _ in ordered):
         return ordered
     present = {node.intervention for node, _ in ordered}
+    # per step, what it waits for that is in this plan (the policy's and its node's own)
+    waits_in_plan = {iid: [d for d in (*after.get(iid, ()), *node_waits.get(iid, ())) if d in present]
+                     for iid in present if iid in after or iid in node_waits}
     placed: set[str] = set()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
     while waiting:
         for index, (node, tier) in enumerate(waiting):
-            deps = [d for d in after.get(node.intervention, ()) if d in present and d not in placed]
-            if not deps:
+            if placed.issuperset(waits_in_plan.get(node.intervention, ())):
                 break
         else:  # a cycle in `after` (the rule file's fault): keep rank order for the rest
             index = 0
