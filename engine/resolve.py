@@ -249,12 +249,11 @@ def _node_waits(a: Assessment, findings: list[Node], covered: frozenset[str]) ->
     """Per suggested intervention whose action node names `waits_for` (care before work): the
     steps it waits for that are in the plan, running or covered by an involved professional;
     the first one listed when none of them is (the care still comes first)."""
+    waiting = [node for node in findings if node.waits_for]
+    if not waiting:
+        return {}
     present = {node.intervention for node in findings} | set(a.current_interventions) | covered
-    out: dict[str, tuple[str, ...]] = {}
-    for node in findings:
-        if node.waits_for:
-            out[node.intervention] = tuple(d for d in node.waits_for if d in present) or node.waits_for[:1]
-    return out
+    return {node.intervention: tuple(d for d in node.waits_for if d in present) or node.waits_for[:1] for node in waiting}
 
 
 class _Policy:
@@ -298,8 +297,8 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     rest_tier = policy.rest_tier
     never_now = policy.never_now
     domains = a.domains
-    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
-    care_first = frozenset(dep for deps in node_waits.values() for dep in deps)
+    node_waits = _node_waits(a, findings, covered)
+    care_first = frozenset(dep for deps in node_waits.values() for dep in deps) if node_waits else frozenset()
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
@@ -347,13 +346,21 @@ def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
     an action node's own `waits_for`), otherwise in rank order, so that the first group or
     course is one that can start."""
     after, node_waits = policy.after, node_waits or {}
-    if not any(node.intervention in after or node.intervention in node_waits for node, _ in ordered):
-        return ordered
     present = {node.intervention for node, _ in ordered}
     # per step, what it waits for that is in this plan (the policy's and its node's own)
-    waits_in_plan = {iid: [d for d in (*after.get(iid, ()), *node_waits.get(iid, ())) if d in present]
-                     for iid in present if iid in after or iid in node_waits}
+    waits_in_plan: dict[str, list[str]] = {}
+    for iid in present:
+        deps = after.get(iid, ()) + node_waits.get(iid, ())
+        if deps:
+            waits_in_plan[iid] = [d for d in deps if d in present]
     placed: set[str] = set()
+    for node, _ in ordered:  # most plans already are in such an order: then it stays as it is
+        if not placed.issuperset(waits_in_plan.get(node.intervention, ())):
+            break
+        placed.add(node.intervention)
+    else:
+        return ordered
+    placed.clear()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
     while waiting:
