@@ -218,8 +218,8 @@ class Engine:
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
         fired = self._matcher.match_assessment(assessment)
-        rec = self._with_zrm_note(resolve(self.book, assessment, fired), assessment)
-        return rec.model_copy(update={"receipt": receipt(self.book, assessment, fired)})
+        # the receipt goes in as the recommendation is built: no copy of it afterwards
+        return self._with_zrm_note(resolve(self.book, assessment, fired, receipt(self.book, assessment, fired)), assessment)
 
     def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
         """The current assessment's advice, adjusted for what the history says, with progress and due."""

@@ -283,6 +283,8 @@ def unknown_organisations(book: Any, ids: list[str], field: str) -> list[tuple[s
     no person, no contact detail can be written there. (An organisation of another
     municipality's map is known: the advice warns that it is not on this one.) The value is not
     repeated: whatever was typed there stays out of the message."""
+    if not ids:  # (hot path) most cases name none: no need to gather the social map's ids
+        return []
     known = {org for municipality in book.municipalities.values() for org in municipality.organisations}
     return [(f"{field}[{index}]", "not an organisation id of the social map (its pack's social_map.yaml); consent is given "
                                   "per organisation of the social map, e.g. " + ", ".join(sorted(known)[:3]))

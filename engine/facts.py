@@ -122,12 +122,16 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+_SELF_RELIANCE = attrgetter("self_reliance")
+
+
 def _field_reader(field: str) -> Callable[[Assessment], Any]:
     """How to read one field of FIELDS from an assessment; None when the case does not give it."""
     head, _, rest = field.partition(".")
     if head == "domains":
         domain, attribute = rest.split(".")
-        return lambda a: getattr(a.domains[domain], attribute) if domain in a.domains else None
+        read = attrgetter(attribute)
+        return lambda a: read(score) if (score := a.domains.get(domain)) is not None else None
     if head == "household":
         return lambda a: getattr(a.household, rest) if a.household is not None else None
     if head == "circumstances":
@@ -136,7 +140,7 @@ def _field_reader(field: str) -> Callable[[Assessment], Any]:
         return lambda a: a.igm.get(rest) if a.igm else None
     derived: dict[str, Callable[[Assessment], Any]] = {
         "years_on_benefit": lambda a: _plain_number(a.years_on_benefit),  # the only float field
-        "lowest_self_reliance": lambda a: min(s.self_reliance for s in a.domains.values()),
+        "lowest_self_reliance": lambda a: min(map(_SELF_RELIANCE, a.domains.values())),
         "lowest_satisfaction": lambda a: min(
             (s.satisfaction for s in a.domains.values() if s.satisfaction is not None), default=None),
         "existing_support_count": lambda a: len(a.existing_support),
@@ -153,10 +157,11 @@ def _member_reader(field: str, member: str) -> Callable[[Assessment], bool]:
     """Whether a set field (wishes, existing or trusted support) holds one member."""
     if field == "wishes":
         return lambda a: member in a.wishes
+    # (hot path) most cases list little or no support: an empty list is answered without a generator
     if field == "existing_support":
-        return lambda a: any(s.kind == member for s in a.existing_support)
+        return lambda a: bool(a.existing_support) and any(s.kind == member for s in a.existing_support)
     if field == "trusted_support":
-        return lambda a: any(s.kind == member and s.trusted for s in a.existing_support)
+        return lambda a: bool(a.existing_support) and any(s.kind == member and s.trusted for s in a.existing_support)
     raise ValueError(f"no reader for set field '{field}'")
 
 

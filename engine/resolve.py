@@ -6,13 +6,14 @@ resolution.yaml; this module only applies it.
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import EvaluationError, suggest
 from .model import (
-    DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Recommendation, Referral,
-    SuggestedIntervention, TraceStep, Warning_,
+    DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Receipt, Recommendation,
+    Referral, SuggestedIntervention, TraceStep, Warning_,
 )
 from .rulebook import Node, Rule, Rulebook
 
@@ -129,7 +130,10 @@ def _trace_step(book: Rulebook, flow: _FlowNode, outcome: str) -> TraceStep:
     return step
 
 
-def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) -> Recommendation:
+def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
+            receipt: Receipt | None = None) -> Recommendation:
+    """The recommendation for a validated assessment and the rule ids that fired per rule set;
+    `receipt`, when the caller has it, goes in as it is built (engine.api.receipt)."""
     a = assessment
     trace: list[TraceStep] = []
     findings: list[Node] = []
@@ -230,7 +234,7 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]]) 
     return Recommendation(
         case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
-        referrals=referrals, advice=advice, trace=trace, warnings=warnings,
+        referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
 
 
@@ -246,12 +250,11 @@ def _node_waits(a: Assessment, findings: list[Node], covered: frozenset[str]) ->
     """Per suggested intervention whose action node names `waits_for` (care before work): the
     steps it waits for that are in the plan, running or covered by an involved professional;
     the first one listed when none of them is (the care still comes first)."""
+    waiting = [node for node in findings if node.waits_for]
+    if not waiting:
+        return {}
     present = {node.intervention for node in findings} | set(a.current_interventions) | covered
-    out: dict[str, tuple[str, ...]] = {}
-    for node in findings:
-        if node.waits_for:
-            out[node.intervention] = tuple(d for d in node.waits_for if d in present) or node.waits_for[:1]
-    return out
+    return {node.intervention: tuple(d for d in node.waits_for if d in present) or node.waits_for[:1] for node in waiting}
 
 
 class _Policy:
@@ -295,8 +298,8 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     rest_tier = policy.rest_tier
     never_now = policy.never_now
     domains = a.domains
-    node_waits = _node_waits(a, findings, covered) if any(node.waits_for for node in findings) else {}
-    care_first = frozenset(dep for deps in node_waits.values() for dep in deps)
+    node_waits = _node_waits(a, findings, covered)
+    care_first = frozenset(dep for deps in node_waits.values() for dep in deps) if node_waits else frozenset()
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
@@ -330,12 +333,8 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
 _PHASE_ORDER = {"now": 0, "next": 1, "later": 2}
 
 
-def _first(entry: tuple) -> Any:
-    return entry[0]
-
-
-def _first_two(entry: tuple) -> tuple:
-    return entry[0], entry[1]
+_first = itemgetter(0)  # sort keys taken in C: no Python call per item (hot path)
+_first_two = itemgetter(0, 1)
 
 
 def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
@@ -343,19 +342,27 @@ def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
     """The ranked list with every step moved behind the steps it waits for (step_plan.after and
     an action node's own `waits_for`), otherwise in rank order, so that the first group or
     course is one that can start."""
-    after = policy.after
-    if node_waits:
-        after = {**after, **{iid: (*after.get(iid, ()), *deps) for iid, deps in node_waits.items()}}
-    if not any(node.intervention in after for node, _ in ordered):
-        return ordered
+    after, node_waits = policy.after, node_waits or {}
     present = {node.intervention for node, _ in ordered}
+    # per step, what it waits for that is in this plan (the policy's and its node's own)
+    waits_in_plan: dict[str, list[str]] = {}
+    for iid in present:
+        deps = after.get(iid, ()) + node_waits.get(iid, ())
+        if deps:
+            waits_in_plan[iid] = [d for d in deps if d in present]
     placed: set[str] = set()
+    for node, _ in ordered:  # most plans already are in such an order: then it stays as it is
+        if not placed.issuperset(waits_in_plan.get(node.intervention, ())):
+            break
+        placed.add(node.intervention)
+    else:
+        return ordered
+    placed.clear()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
     while waiting:
         for index, (node, tier) in enumerate(waiting):
-            deps = [d for d in after.get(node.intervention, ()) if d in present and d not in placed]
-            if not deps:
+            if placed.issuperset(waits_in_plan.get(node.intervention, ())):
                 break
         else:  # a cycle in `after` (the rule file's fault): keep rank order for the rest
             index = 0
@@ -479,6 +486,11 @@ def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
 def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, phase: str,
                 waits: tuple[str, ...]) -> SuggestedIntervention:
     """One per action node, municipality, urgency and place in the plan: depends only on the rules."""
+    key = ("suggestion", node.id, municipality, urgent, phase, waits)
+    made = book.cache.get(key)  # (hot path: several a case) the usual answer, before a builder is made
+    if made is not None:
+        return made
+
     def build() -> SuggestedIntervention:
         item = book.interventions[node.intervention]
         service = book.municipalities[municipality].services.get(item.id)
@@ -494,7 +506,7 @@ def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, pha
         suggestion.__dict__["waits_for"] = ReadOnlyList(suggestion.waits_for)
         return suggestion
 
-    return _cached(book, ("suggestion", node.id, municipality, urgent, phase, waits), build)
+    return _cached(book, key, build)
 
 
 class ReadOnlyList(list):  # type: ignore[type-arg]
