@@ -39,7 +39,7 @@ LEGACY_FILES = ("social_map.yaml",)
 PACKS_DIR = "municipalities"
 PACK_FILES = ("municipality.yaml", "social_map.yaml")
 PACKS_ENV = "WEGWIJZER_PACKS"
-CODE_PATTERN = r"^GM\d{4}$"  # the CBS municipality code
+CODE_PATTERN = r"^GM[0-9]{4}$"  # the CBS municipality code (ASCII digits: \d takes "GM０１９３" too)
 MunicipalityId = typing.Annotated[str, Field(pattern=MUNICIPALITY_PATTERN)]
 SUPPORT_KINDS: tuple[str, ...] = typing.get_args(SupportKind)
 SOURCE_PATTERN = r"^(practice|seed:L\d+(-\d+)?)(, ?(practice|seed:L\d+(-\d+)?))*$"
@@ -814,7 +814,9 @@ class RuleChecks:
         social map names the pilot's organisation."""
         codes: dict[str, str] = {}  # code -> the name of the pack that has it
         variants = mapping(self.raw.get("resolution.yaml"), "variants")
-        for folder, name in sorted(pack_names(self.raw).items()):
+        inside = (self.directory / PACKS_DIR).resolve()
+        # the shipped packs first, so that an id or code taken twice is blamed on the outside pack
+        for folder, name in sorted(pack_names(self.raw).items(), key=lambda item: (self._outside(item[1], inside), item[0])):
             pack = self.raw[name]
             if not isinstance(pack, dict):
                 continue
@@ -839,6 +841,9 @@ class RuleChecks:
                 self.report(name, key_line(pack, "variant"), f"variant: '{mid}' needs one of {sorted(variants)} (resolution.yaml), got {variant!r}{suggest(variant, variants)}")
             self.pack_social_map(mid, pack, name.rsplit("/", 1)[0] + "/social_map.yaml")
         self.fields = with_municipalities(self.municipalities)
+
+    def _outside(self, name: str, inside: Path) -> bool:
+        return Path(self.file(name)).resolve().parent.parent != inside
 
     def pack_social_map(self, mid: str, pack: Any, name: str) -> None:
         social = self.raw.get(name)

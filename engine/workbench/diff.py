@@ -282,6 +282,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weigh", metavar="DB", help="weigh each changed rule by how often coaches set aside what it "
                                                       "suggested, from this case store's decision log")
     parser.add_argument("--threshold", type=int, help="with --weigh: the smallest group shown (as the monitor's)")
+    from ..cli import PACKS_HELP
+
+    # no --rules here (the two rules are positional), so the CLI does not add --packs itself;
+    # the packs load beside both rules
+    parser.add_argument("--packs", action="append", metavar="DIR", help=PACKS_HELP)
     add_lang(parser)
 
 

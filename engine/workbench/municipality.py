@@ -101,7 +101,7 @@ def scaffold(book: Any, name: str, code: str, variant_of: str, into: Path) -> tu
     mid = slug(name)
     problems = []
     if not re.fullmatch(MUNICIPALITY_PATTERN, mid):
-        problems.append(("NAAM", f"'{name}' geeft geen bruikbare id ('{mid}'): minstens twee letters of cijfers, "
+        problems.append(("NAAM", f"'{_short(name)}' geeft geen bruikbare id ('{_short(mid)}'): 2 tot 41 letters of cijfers, "
                                  "beginnend met een letter"))
     elif mid in book.municipalities:
         problems.append(("NAAM", f"gemeente '{mid}' bestaat al ({book.municipalities[mid].file}); kies een andere naam"))
@@ -168,6 +168,11 @@ def scaffold(book: Any, name: str, code: str, variant_of: str, into: Path) -> tu
     main.write_text(main_text, encoding="utf-8")
     social.write_text(social_text, encoding="utf-8")
     return folder, main, social
+
+
+def _short(text: str, keep: int = 60) -> str:
+    """`text` cut to what an error line can show."""
+    return text if len(text) <= keep else text[:keep] + "…"
 
 
 def _role_nl(book: Any, role: str) -> str:

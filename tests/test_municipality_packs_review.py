@@ -1,0 +1,70 @@
+"""Issue 20, tried as a trainer would: what the first packs let through or said badly (a CBS code
+in other digits than 0-9, a name too long for an id, `diff` for a city from an outside pack, a
+code taken twice blamed on the shipped pack rather than the newcomer)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.errors import RuleError
+from engine.rulebook import load
+from engine.workbench.check import check_rules
+from workbench_helpers import RULES, add_pack, line_of, run_cli
+
+CLIENT = {"conversations_held": 4, "ladder_rung": 2,
+          "domains": {"finances": {"self_reliance": 2}, "social_contacts": {"self_reliance": 2}},
+          "circumstances": {"problematic_debt": True}}
+MAP = """
+  - id: gemeente_{mid}
+    name: Gemeente {mid}
+    source: practice
+    services:
+      - {{intervention: debt_counselling, warm_handover: false, shares_data: true, source: practice}}
+"""
+FULLWIDTH = "GM\uff10\uff11\uff19\uff13"  # "GM０１９３": digits, but not the CBS code's
+
+
+def test_a_code_in_other_digits_than_0_to_9_is_no_cbs_code(tmp_path, capsys):
+    packs = tmp_path / "packs"
+    code, out, err = run_cli(capsys, "municipality", "new", "Zwolle", "--code", FULLWIDTH, "--variant", "tilburg",
+                             "--into", str(packs))
+    assert code == 2 and "--code: " in err and "is geen CBS-gemeentecode" in err
+    assert not packs.exists() or not any(packs.iterdir())
+    add_pack(packs, "proefstad", MAP.format(mid="proefstad"), code=FULLWIDTH)
+    main = packs / "proefstad" / "municipality.yaml"
+    with pytest.raises(RuleError) as raised:
+        load(None, [packs])
+    assert f"{main}:{line_of(main, 'code:')}: code:" in str(raised.value)
+
+
+def test_a_name_too_long_for_an_id_says_so_in_one_short_line(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "municipality", "new", "Gemeente " + "Lang" * 60, "--code", "GM0193",
+                             "--variant", "tilburg", "--into", str(tmp_path / "packs"))
+    assert code == 2 and out == ""
+    assert "NAAM: " in err and "2 tot 41 letters of cijfers" in err
+    assert len(err.strip().splitlines()) == 1 and len(err) < 300
+
+
+def test_diff_takes_the_packs_of_a_city_outside_the_rules(tmp_path, capsys):
+    packs = tmp_path / "packs"
+    add_pack(packs, "proefstad", MAP.format(mid="proefstad"))
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({**CLIENT, "municipality": "proefstad"}) + "\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "diff", str(RULES), str(RULES), "--cases", str(cases), "--packs", str(packs),
+                             "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["compared"], report["bad_cases"]) == (1, [])
+
+
+def test_a_code_taken_twice_is_the_outside_packs_error_whatever_its_name(tmp_path):
+    packs = tmp_path / "packs"
+    add_pack(packs, "aaastad", MAP.format(mid="aaastad"), code="GM0546")  # sorts before leiden, whose code it takes
+    main = packs / "aaastad" / "municipality.yaml"
+    [error] = [f for f in check_rules(None, [packs]) if f.severity == "error"]
+    assert (error.file, error.line) == (str(main), line_of(main, "code: GM0546"))
+    assert str(RULES / "municipalities" / "leiden" / "municipality.yaml") in error.message
+    with pytest.raises(RuleError) as raised:
+        load(None, [packs])
+    assert str(raised.value).startswith(f"{main}:")
