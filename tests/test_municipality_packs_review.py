@@ -4,6 +4,7 @@ code taken twice blamed on the shipped pack rather than the newcomer)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,16 @@ def test_a_code_taken_twice_is_the_outside_packs_error_whatever_its_name(tmp_pat
     with pytest.raises(RuleError) as raised:
         load(None, [packs])
     assert str(raised.value).startswith(f"{main}:")
+
+
+def test_the_progress_report_takes_a_case_given_by_its_cbs_code(tmp_path, capsys):
+    import yaml
+
+    case = yaml.safe_load((Path(__file__).parent.parent / "examples/cases/tilburg_stagnatie.yaml").read_text(encoding="utf-8"))
+    by_id, by_code = tmp_path / "by_id.json", tmp_path / "by_code.json"
+    by_id.write_text(json.dumps(case, default=str), encoding="utf-8")
+    by_code.write_text(json.dumps({**case, "municipality": "GM0855"}, default=str), encoding="utf-8")
+    code, with_code, err = run_cli(capsys, "report", str(by_code), "--format", "markdown")
+    assert code == 0, err
+    assert with_code == run_cli(capsys, "report", str(by_id), "--format", "markdown")[1]
+    assert "(Tilburg)" in with_code.splitlines()[0]

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..case import as_of, parse_case
+from ..case import as_of
 from ..model import DOMAIN_IDS, DOMAIN_LABELS_NL, Case, Recommendation
 from .radar import radar_svg
 
@@ -186,7 +186,7 @@ def render_report(engine: Any, data: Any, fmt: str = "html", source: str | None 
         from ..errors import InputError
 
         raise InputError([("assessments", "a progress report needs a case: a document with 'assessments' (dated)")], source)
-    case = parse_case(data, source)
+    case = engine.validate_case(data, source)  # as `recommend` does: a CBS code names the municipality too
     rec = engine.recommend_case(case, source)
     context = report_context(engine, case, rec)
     if fmt == "html":
