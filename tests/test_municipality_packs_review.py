@@ -11,7 +11,7 @@ import pytest
 from engine.errors import RuleError
 from engine.rulebook import load
 from engine.workbench.check import check_rules
-from workbench_helpers import RULES, add_pack, line_of, run_cli
+from workbench_helpers import RULES, add_pack, edit, line_of, run_cli
 
 CLIENT = {"conversations_held": 4, "ladder_rung": 2,
           "domains": {"finances": {"self_reliance": 2}, "social_contacts": {"self_reliance": 2}},
@@ -82,3 +82,45 @@ def test_the_progress_report_takes_a_case_given_by_its_cbs_code(tmp_path, capsys
     assert code == 0, err
     assert with_code == run_cli(capsys, "report", str(by_id), "--format", "markdown")[1]
     assert "(Tilburg)" in with_code.splitlines()[0]
+
+
+HSDS = Path(__file__).parent.parent / "examples" / "zwolle-hsds"
+
+
+def _new_zwolle(capsys, packs: Path) -> Path:
+    code, _, err = run_cli(capsys, "municipality", "new", "Zwolle", "--code", "GM0193", "--variant", "tilburg",
+                           "--into", str(packs))
+    assert code == 0, err
+    return packs / "zwolle"
+
+
+def test_map_import_takes_the_cbs_code_as_map_export_does(tmp_path, capsys):
+    by_id, by_code = _new_zwolle(capsys, tmp_path / "a"), _new_zwolle(capsys, tmp_path / "b")
+    assert run_cli(capsys, "map", "import", str(HSDS), "--municipality", "zwolle", "--into", str(by_id.parent))[0] == 0
+    code, _, err = run_cli(capsys, "map", "import", str(HSDS), "--municipality", "gm0193", "--into", str(by_code.parent))
+    assert code == 0, err
+    assert (by_code / "social_map.yaml").read_text(encoding="utf-8") == (by_id / "social_map.yaml").read_text(encoding="utf-8")
+    code, _, err = run_cli(capsys, "map", "import", str(HSDS), "--municipality", "GM0194", "--into", str(by_code.parent))
+    assert code == 2 and "--municipality: geen gemeentepakket met CBS-code GM0194" in err
+
+
+@pytest.mark.parametrize("file, broken", [
+    ("municipality.yaml", "variant: [\n"),
+    ("social_map.yaml", "organisations: [\n"),
+])
+def test_map_import_into_a_pack_with_a_broken_file_names_file_and_line(tmp_path, capsys, file, broken):
+    pack = _new_zwolle(capsys, tmp_path / "packs")
+    path = pack / file
+    text = path.read_text(encoding="utf-8")
+    path.write_text((text + broken) if file == "municipality.yaml" else broken, encoding="utf-8")
+    line = len(path.read_text(encoding="utf-8").splitlines()) + 1
+    code, _, err = run_cli(capsys, "map", "import", str(HSDS), "--municipality", "zwolle", "--into", str(pack.parent))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(f"wegwijzer: {path}:{line}: YAML")  # after the unmapped services
+
+
+def test_map_import_keeps_going_past_a_pilot_that_is_no_mapping(tmp_path, capsys):
+    pack = _new_zwolle(capsys, tmp_path / "packs")
+    edit(pack / "municipality.yaml", "pilot:\n", "pilot: 7\nformer_pilot:\n")
+    code, _, err = run_cli(capsys, "map", "import", str(HSDS), "--municipality", "zwolle", "--into", str(pack.parent))
+    assert code == 0, err  # the map is imported; check then names the pack's own mistake

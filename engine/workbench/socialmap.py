@@ -32,12 +32,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import", help="een HSDS 3.0-directory als sociale kaart van een gemeentepakket / "
                                       "an HSDS 3.0 directory as a pack's social map")
     p.add_argument("source", help="a folder with organizations.json and services.json, or one JSON file")
-    p.add_argument("--municipality", required=True, help="the municipality's id, its pack's folder (e.g. zwolle)")
+    p.add_argument("--municipality", required=True, help="the municipality's id, its pack's folder (e.g. zwolle), or its CBS code (GM0193)")
     p.add_argument("--pilot", help="id of the imported organisation the coordinating professional works for "
                                    "(default: the pack's own pilot organisation stays on the map)")
     p.add_argument("--rules", help="rules folder whose interventions the services are mapped to (default: shipped)")
     p.add_argument("--into", help="folder of packs holding <municipality>/ (made by `wegwijzer municipality new`): "
                                   "its social_map.yaml is replaced (default: print the file)")
+
+
+def _id_of_code(code: str, book: object, into: Path | None) -> str:
+    """The id of the pack whose CBS code is `code`: among the rules' packs, else among the packs
+    in `into` (not loaded with the rules, and perhaps not yet passing check)."""
+    from ..yamlload import load_with_lines
+
+    mid = book.municipality_id(code)  # type: ignore[attr-defined]
+    if mid != code:
+        return str(mid)
+    for main in sorted(into.glob("*/municipality.yaml")) if into is not None and into.is_dir() else []:
+        data = load_with_lines(main)
+        if isinstance(data, dict) and data.get("code") == code:
+            return main.parent.name
+    raise InputError([("--municipality", f"geen gemeentepakket met CBS-code {code}"
+                                         f"{' in ' + str(into) if into is not None else ''}; maak het eerst met "
+                                         "`wegwijzer municipality new`")])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,10 +73,13 @@ def run(args: argparse.Namespace) -> int:
 
     import re
 
-    import yaml
+    from ..rulebook import CODE_PATTERN
+    from ..yamlload import load_with_lines, strip_lines
 
+    if re.fullmatch(CODE_PATTERN, args.municipality.upper()):  # a CBS code names the municipality, as in export
+        args.municipality = _id_of_code(args.municipality.upper(), book, Path(args.into) if args.into else None)
     if not re.fullmatch(MUNICIPALITY_PATTERN, args.municipality):
-        raise InputError([("--municipality", "lower-case letters, digits and '_' (e.g. zwolle)")])
+        raise InputError([("--municipality", "lower-case letters, digits and '_' (e.g. zwolle), or its CBS code (GM0193)")])
     pack = Path(args.into) / args.municipality if args.into else None
     if pack is not None and not (pack / "municipality.yaml").is_file():
         raise InputError([("--into", f"geen gemeentepakket {pack}: maak het eerst met `wegwijzer municipality new NAAM "
@@ -76,9 +96,13 @@ def run(args: argparse.Namespace) -> int:
     kept = []
     if pack is not None and args.pilot is None:
         # HSDS does not name the pilot's organisation: keep the pack's own on the map
-        pilot = (yaml.safe_load((pack / "municipality.yaml").read_text(encoding="utf-8")) or {}).get("pilot") or {}
-        before = yaml.safe_load((pack / "social_map.yaml").read_text(encoding="utf-8")) if (pack / "social_map.yaml").is_file() else {}
-        kept = [org for org in (before or {}).get("organisations") or []
+        # read as check reads them: a file the trainer broke is an error at its line, not a traceback
+        main = load_with_lines(pack / "municipality.yaml")
+        pilot = main.get("pilot") if isinstance(main, dict) else None
+        pilot = pilot if isinstance(pilot, dict) else {}
+        before = load_with_lines(pack / "social_map.yaml") if (pack / "social_map.yaml").is_file() else {}
+        organisations = before.get("organisations") if isinstance(before, dict) else None
+        kept = [strip_lines(org) for org in (organisations if isinstance(organisations, list) else [])
                 if isinstance(org, dict) and org.get("id") == pilot.get("organisation") and org.get("id") not in ids]
     text = social_map_file(imported, Path(args.source).name, kept)
     services = sum(len(org["services"]) for org in imported.organisations)
