@@ -183,7 +183,10 @@ def _add_packs(parser: argparse.ArgumentParser) -> None:
             for sub in action.choices.values():
                 sub.formatter_class = _DutchHelp  # a command's own sub-commands speak as the rest
                 _add_packs(_dutch(sub))
-    if any(action.dest == "rules" for action in parser._actions) and not any(
+    # `case` has no --rules (the store advises with the installed rules), yet advises: its packs too
+    in_case = parser.prog.split()[1:2] == ["case"] and not any(
+        isinstance(action, argparse._SubParsersAction) for action in parser._actions)
+    if (in_case or any(action.dest == "rules" for action in parser._actions)) and not any(
             action.dest == "packs" for action in parser._actions):
         parser.add_argument("--packs", action="append", metavar="DIR", help=PACKS_HELP)
 

@@ -126,8 +126,21 @@ def run(args: Any) -> int:
     if receipt.engine_version != __version__:
         print(f"wegwijzer: note: advised by engine {receipt.engine_version}, replayed by {__version__}; "
               "the rules are those of that time, the code is today's", file=sys.stderr)
-    sys.stdout.write(render(rec, args.format, args.lang))
+    sys.stdout.write(render(rec, args.format, args.lang, _name_today(rec.municipality)))
     return 0
+
+
+def _name_today(mid: str) -> str | None:
+    """The municipality's name in today's rules (with the packs of --packs or $WEGWIJZER_PACKS),
+    for the heading; the rules of that time advised, and may not load today."""
+    from .errors import WegwijzerError
+    from .rulecache import load_cached
+
+    try:
+        municipality = load_cached().municipalities.get(mid)
+    except WegwijzerError:
+        return None
+    return municipality.name if municipality is not None else None
 
 
 def _store_named() -> bool:

@@ -124,3 +124,26 @@ def test_map_import_keeps_going_past_a_pilot_that_is_no_mapping(tmp_path, capsys
     edit(pack / "municipality.yaml", "pilot:\n", "pilot: 7\nformer_pilot:\n")
     code, _, err = run_cli(capsys, "map", "import", str(HSDS), "--municipality", "zwolle", "--into", str(pack.parent))
     assert code == 0, err  # the map is imported; check then names the pack's own mistake
+
+
+def test_the_store_advises_an_outside_packs_case_with_packs_and_names_the_city_as_its_pack_does(tmp_path, capsys):
+    from store_cases import case_doc
+
+    packs = tmp_path / "packs"
+    add_pack(packs, "den_bosch", MAP.format(mid="den_bosch"), name="Den Bosch")
+    db = str(tmp_path / "cases.sqlite")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({**case_doc("p-1"), "municipality": "GM9901"}), encoding="utf-8")
+    code, _, err = run_cli(capsys, "case", "import", str(case), "--db", db, "--packs", str(packs))
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "case", "next", "p-1", "--db", db, "--packs", str(packs))
+    assert code == 0, err
+    assert out.splitlines()[0] == "Advies — Casus p-1 (Gemeente Den Bosch)"  # its name, not its id capitalised (Den_bosch)
+    code, advice, err = run_cli(capsys, "case", "next", "p-1", "--db", db, "--packs", str(packs), "--format", "json")
+    (tmp_path / "advice.json").write_text(advice, encoding="utf-8")
+    code, exported, err = run_cli(capsys, "case", "export", "p-1", "--db", db, "--packs", str(packs))
+    (tmp_path / "export.json").write_text(exported, encoding="utf-8")
+    code, out, err = run_cli(capsys, "replay", str(tmp_path / "advice.json"), str(tmp_path / "export.json"),
+                             "--db", db, "--packs", str(packs), "--format", "text")
+    assert code == 0, err
+    assert out.splitlines()[0] == "Advies — Casus p-1 (Gemeente Den Bosch)"

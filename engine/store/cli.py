@@ -177,13 +177,16 @@ def _next(store: Any, actor: Any, args: argparse.Namespace) -> int:
     from .advise import advise
     from .repo import StoreFull, StoreUnavailable
 
-    rec = advise(store.get(actor, args.case_id, "advise"), today=date.today(), pinned=args.as_of)
+    from ..api import Engine
+
+    engine = Engine.load()
+    rec = advise(store.get(actor, args.case_id, "advise"), engine, today=date.today(), pinned=args.as_of)
     try:
         advice_id = store.log_advice(actor, args.case_id, rec)  # the advice shown, for the coach's decisions
     except (StoreFull, StoreUnavailable) as exc:  # the advice is a read: it is given; only its log entry is not kept
         advice_id = None
         print(f"wegwijzer: advies niet in het logboek vastgelegd / advice not logged: {exc}", file=sys.stderr)
-    sys.stdout.write(render(rec, args.format, args.lang))
+    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
     if advice_id:
         print(f"advies-id (advice id): {advice_id}", file=sys.stderr)
     return 0
