@@ -510,11 +510,18 @@ def rule_file_paths(directory: Path, packs: "list[Path | str] | None" = None) ->
     files = {name: directory / name for name in RULE_FILES if (directory / name).is_file()}
     owner: dict[str, Path] = {}
     outside = [Path(p) for p in (env_packs() if packs is None else packs)]
+    seen: set[Path] = set()
     for base in [directory / PACKS_DIR, *outside]:
         if not base.is_dir():
             if base in outside:
                 raise RuleError(str(base), None, "packs folder not found (--packs, $WEGWIJZER_PACKS)")
             continue
+        if base.resolve() in seen:
+            continue  # the rules' own packs, or a folder given twice: its packs are there once
+        seen.add(base.resolve())
+        if (base / "municipality.yaml").is_file():
+            raise RuleError(str(base), None, f"a pack itself, not a folder of packs: give the folder that holds it "
+                                             f"(--packs {base.parent})")
         for folder in sorted(base.iterdir()):
             if not folder.is_dir() or folder.name.startswith((".", "_")):
                 continue

@@ -147,3 +147,24 @@ def test_the_store_advises_an_outside_packs_case_with_packs_and_names_the_city_a
                              "--db", db, "--packs", str(packs), "--format", "text")
     assert code == 0, err
     assert out.splitlines()[0] == "Advies — Casus p-1 (Gemeente Den Bosch)"
+
+
+def test_packs_given_as_the_pack_itself_is_an_error_saying_which_folder_to_give(tmp_path, capsys):
+    packs = tmp_path / "packs"
+    pack = add_pack(packs, "proefstad", MAP.format(mid="proefstad"))
+    with pytest.raises(RuleError) as raised:
+        load(None, [pack])  # was: loaded nothing from it, and said nothing
+    assert str(raised.value).startswith(f"{pack}: ") and f"--packs {packs}" in str(raised.value)
+    code, out, _ = run_cli(capsys, "check", "--packs", str(pack))
+    assert code == 1 and f"{pack}: fout: dit is zelf een pakket, geen map met pakketten" in out
+
+
+def test_the_same_packs_folder_twice_or_the_rules_own_is_read_once(tmp_path, capsys, monkeypatch):
+    packs = tmp_path / "packs"
+    add_pack(packs, "proefstad", MAP.format(mid="proefstad"))
+    once = load(None, [packs])
+    twice = load(None, [packs, tmp_path / "packs" / ".." / "packs"])
+    assert list(twice.municipalities) == list(once.municipalities) and twice.version == once.version
+    shipped = load(None, [])
+    with_own = load(None, [RULES / "municipalities"])  # $WEGWIJZER_PACKS set to the rules' own folder
+    assert list(with_own.municipalities) == list(shipped.municipalities) and with_own.version == shipped.version
