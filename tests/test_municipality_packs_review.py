@@ -168,3 +168,15 @@ def test_the_same_packs_folder_twice_or_the_rules_own_is_read_once(tmp_path, cap
     shipped = load(None, [])
     with_own = load(None, [RULES / "municipalities"])  # $WEGWIJZER_PACKS set to the rules' own folder
     assert list(with_own.municipalities) == list(shipped.municipalities) and with_own.version == shipped.version
+
+
+def test_a_pack_file_that_is_not_utf8_is_one_dutch_line_in_check(tmp_path, capsys):
+    from engine.workbench.dutch import known
+
+    packs = tmp_path / "packs"
+    pack = add_pack(packs, "proefstad", MAP.format(mid="proefstad"))
+    (pack / "social_map.yaml").write_bytes("organisations: []  # Súdwest\n".encode("latin-1"))
+    [error] = [f for f in check_rules(None, [packs]) if f.severity == "error"]
+    assert known(error.message), error.message
+    code, out, _ = run_cli(capsys, "check", "--packs", str(packs))
+    assert code == 1 and f"{pack / 'social_map.yaml'}:1: fout: geen UTF-8-tekst (byte 23); sla het bestand op als UTF-8" in out

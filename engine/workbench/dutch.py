@@ -30,6 +30,8 @@ _MESSAGES: list[tuple[str, Any]] = [  # (pattern, template or function of the ma
     (r"the file must hold a mapping at the top", "het bestand moet bovenaan een mapping bevatten"),
     (r"cannot read: (?P<why>.*)", r"kan niet lezen: \g<why>"),
     (r"YAML syntax: (?P<why>.*)", r"YAML-syntaxfout: \g<why>"),
+    (r"not UTF-8 text \(byte (?P<b>\d+)\); save the file as UTF-8",
+     r"geen UTF-8-tekst (byte \g<b>); sla het bestand op als UTF-8"),
     (r"key '(?P<key>.*)' appears twice in one mapping \(first on line (?P<first>\d+)\)",
      r"sleutel '\g<key>' staat twee keer in één mapping (eerst op regel \g<first>)"),
     (r"nested more than (?P<n>\d+) deep", r"meer dan \g<n> niveaus diep genest"),
