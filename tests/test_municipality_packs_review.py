@@ -180,3 +180,12 @@ def test_a_pack_file_that_is_not_utf8_is_one_dutch_line_in_check(tmp_path, capsy
     assert known(error.message), error.message
     code, out, _ = run_cli(capsys, "check", "--packs", str(packs))
     assert code == 1 and f"{pack / 'social_map.yaml'}:1: fout: geen UTF-8-tekst (byte 23); sla het bestand op als UTF-8" in out
+
+
+def test_the_scaffold_into_a_file_is_an_error_on_into(tmp_path, capsys):
+    into = tmp_path / "a-file"
+    into.write_text("", encoding="utf-8")
+    code, out, err = run_cli(capsys, "municipality", "new", "Zwolle", "--code", "GM0193", "--variant", "tilburg",
+                             "--into", str(into))
+    assert code == 2 and out == ""
+    assert err.startswith(f"wegwijzer: --into: kan het pakket niet schrijven in {into}: ")

@@ -163,10 +163,13 @@ def scaffold(book: Any, name: str, code: str, variant_of: str, into: Path) -> tu
         *(_generic(book, variant_of)),
     ]) + "\n"
     folder = into / mid
-    folder.mkdir(parents=True)
     main, social = folder / "municipality.yaml", folder / "social_map.yaml"
-    main.write_text(main_text, encoding="utf-8")
-    social.write_text(social_text, encoding="utf-8")
+    try:
+        folder.mkdir(parents=True)
+        main.write_text(main_text, encoding="utf-8")
+        social.write_text(social_text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError([("--into", f"kan het pakket niet schrijven in {into}: {exc.strerror}")]) from None
     return folder, main, social
 
 
