@@ -17,7 +17,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 # (an InputError naming `municipality`), and `wegwijzer schema` lists the rulebook's ids.
 MUNICIPALITY_PATTERN = r"^[a-z][a-z0-9_-]{1,40}$"
 MUNICIPALITY_PATTERN_MESSAGE = ("must be a municipality id as the rules' social map spells it: lower-case letters, "
-                                "digits, '_' or '-', 2 to 41 characters, starting with a letter")
+                                "digits, '_' or '-', 2 to 41 characters, starting with a letter; or its CBS code, "
+                                "GM and four digits (GM0546), without spaces")
 Municipality = Annotated[str, Field(pattern=MUNICIPALITY_PATTERN,
                                     description="a municipality id of the rules (a pack in rules/municipalities/)")]
 DomainId = Literal[

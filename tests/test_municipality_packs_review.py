@@ -189,3 +189,14 @@ def test_the_scaffold_into_a_file_is_an_error_on_into(tmp_path, capsys):
                              "--into", str(into))
     assert code == 2 and out == ""
     assert err.startswith(f"wegwijzer: --into: kan het pakket niet schrijven in {into}: ")
+
+
+@pytest.mark.parametrize("given", ["GM 0546", " GM0546", "GM0546 "])
+def test_a_code_with_spaces_is_refused_saying_how_a_code_is_written(given):
+    from engine import Engine
+    from engine.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        Engine.load(None, []).recommend({**CLIENT, "municipality": given})
+    assert err.value.fields == ["municipality"]
+    assert "or its CBS code, GM and four digits (GM0546), without spaces" in str(err.value)
