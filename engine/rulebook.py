@@ -523,7 +523,11 @@ def rule_file_paths(directory: Path, packs: "list[Path | str] | None" = None) ->
             raise RuleError(str(base), None, f"a pack itself, not a folder of packs: give the folder that holds it "
                                              f"(--packs {base.parent})")
         for folder in sorted(base.iterdir()):
-            if not folder.is_dir() or folder.name.startswith((".", "_")):
+            if folder.name.startswith((".", "_")):
+                continue
+            if folder.is_symlink() and not folder.exists():  # a pack moved away: say so, do not drop it
+                raise RuleError(str(folder), None, f"a link to a pack that is not there ({os.readlink(folder)})")
+            if not folder.is_dir():
                 continue
             main = folder / "municipality.yaml"
             if not main.is_file():

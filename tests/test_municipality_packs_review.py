@@ -200,3 +200,19 @@ def test_a_code_with_spaces_is_refused_saying_how_a_code_is_written(given):
         Engine.load(None, []).recommend({**CLIENT, "municipality": given})
     assert err.value.fields == ["municipality"]
     assert "or its CBS code, GM and four digits (GM0546), without spaces" in str(err.value)
+
+
+def test_a_link_to_a_pack_that_is_gone_is_an_error_not_a_city_quietly_missing(tmp_path, capsys):
+    packs = tmp_path / "packs"
+    add_pack(packs, "proefstad", MAP.format(mid="proefstad"))
+    (packs / "zwolle").symlink_to(tmp_path / "moved" / "zwolle")
+    with pytest.raises(RuleError) as raised:
+        load(None, [packs])
+    assert str(raised.value).startswith(f"{packs / 'zwolle'}: a link to a pack that is not there")
+    code, out, _ = run_cli(capsys, "check", "--packs", str(packs))
+    assert code == 1 and "een koppeling naar een pakket dat er niet is" in out
+    (packs / "zwolle").unlink()
+    (packs / "zwolle").symlink_to(packs / "proefstad")  # a link to a pack that is there: loads as its folder name
+    with pytest.raises(RuleError) as raised:
+        load(None, [packs])
+    assert "differs from the pack's folder name 'zwolle'" in str(raised.value)

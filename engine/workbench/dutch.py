@@ -23,6 +23,7 @@ _MESSAGES: list[tuple[str, Any]] = [  # (pattern, template or function of the ma
     (r"rule file missing", "regelbestand ontbreekt"),
     (r"rule file missing: a pack folder holds (?P<a>\S+) and (?P<b>\S+)", r"regelbestand ontbreekt: een pakketmap bevat \g<a> en \g<b>"),
     (r"packs folder not found \(--packs, \$WEGWIJZER_PACKS\)", "map met pakketten niet gevonden (--packs, $WEGWIJZER_PACKS)"),
+    (r"a link to a pack that is not there \((?P<to>.*)\)", r"een koppeling naar een pakket dat er niet is (\g<to>)"),
     (r"a pack itself, not a folder of packs: give the folder that holds it \(--packs (?P<f>.*)\)",
      r"dit is zelf een pakket, geen map met pakketten: geef de map waarin het staat (--packs \g<f>)"),
     (r"pack '(?P<p>[^']*)' exists already: (?P<f>.*); give this municipality another id \(and folder\)",
