@@ -216,3 +216,11 @@ def test_a_link_to_a_pack_that_is_gone_is_an_error_not_a_city_quietly_missing(tm
     with pytest.raises(RuleError) as raised:
         load(None, [packs])
     assert "differs from the pack's folder name 'zwolle'" in str(raised.value)
+
+
+def test_the_scaffold_given_a_variants_name_names_the_cities_that_take_it(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "municipality", "new", "Zwolle", "--code", "GM0193",
+                             "--variant", "new_low_threshold_offers", "--into", str(tmp_path / "packs"))
+    assert code == 2 and out == ""
+    assert "--variant: 'new_low_threshold_offers' is de naam van een variant; geef de gemeente" in err
+    assert err.rstrip().endswith(": leiden")

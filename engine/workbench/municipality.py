@@ -117,8 +117,13 @@ def scaffold(book: Any, name: str, code: str, variant_of: str, into: Path) -> tu
     pilot = book.municipalities.get(variant_of)
     if pilot is None:
         known = ", ".join(book.municipalities)
-        problems.append(("--variant", f"onbekende gemeente '{variant_of}'{nl(suggest(variant_of, book.municipalities))}; "
-                                      f"kies een van {known}"))
+        taking = [mid for mid, m in book.municipalities.items() if m.variant == variant_of]
+        if taking:  # a variant's id where the flag asks for the city whose variant to take
+            problems.append(("--variant", f"'{variant_of}' is de naam van een variant; geef de gemeente waarvan het pakket "
+                                          f"de variant overneemt: {', '.join(taking)}"))
+        else:
+            problems.append(("--variant", f"onbekende gemeente '{variant_of}'{nl(suggest(variant_of, book.municipalities))}; "
+                                          f"kies een van {known}"))
     if problems:
         raise InputError(problems)
 
