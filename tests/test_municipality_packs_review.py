@@ -224,3 +224,12 @@ def test_the_scaffold_given_a_variants_name_names_the_cities_that_take_it(tmp_pa
     assert code == 2 and out == ""
     assert "--variant: 'new_low_threshold_offers' is de naam van een variant; geef de gemeente" in err
     assert err.rstrip().endswith(": leiden")
+
+
+@pytest.mark.parametrize("name", ["Zwolle\ncode: GM0001", "Zwolle\tOost", "Zwolle\u2028Oost", "Zwolle\x00"])
+def test_the_scaffold_refuses_a_name_that_would_break_out_of_its_comment_line(tmp_path, capsys, name):
+    packs = tmp_path / "packs"
+    code, out, err = run_cli(capsys, "municipality", "new", name, "--code", "GM0193", "--variant", "tilburg",
+                             "--into", str(packs))
+    assert code == 2 and out == "" and "NAAM: een naam op één regel" in err
+    assert not packs.exists() or not any(packs.iterdir())  # nothing written that check would refuse

@@ -100,7 +100,10 @@ def scaffold(book: Any, name: str, code: str, variant_of: str, into: Path) -> tu
 
     mid = slug(name)
     problems = []
-    if not re.fullmatch(MUNICIPALITY_PATTERN, mid):
+    if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in name):
+        # the name goes into the files' comment lines too, where a line break would end the comment
+        problems.append(("NAAM", "een naam op één regel, zonder tab, nieuwe regel of ander stuurteken"))
+    elif not re.fullmatch(MUNICIPALITY_PATTERN, mid):
         problems.append(("NAAM", f"'{_short(name)}' geeft geen bruikbare id ('{_short(mid)}'): 2 tot 41 letters of cijfers, "
                                  "beginnend met een letter"))
     elif mid in book.municipalities:
