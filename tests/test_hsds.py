@@ -140,14 +140,20 @@ def test_a_municipality_s_own_directory_maps_what_it_can_and_reports_the_rest():
     assert "organisatie" in reasons["Computerles"]
 
 
-def _fifth_municipality(tmp_path, capsys):
-    """A trainer adds Voorbeeldstad from its HSDS directory, without touching Python: a pack
-    (`municipality new`), then its social map imported into it."""
-    rules = copy_rules(tmp_path)
+def foreign_directory(tmp_path):
+    """FOREIGN's organizations and services as a municipality's HSDS directory on disk."""
     folder = tmp_path / "directory"
     folder.mkdir()
     for key in ("organizations", "services"):
         (folder / f"{key}.json").write_text(json.dumps(FOREIGN[key]), encoding="utf-8")
+    return folder
+
+
+def _fifth_municipality(tmp_path, capsys):
+    """A trainer adds Voorbeeldstad from its HSDS directory, without touching Python: a pack
+    (`municipality new`), then its social map imported into it."""
+    rules = copy_rules(tmp_path)
+    folder = foreign_directory(tmp_path)
     packs = rules / "municipalities"
     code, out, err = run_cli(capsys, "municipality", "new", "Voorbeeldstad", "--code", "GM9902", "--variant", "tilburg",
                              "--rules", str(rules))
@@ -165,10 +171,7 @@ def _fifth_municipality(tmp_path, capsys):
 
 def test_importing_into_a_pack_keeps_its_pilot_organisation_when_hsds_does_not_name_it(tmp_path, capsys):
     rules = copy_rules(tmp_path)
-    folder = tmp_path / "directory"
-    folder.mkdir()
-    for key in ("organizations", "services"):
-        (folder / f"{key}.json").write_text(json.dumps(FOREIGN[key]), encoding="utf-8")
+    folder = foreign_directory(tmp_path)
     packs = tmp_path / "packs"
     assert run_cli(capsys, "municipality", "new", "Voorbeeldstad", "--code", "GM9902", "--variant", "leiden",
                    "--into", str(packs), "--rules", str(rules))[0] == 0
