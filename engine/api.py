@@ -146,6 +146,10 @@ class Engine:
             unknown = self.book.unknown_municipality(given) if isinstance(given, str) else None
             if unknown and "municipality" not in exc.fields:
                 raise InputError([*exc.problems, ("municipality", unknown)], source) from None
+            if unknown and given.lower() in self.book.municipalities:
+                # a known id capitalised ('Leiden'): the spelling rules, and the id to write
+                raise InputError([(f, m + (f" (did you mean '{given.lower()}'?)" if f == "municipality" else ""))
+                                  for f, m in exc.problems], source) from None
             if unknown and re.fullmatch(CODE_PATTERN, given, re.I):
                 # a CBS code no pack has: say which codes there are, not the id's spelling
                 others = [p for p in exc.problems if p[0] != "municipality"]

@@ -226,6 +226,19 @@ def test_an_unknown_municipality_is_an_input_error_naming_the_field(engine: Engi
     assert f"unknown municipality '{given}'" in str(err.value) and hint in str(err.value)
 
 
+def test_a_known_id_capitalised_is_told_its_spelling(engine: Engine) -> None:
+    # a coach writes the city's name as a name: the answer names the id to write instead
+    with pytest.raises(InputError) as err:
+        engine.recommend({**CLIENT, "municipality": "Proefstad", "domains": {}})
+    assert err.value.fields == ["domains", "municipality"]
+    assert "must be a municipality id" in str(err.value) and "(did you mean 'proefstad'?)" in str(err.value)
+    # a capitalised name the rules do not know keeps the message on how an id is spelt
+    with pytest.raises(InputError) as err:
+        engine.recommend({**CLIENT, "municipality": "Amsterdam"})
+    assert err.value.fields == ["municipality"] and "lower-case letters" in str(err.value)
+    assert "did you mean" not in str(err.value)
+
+
 def test_an_unknown_municipality_is_named_beside_the_other_bad_fields(engine: Engine) -> None:
     with pytest.raises(InputError) as err:
         engine.recommend({"municipality": "proefstat", "domains": {}})
