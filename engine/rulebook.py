@@ -1024,7 +1024,8 @@ class RuleChecks:
             for rid, form in forms.items():
                 if rule_ids and rid not in rule_ids:
                     self.report(pack_file, key_line(forms, rid), f"collaboration for '{rid}', which is not a rule of lead_coordinator.yaml{suggest(str(rid), rule_ids)}")
-                if isinstance(form, str) and collaborations and form not in collaborations:
+                # a form outside Form is the schema's error already (one line, with the four forms)
+                if isinstance(form, str) and collaborations and form not in collaborations and form in typing.get_args(Form):
                     self.report(pack_file, key_line(forms, rid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
 
     def resolution(self) -> None:

@@ -11,7 +11,7 @@ import pytest
 from engine.errors import RuleError
 from engine.rulebook import load
 from engine.workbench.check import check_rules
-from workbench_helpers import RULES, add_pack, edit, line_of, run_cli
+from workbench_helpers import RULES, add_pack, copy_rules, edit, line_of, run_cli
 
 CLIENT = {"conversations_held": 4, "ladder_rung": 2,
           "domains": {"finances": {"self_reliance": 2}, "social_contacts": {"self_reliance": 2}},
@@ -233,3 +233,19 @@ def test_the_scaffold_refuses_a_name_that_would_break_out_of_its_comment_line(tm
                              "--into", str(packs))
     assert code == 2 and out == "" and "NAAM: een naam op één regel" in err
     assert not packs.exists() or not any(packs.iterdir())  # nothing written that check would refuse
+
+
+def test_a_misspelt_collaboration_form_is_one_error_line_naming_the_four_forms(tmp_path):
+    rules = copy_rules(tmp_path)
+    pack = rules / "municipalities" / "leiden" / "municipality.yaml"
+    line = edit(pack, "pilot_professional_default: referral", "pilot_professional_default: referal")
+    errors = [f for f in check_rules(rules) if f.severity == "error"]
+    assert [(f.file, f.line) for f in errors] == [(str(pack), line)]
+    assert "'central_contact'" in errors[0].message and "'referral'" in errors[0].message
+
+
+def test_a_form_with_no_labels_under_collaborations_is_still_an_error(tmp_path):
+    rules = copy_rules(tmp_path)
+    edit(rules / "lead_coordinator.yaml", '  referral: {label_nl: "doorverwijzing (vorm 4)", label_en: "referral (form 4)"}\n', "")
+    errors = [f for f in check_rules(rules) if f.severity == "error"]
+    assert any("collaboration 'referral' has no labels under 'collaborations'" in f.message for f in errors), errors
