@@ -818,11 +818,12 @@ class RuleChecks:
 
     # A question that quotes a threshold ("2 of lager") must say the condition's own number, so
     # that a trainer who moves `lte: 2` to `lte: 3` is told the question now says something else.
-    # Each phrase gives (direction, number); 'minder dan 3' means at most 2.
+    # Each phrase gives (direction, number); 'minder dan 3' means at most 2. Compiled when rules
+    # are checked (re keeps them), not at import: a rulebook from the cache checks nothing.
     QUOTED = (
-        (re.compile(r"(\d+)%? (?:of lager|or lower)"), "at_most", 0),
-        (re.compile(r"(\d+)%? (?:of hoger|or higher|of meer|or more)"), "at_least", 0),
-        (re.compile(r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)"), "at_most", -1),
+        (r"(\d+)%? (?:of lager|or lower)", "at_most", 0),
+        (r"(\d+)%? (?:of hoger|or higher|of meer|or more)", "at_least", 0),
+        (r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)", "at_most", -1),
     )
 
     def quoted_thresholds(self, name: str, node: Any, nid: str, cond: Cond) -> None:
@@ -839,7 +840,7 @@ class RuleChecks:
         for key in ("question_nl", "question_en"):
             question = text(node.get(key)) or ""
             for pattern, direction, shift in self.QUOTED:
-                for match in pattern.finditer(question):
+                for match in re.finditer(pattern, question):
                     quoted = (direction, int(match.group(1)) + shift)
                     if quoted not in said:
                         self.report(name, key_line(node, key),
