@@ -22,7 +22,7 @@ from .conditions import Compare, Cond, leaves, may_hold_in, parse, with_municipa
 from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import MUNICIPALITY_PATTERN, SupportKind, Wish
-from .yamlload import LINE, LineDict, line_of, load_with_lines
+from .linedict import LINE, LineDict, line_of
 
 RULE_FILES = (
     # social_map.yaml: the municipalities before they were packs; absent now, but it keeps its
@@ -468,6 +468,7 @@ def load(directory: Path | str | None = None, packs: "list[Path | str] | None" =
     """The checked rulebook; the first problem found is raised as a RuleError (file and line).
     `packs`: folders of municipality packs outside `directory` (None: $WEGWIJZER_PACKS)."""
     from .ruleschema import PACK_SCHEMAS, SCHEMAS, LeadSpec, SocialMapLeadSpec, TrustedLeadSpec
+    from .yamlload import load_with_lines
 
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
@@ -575,6 +576,7 @@ def _packs_from_legacy(raw: dict[str, Any], paths: dict[str, Path]) -> None:
     stays theirs): each entry under social_map.yaml `municipalities:` with its line of
     resolution.yaml `variant_of_municipality` and its forms from the lead rules' `collaboration`."""
     from .ruleschema import SocialMapFile
+    from .yamlload import load_with_lines
 
     name = "social_map.yaml"
     display = str(paths[name])
