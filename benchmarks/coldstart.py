@@ -46,10 +46,10 @@ FLOOR = "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\nA(x=1)
 FLOOR_LABEL = "pydantic floor (import, 1 model, 1 validation)"
 
 
-def commands(before: list[Path], warm: str, fmt: str = "json") -> dict[str, tuple[list[str], Path, Any]]:
+def commands(before: list[Path], warm: str, fmt: str = "json", case: str = EXAMPLE) -> dict[str, tuple[list[str], Path, Any]]:
     """label -> (argv, cwd, cache dir: a path, 'off', or a callable giving a fresh one)."""
     py = sys.executable
-    recommend = [py, "-m", "engine.cli", "recommend", EXAMPLE, "--format", fmt]
+    recommend = [py, "-m", "engine.cli", "recommend", case, "--format", fmt]
     found: dict[str, tuple[list[str], Path, Any]] = {
         "python -c pass": ([py, "-c", "pass"], ROOT, "off"),
         FLOOR_LABEL: ([py, "-c", FLOOR], ROOT, "off"),
@@ -69,10 +69,12 @@ def main() -> int:
     parser.add_argument("--before", type=Path, action="append", default=[],
                         help="a source tree (with engine/, rules/, examples/) to compare")
     parser.add_argument("--format", choices=("json", "text"), default="json", help="recommend's output (default json)")
+    parser.add_argument("--case", default=EXAMPLE,
+                        help=f"the case file, relative to each tree or absolute (default {EXAMPLE}; a .json one reads without PyYAML)")
     parser.add_argument("--instructions", action="store_true", help="count instructions once each (valgrind) instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wegwijzer-warm-") as warm:
-        runs = commands(args.before, warm, args.format)
+        runs = commands(args.before, warm, args.format, args.case)
         if args.instructions:
             return count_instructions(runs)
         wall: dict[str, list[float]] = {label: [] for label in runs}
