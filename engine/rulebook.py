@@ -274,7 +274,7 @@ class Node:
     advice: AdviceIn | None = None
     next: str | None = None
     domains_asked: frozenset[str] = frozenset()  # life domains the condition asks about
-    waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see NodeIn)
+    waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see ruleschema.NodeIn)
 
 
 @dataclass(frozen=True)
