@@ -19,11 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
 from .errors import InputError, RuleError, WegwijzerError
+from .linedict import strip_lines
 from .safetext import printable
-from .yamlload import strip_lines
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -164,6 +162,8 @@ def parse_json(text: str, ref: str | None = None) -> Any:
 
 def parse_yaml(text: str, ref: str) -> Any:
     """One case from YAML (or JSON) text: safe, duplicate keys refused, YAML 1.2 numbers."""
+    import yaml
+
     from .yamlload import load_case_yaml
 
     try:
@@ -194,7 +194,21 @@ def read_case(path: str, ref: str | None = None) -> Any:
                 text = read_capped(stream, ref)
     except OSError as exc:
         raise InputError([("", f"cannot read: {exc.strerror}")], ref) from None
-    return parse_yaml(text, ref)
+    data = _as_yaml_would_read_it(text)
+    return data if data is not None else parse_yaml(text, ref)
+
+
+def _as_yaml_would_read_it(text: str) -> dict[str, Any] | None:
+    """The case that JSON text gives, read without PyYAML (its import is about a twelfth of a
+    cold start) where the YAML loader would give the very same data: a JSON object in
+    printable ASCII, with no tab, no DEL (YAML refuses it) and no \\u escape (YAML reads a
+    surrogate pair as two characters), no key given twice and no nesting beyond MAX_DEPTH.
+    Else None, and parse_yaml reads it, as it always did (every message stays its own).
+    tests/test_coldstart.py holds the two readings equal."""
+    if not text.lstrip(" \r\n").startswith("{") or not text.isascii() or "\t" in text or "\x7f" in text or "\\u" in text:
+        return None
+    data = _loads_plain(text)
+    return data if type(data) is dict else None
 
 
 # ------------------------------------------------------------------ JSON Lines

@@ -160,7 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="OPDRACHT")
     argv = sys.argv[1:]
     wanted = next((a for a in argv if not a.startswith("-")), None)
+    # A command named first needs its own parser only: making all twenty costs a plain
+    # `wegwijzer recommend` about a twentieth of its cold start. Anything else (`-h`, a typo,
+    # nothing) gets them all, so that the help and "invalid choice" list every command.
+    only = wanted if argv[:1] == [wanted] and wanted in COMMANDS else None
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         p = _dutch(sub.add_parser(name, help=help_text, description=help_text, formatter_class=_DutchHelp))
         if name in _LOCAL:
             _LOCAL[name][0](p)

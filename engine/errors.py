@@ -1,7 +1,6 @@
 """One error family. Every error names its culprit: a field path or a rule file and line."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from .safetext import printable
@@ -56,5 +55,7 @@ class EvaluationError(WegwijzerError):
 
 def suggest(name: str, known: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the nearest known name, or ''."""
+    import difflib  # here: only a mistake needs it, not every start
+
     match = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
     return f" (did you mean '{match[0]}'?)" if match else ""

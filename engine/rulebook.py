@@ -21,8 +21,8 @@ import re
 from .conditions import Compare, Cond, leaves, may_hold_in, parse, with_municipalities
 from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
-from .model import DOMAIN_IDS, MUNICIPALITY_PATTERN, SupportKind, Wish
-from .yamlload import LINE, LineDict, line_of, load_with_lines
+from .model import MUNICIPALITY_PATTERN, SupportKind, Wish
+from .linedict import LINE, LineDict, line_of
 
 RULE_FILES = (
     # social_map.yaml: the municipalities before they were packs; absent now, but it keeps its
@@ -53,6 +53,9 @@ def default_rules_dir() -> Path:
 
 
 # ------------------------------------------------------------------ file schemas
+# Here: the base, and the schemas whose objects a loaded Rulebook holds (resolution.yaml's,
+# the labels, a node's advice, override_reasons.yaml's), so the cache builds them on reading.
+# The other rule files' schemas are in engine.ruleschema.
 
 
 class _Schema(BaseModel):
@@ -72,155 +75,15 @@ class _Schema(BaseModel):
 Source = Field(pattern=SOURCE_PATTERN)
 
 
-class InterventionIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    label_nl: str = Field(min_length=1)
-    label_en: str = Field(min_length=1)
-    domain: Literal[DOMAIN_IDS] | None  # type: ignore[valid-type]
-    step: int = Field(ge=1, le=3)
-    provider: Literal["organisation", "pilot_professional"] = "organisation"
-    source: str = Source
-
-
-class InterventionsFile(_Schema):
-    interventions: list[InterventionIn] = Field(min_length=1)
-
-
-class ServiceIn(_Schema):
-    intervention: str
-    warm_handover: bool
-    shares_data: bool
-    source: str = Source
-
-
-class OrganisationIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    name: str = Field(min_length=1)
-    source: str = Source
-    services: list[ServiceIn] = Field(default_factory=list)
-
-
-class PilotIn(_Schema):
-    name: str
-    role: Literal["participation_coach", "trajectory_consultant"]
-    organisation: str
-    source: str = Source
-
-
-Form = Literal["multidisciplinary_team", "case_management", "central_contact", "referral"]
-
-
-class MunicipalityIn(_Schema):
-    """A municipality of the rules before packs (social_map.yaml `municipalities:`)."""
-
-    name: str
-    pilot: PilotIn
-    organisations: list[OrganisationIn]
-
-
-class SocialMapFile(_Schema):
-    municipalities: dict[MunicipalityId, MunicipalityIn] = Field(min_length=1)
-
-
-class PackIn(_Schema):
-    """A pack's municipality.yaml: who the municipality is and how it works the method."""
-
-    id: MunicipalityId
-    code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=1)
-    variant: str  # an id under resolution.yaml `variants:`
-    pilot: PilotIn
-    # lead rule id -> form, for the lead rules that can apply here (RuleChecks.pack_forms)
-    collaboration: dict[str, Form] = Field(default_factory=dict)
-
-
-class PackSocialMapFile(_Schema):
-    """A pack's social_map.yaml: who offers which intervention there (`map import` writes it)."""
-
-    organisations: list[OrganisationIn]
-
-
-PACK_SCHEMAS: dict[str, type[BaseModel]] = {"municipality.yaml": PackIn, "social_map.yaml": PackSocialMapFile}
-
-
 class AdviceIn(_Schema):
     id: str
     text_nl: str
     text_en: str
 
 
-class NodeIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    type: Literal["decision", "action", "end"]
-    source: str = Source
-    question_nl: str | None = None
-    question_en: str | None = None
-    when: Any = None
-    yes: str | None = None
-    no: str | None = None
-    intervention: str | None = None
-    reason_nl: str | None = None
-    reason_en: str | None = None
-    advice: AdviceIn | None = None  # on an action: when it is suggested; on a decision: when it answers yes
-    next: str | None = None
-    # an action's step waits for these steps first (those in the plan, running or covered by an
-    # involved professional; the first listed when none is): care before work
-    waits_for: list[str] = Field(default_factory=list)
-
-
-class FlowchartFile(_Schema):
-    start: str
-    nodes: list[NodeIn] = Field(min_length=1)
-
-
 class LabelsIn(_Schema):
     label_nl: str
     label_en: str
-
-
-class ProfileRuleIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    profile: Literal["work_activation", "social_activation", "social_activation_with_treatment", "income_support"]
-    when: Any
-    rationale_nl: str
-    rationale_en: str
-    source: str = Source
-
-
-class ProfilesFile(_Schema):
-    hit_policy: Literal["first"]
-    profiles: dict[str, LabelsIn]
-    rules: list[ProfileRuleIn] = Field(min_length=1)
-
-
-class LeadSpec(_Schema):
-    prefer_support: list[str] = Field(min_length=1)
-
-
-class TrustedLeadSpec(_Schema):
-    prefer_trusted: list[str] = Field(min_length=1)
-
-
-class SocialMapLeadSpec(_Schema):
-    from_social_map: str
-    role: str
-
-
-class LeadRuleIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    when: Any
-    lead: Literal["pilot", "first_trusted"] | LeadSpec | TrustedLeadSpec | SocialMapLeadSpec
-    # the form per municipality: in each pack's municipality.yaml `collaboration:`
-    rationale_nl: str
-    rationale_en: str
-    source: str = Source
-
-
-class LeadFile(_Schema):
-    hit_policy: Literal["first"]
-    roles: dict[str, LabelsIn]
-    collaborations: dict[str, LabelsIn]
-    rules: list[LeadRuleIn] = Field(min_length=1)
 
 
 class TierIn(_Schema):
@@ -336,6 +199,24 @@ class OverrideReasonsFile(_Schema):
         return self
 
 
+# The schemas of the files only loading checks are in engine.ruleschema, made when the rules
+# are loaded rather than read from the cache; their names here still answer (the module's
+# __getattr__ below).
+_IN_RULESCHEMA = frozenset({
+    "InterventionIn", "InterventionsFile", "ServiceIn", "OrganisationIn", "PilotIn", "Form", "MunicipalityIn",
+    "SocialMapFile", "PackIn", "PackSocialMapFile", "PACK_SCHEMAS", "NodeIn", "FlowchartFile", "ProfileRuleIn",
+    "ProfilesFile", "LeadSpec", "TrustedLeadSpec", "SocialMapLeadSpec", "LeadRuleIn", "LeadFile", "SCHEMAS",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _IN_RULESCHEMA:
+        from . import ruleschema
+
+        return getattr(ruleschema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # ------------------------------------------------------------------ the loaded rulebook
 
 
@@ -393,7 +274,7 @@ class Node:
     advice: AdviceIn | None = None
     next: str | None = None
     domains_asked: frozenset[str] = frozenset()  # life domains the condition asks about
-    waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see NodeIn)
+    waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see ruleschema.NodeIn)
 
 
 @dataclass(frozen=True)
@@ -554,6 +435,8 @@ def pack_names(raw: dict[str, Any]) -> dict[str, str]:
 
 def schema_of(name: str) -> type[BaseModel] | None:
     """The schema of a rule file, a pack's by its file name."""
+    from .ruleschema import PACK_SCHEMAS, SCHEMAS
+
     if name.startswith(PACKS_DIR + "/"):
         return PACK_SCHEMAS.get(name.rsplit("/", 1)[-1])
     return SCHEMAS.get(name) or OPTIONAL_SCHEMAS.get(name)
@@ -572,11 +455,6 @@ def _validate(schema: type[BaseModel], data: Any, file: str) -> Any:
         raise RuleError(file, line_of(data, loc), f"{path}: {err['msg']}{extra}") from None
 
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "interventions.yaml": InterventionsFile,
-    "leiden_flowchart.yaml": FlowchartFile, "helmond_profiles.yaml": ProfilesFile,
-    "lead_coordinator.yaml": LeadFile, "resolution.yaml": ResolutionFile,
-}
 # Rule files the advice does not depend on: loaded when present, so that the rules of a revision
 # from before them (`wegwijzer diff HEAD~5 rules`) still load. `check` asks for them.
 OPTIONAL_SCHEMAS: dict[str, type[BaseModel]] = {"override_reasons.yaml": OverrideReasonsFile}
@@ -589,6 +467,9 @@ def _raise(error: RuleError) -> None:
 def load(directory: Path | str | None = None, packs: "list[Path | str] | None" = None) -> Rulebook:
     """The checked rulebook; the first problem found is raised as a RuleError (file and line).
     `packs`: folders of municipality packs outside `directory` (None: $WEGWIJZER_PACKS)."""
+    from .ruleschema import PACK_SCHEMAS, SCHEMAS, LeadSpec, SocialMapLeadSpec, TrustedLeadSpec
+    from .yamlload import load_with_lines
+
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
         raise RuleError(str(directory), None, "rules folder not found")
@@ -630,7 +511,7 @@ def load(directory: Path | str | None = None, packs: "list[Path | str] | None" =
     }
     municipalities: dict[str, Municipality] = {}
     for name in pack_names(raw).values():
-        m: PackIn = parsed[name]
+        m = parsed[name]  # a PackIn
         organisations = parsed[name.rsplit("/", 1)[0] + "/social_map.yaml"].organisations
         services: dict[str, Service] = {}
         for org in organisations:
@@ -694,6 +575,9 @@ def _packs_from_legacy(raw: dict[str, Any], paths: dict[str, Path]) -> None:
     """Rules from before packs, read as packs (in memory, the files untouched, so their version
     stays theirs): each entry under social_map.yaml `municipalities:` with its line of
     resolution.yaml `variant_of_municipality` and its forms from the lead rules' `collaboration`."""
+    from .ruleschema import SocialMapFile
+    from .yamlload import load_with_lines
+
     name = "social_map.yaml"
     display = str(paths[name])
     data = load_with_lines(paths[name], display)
@@ -936,11 +820,12 @@ class RuleChecks:
 
     # A question that quotes a threshold ("2 of lager") must say the condition's own number, so
     # that a trainer who moves `lte: 2` to `lte: 3` is told the question now says something else.
-    # Each phrase gives (direction, number); 'minder dan 3' means at most 2.
+    # Each phrase gives (direction, number); 'minder dan 3' means at most 2. Compiled when rules
+    # are checked (re keeps them), not at import: a rulebook from the cache checks nothing.
     QUOTED = (
-        (re.compile(r"(\d+)%? (?:of lager|or lower)"), "at_most", 0),
-        (re.compile(r"(\d+)%? (?:of hoger|or higher|of meer|or more)"), "at_least", 0),
-        (re.compile(r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)"), "at_most", -1),
+        (r"(\d+)%? (?:of lager|or lower)", "at_most", 0),
+        (r"(\d+)%? (?:of hoger|or higher|of meer|or more)", "at_least", 0),
+        (r"(?:minder dan|lager dan|jonger dan|fewer than|lower than|younger than) (\d+)", "at_most", -1),
     )
 
     def quoted_thresholds(self, name: str, node: Any, nid: str, cond: Cond) -> None:
@@ -957,7 +842,7 @@ class RuleChecks:
         for key in ("question_nl", "question_en"):
             question = text(node.get(key)) or ""
             for pattern, direction, shift in self.QUOTED:
-                for match in pattern.finditer(question):
+                for match in re.finditer(pattern, question):
                     quoted = (direction, int(match.group(1)) + shift)
                     if quoted not in said:
                         self.report(name, key_line(node, key),

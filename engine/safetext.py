@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import re
 
+# The patterns are compiled on first use (_regex): every command imports this module, and one
+# that prints no text from outside (`recommend --format json`) need not compile them at its start.
 # C0 and C1 controls, DEL, zero-width and direction marks, line and paragraph separators, BOM
 _OTHERS = "\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff"
-_ANY = re.compile(f"[\x00-\x1f{_OTHERS}]")
-_KEEP_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # all but tab (\x09) and newline (\x0a)
+_ANY = f"[\x00-\x1f{_OTHERS}]"
+_KEEP_LINES = f"[\x00-\x08\x0b-\x1f{_OTHERS}]"  # all but tab (\x09) and newline (\x0a)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # what CommonMark reads as markup inside a line: links and images ([x](...)), autolinks and
 # raw HTML (<...>), code (`), table cells (|) and the escape character itself
-_MARKDOWN = re.compile(r"([\\`\[\]<>|])")
+_MARKDOWN = r"([\\`\[\]<>|])"
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = re.compile(pattern)
+    return compiled
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -29,9 +41,9 @@ def printable(text: object, keep_lines: bool = False) -> str:
     """`text` with every control character escaped; `keep_lines` keeps newlines and tabs (for a
     whole message or report whose lines are ours, its values escaped already)."""
     text = str(text)
-    return (_KEEP_LINES if keep_lines else _ANY).sub(_escape, text)
+    return _regex(_KEEP_LINES if keep_lines else _ANY).sub(_escape, text)
 
 
 def markdown_text(text: object) -> str:
     """`text` for Markdown: printable, and nothing in it read as a link, an image or HTML."""
-    return _MARKDOWN.sub(r"\\\1", printable(text))
+    return _regex(_MARKDOWN).sub(r"\\\1", printable(text))

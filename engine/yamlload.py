@@ -9,25 +9,13 @@ from typing import Any
 import yaml
 
 from .errors import RuleError
+from .linedict import LINE, LineDict, line_of, strip_lines  # noqa: F401 - their old home answers too
 
-LINE = "__line__"
 # A rule file nests about 8 deep and expands to a few thousand values. The caps refuse a
 # file that would exhaust the stack or memory: deep nesting, and aliases that multiply
 # (the "billion laughs": ten anchors each aliasing the previous one ten times).
 MAX_NESTING = 40
 MAX_VALUES = 200_000
-
-
-class LineDict(dict):
-    """A mapping from a rule file that knows the line it started on (`.line`) and the line of
-    each of its keys (`.key_lines`), so a message can point at `yes:` rather than `- id:`."""
-
-    line: int | None = None
-    key_lines: dict[Any, int] = {}
-
-    def key_line(self, key: Any) -> int | None:
-        """The line of `key` in this mapping, else the mapping's own line."""
-        return self.key_lines.get(key) or self.line
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -213,28 +201,3 @@ def load_case_yaml(text: str, name: str) -> Any:
         return _load(loader, max_nesting=10 * MAX_NESTING)
     finally:
         loader.dispose()
-
-
-def strip_lines(value: Any) -> Any:
-    """A plain copy (for data handed to users)."""
-    if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [strip_lines(v) for v in value]
-    return value
-
-
-def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest key along `loc` (a pydantic error location) in raw loaded data:
-    a bad value points at its own key's line, a missing key at its mapping's line."""
-    line = getattr(data, "line", None)
-    node = data
-    for part in loc:
-        if isinstance(node, LineDict):
-            line = node.key_lines.get(part) or line
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        line = getattr(node, "line", None) or line
-    return line

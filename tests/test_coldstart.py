@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import rulebook, rulecache
 from engine.cli import main
@@ -33,7 +35,11 @@ NOT_FOR_A_PLAIN_ASSESSMENT = (
     "engine.decisionlog", "engine.feedback", "engine.cds",
     "sqlalchemy", "alembic", "psycopg", "psycopg2", "fastapi", "starlette", "uvicorn", "jinja2", "networkx",
     "httpx", "tqdm", "multiprocessing", "concurrent.futures", "sqlite3",
+    "difflib",  # for "did you mean", on a mistake only
 )
+# ...and, when the rulebook comes from the cache, what only loading the rule files needs: the
+# schemas of the files whose objects the book does not hold.
+NOT_FROM_THE_CACHE = ("engine.ruleschema",)
 
 
 def modules_after(args: list[str], cache: Path | str) -> set[str]:
@@ -59,9 +65,79 @@ def test_a_plain_recommend_imports_only_what_it_needs(cache: str, tmp_path: Path
         assert list(tmp_path.glob("rulebook-*.pickle"))
     loaded = modules_after(args, where)
     assert "engine.api" in loaded  # the check looks at the right names
-    needless = sorted(m for m in loaded for name in NOT_FOR_A_PLAIN_ASSESSMENT
-                      if m == name or m.startswith(name + "."))
+    unwanted = NOT_FOR_A_PLAIN_ASSESSMENT + (NOT_FROM_THE_CACHE if cache == "warm" else ())
+    needless = sorted(m for m in loaded for name in unwanted if m == name or m.startswith(name + "."))
     assert needless == []
+    if cache == "off":
+        assert set(NOT_FROM_THE_CACHE) <= loaded  # loading the files does use them
+
+
+def test_a_json_case_is_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A case given as JSON, with the rulebook from the cache, imports no PyYAML (with the cache
+    off the rule files are YAML), and gets the advice the same case gets as YAML."""
+    import yaml
+
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), indent=2), encoding="utf-8")
+    args = ["recommend", str(case), "--format", "json"]
+    modules_after(args, tmp_path / "cache")  # fills the cache
+    loaded = modules_after(args, tmp_path / "cache")
+    assert "engine.api" in loaded and not {"yaml", "engine.yamlload"} & loaded
+    assert "yaml" in modules_after(["recommend", str(EXAMPLE)], tmp_path / "cache")  # a YAML case does need it
+    outputs = []
+    monkeypatch.setenv("WEGWIJZER_CACHE_DIR", "off")
+    for given in (case, EXAMPLE):
+        assert main(["recommend", str(given), "--format", "json"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+
+
+def same_typed(a: Any, b: Any) -> bool:
+    """Equal with equal types all the way down (1 == 1.0 == True would hide a difference)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same_typed(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_typed(x, y) for x, y in zip(a, b))
+    return a == b or (a != a and b != b)
+
+
+# mostly what a case holds (printable ASCII; a colon sends the text to the YAML loader, so
+# rarely), sometimes what YAML reads otherwise (controls, DEL, escapes, non-ASCII)
+_TEXT = (st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=":"), max_size=12)
+         | st.text(st.characters(min_codepoint=0, max_codepoint=0x7F) | st.sampled_from("\u00eb\u2028\ud83d\U0001f600"),
+                   max_size=6))
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(-10**400, 10**400)
+    | st.floats(allow_nan=False) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXT, _JSON, max_size=6), st.sampled_from([None, 2]), st.sampled_from([(", ", ": "), (",", ":")]),
+       st.booleans())
+def test_json_read_without_pyyaml_is_what_yaml_reads(doc: dict[str, Any], indent: int | None,
+                                                     separators: tuple[str, str], ascii_only: bool) -> None:
+    """Whatever JSON text caseload reads without PyYAML, the YAML loader reads to the same data
+    (types too); what it leaves to the YAML loader (None) is read there, as before."""
+    from engine.caseload import _as_yaml_would_read_it, parse_yaml
+
+    text = json.dumps(doc, indent=indent, separators=separators, ensure_ascii=ascii_only)
+    fast = _as_yaml_would_read_it(text)
+    if fast is None:
+        return
+    assert same_typed(fast, parse_yaml(text, "case.json"))
+
+
+def test_json_with_what_yaml_reads_otherwise_is_left_to_yaml() -> None:
+    from engine.caseload import _as_yaml_would_read_it
+
+    for text in ('{"a": "\\ud83d\\ude00"}', '{"a": "\u00eb"}', '{"a":\t1}', '{"a": "\x7f"}', '{"a": 1, "a": 2}',
+                 '[1]', '"text"', '{"a": 1} x', '{"a": NaN}', "{'a': 1}", "a: 1"):
+        assert _as_yaml_would_read_it(text) is None, text
+    assert _as_yaml_would_read_it(' \r\n{"a": [1, 2.5, "x-y", null, true]}\n') == {"a": [1, 2.5, "x-y", None, True]}
 
 
 def test_a_case_with_history_still_loads_what_it_needs(tmp_path: Path) -> None:
