@@ -897,6 +897,9 @@ class RuleChecks:
         """Each pack gives a form for every lead rule that can apply in it (a rule for Helmond
         alone asks no other city); a form for another id is an error, for a rule that cannot
         apply there a warning of `check`'s."""
+        from .ruleschema import Form  # loading the rule files made it already
+
+        known_forms = typing.get_args(Form)
         name = "lead_coordinator.yaml"
         for mid, pack_file in self.packs.items():
             pack = self.raw[pack_file]
@@ -910,7 +913,7 @@ class RuleChecks:
                 if rule_ids and rid not in rule_ids:
                     self.report(pack_file, key_line(forms, rid), f"collaboration for '{rid}', which is not a rule of lead_coordinator.yaml{suggest(str(rid), rule_ids)}")
                 # a form outside Form is the schema's error already (one line, with the four forms)
-                if isinstance(form, str) and collaborations and form not in collaborations and form in typing.get_args(Form):
+                if isinstance(form, str) and collaborations and form not in collaborations and form in known_forms:
                     self.report(pack_file, key_line(forms, rid), f"rule '{rid}': collaboration '{form}' has no labels under 'collaborations'{suggest(form, collaborations)}")
 
     def resolution(self) -> None:
