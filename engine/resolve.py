@@ -13,7 +13,7 @@ from typing import Any, Callable
 from .errors import EvaluationError, suggest
 from .model import (
     DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Receipt, Recommendation,
-    Referral, SuggestedIntervention, TraceStep, Warning_,
+    Referral, SuggestedIntervention, TraceStep, Warning_, built,
 )
 from .rulebook import Node, Rule, Rulebook
 
@@ -231,8 +231,10 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
             message_nl=f"Meer urgente zaken dan in één keer passen; daarna meteen: {', '.join(i.label_nl for i in overflow)}.",
             message_en=f"More urgent matters than fit at once; straight after: {', '.join(i.label_en for i in overflow)}.",
         )))
-    return Recommendation(
-        case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
+    # every piece is the validated assessment's, the rules' or built here from them, and every
+    # list is this case's own: built, not validated again (hot path)
+    return built(
+        Recommendation, case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
         referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
