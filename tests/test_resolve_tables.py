@@ -44,3 +44,93 @@ def test_built_refuses_unknown_and_missing_fields():
     item = built(SuggestedIntervention, id="a", label_nl="x", label_en="x", domain=None, rationale="", rule="r", source="s")
     assert item == SuggestedIntervention(id="a", label_nl="x", label_en="x", domain=None, rationale="", rule="r", source="s")
     assert item.model_fields_set == {"id", "label_nl", "label_en", "domain", "rationale", "rule", "source"}
+
+
+# ---------------------------------------------------------------- resolve's shortcuts against the slow way
+
+from itertools import combinations  # noqa: E402
+from operator import itemgetter  # noqa: E402
+
+from engine import resolve as R  # noqa: E402
+from engine.api import parse_assessment  # noqa: E402
+from engine.model import DOMAIN_IDS, DOMAIN_LABELS_NL  # noqa: E402
+
+
+def _rank_the_slow_way(book, a, findings, covered, trust_waived):
+    """rank as it was before it skipped the wait-for reordering when nothing in the plan can
+    wait and bucketed the phases instead of sorting (commit a990589): the reference."""
+    policy = R._policy(book)
+    focus = policy.focus[a.municipality]
+    wished = R._wished(policy, a)
+    node_waits = R._node_waits(a, findings, covered)
+    care_first = frozenset(dep for deps in node_waits.values() for dep in deps)
+    keyed = []
+    for position, node in enumerate(findings):
+        iid = node.intervention
+        acute_checks, tier, order, step, domain = policy.placing[iid]
+        score = a.domains.get(domain) if domain else None
+        if score is not None:
+            for index, at_most in acute_checks:
+                if score.self_reliance <= at_most:
+                    tier = index
+                    break
+        priority = score.priority if score is not None and score.priority is not None else R.NO_PRIORITY
+        if tier < policy.rest_tier:
+            key: tuple = (tier, order, priority, step, position)
+        else:
+            band = 0 if iid in care_first else 1 if priority == 1 else 2 if iid in wished else 3
+            key = (tier, iid in policy.never_now, band, focus.get(iid, len(focus)), priority, order, step, position)
+        keyed.append((key, node, tier))
+    keyed.sort(key=itemgetter(0))
+    ordered = R._after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
+    phases = R.plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits, trust_waived)
+    items = sorted(((("now", "next", "later").index(phase), index, node, tier, phase, waits)
+                    for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))), key=itemgetter(0, 1))
+    return [R._suggestion(book, node, a.municipality, tier in policy.urgent_tiers, phase, waits)
+            for _, _, node, tier, phase, waits in items]
+
+
+def test_the_step_plan_is_the_one_the_slow_way_gives(engine, monkeypatch):
+    """Every rank call over a varied caseload (wishes, support, running interventions, declining
+    clients) gives what sorting by phase and always reordering gives."""
+    calls = []
+    rank = R.rank
+
+    def checked(book, a, findings, covered=frozenset(), trust_waived=False):
+        made = rank(book, a, findings, covered, trust_waived)
+        calls.append(made)
+        assert made == _rank_the_slow_way(book, a, findings, covered, trust_waived)
+        return made
+
+    monkeypatch.setattr(R, "rank", checked)
+    interventions = sorted(engine.book.interventions)
+    for index, case in enumerate(_cases()):
+        case = dict(case, wishes=["paid_work", "learn_language", "learn_digital"][: index % 4],
+                    current_interventions=interventions[index % len(interventions):][:index % 3],
+                    open_to_support=index % 7 != 0)
+        if index % 5 == 0:
+            case["existing_support"] = [{"kind": "debt_counselling", "trusted": True}]
+        engine.recommend(case)
+    assert len(calls) == 3 * 60 and any(len(plan) >= 5 for plan in calls)
+
+
+def test_the_not_assessed_warning_for_every_set_of_domains(engine):
+    """Keyed by the set of domains assessed: for each of the 511 sets, in either order, the
+    warning names exactly the domains left out, in the model's order."""
+    for size in range(1, len(DOMAIN_IDS)):
+        for assessed in combinations(DOMAIN_IDS, size):
+            for order in (assessed, assessed[::-1]):
+                a = parse_assessment({"municipality": "leiden",
+                                      "domains": {d: {"self_reliance": 3} for d in order}})
+                found = [w for w in R.input_warnings(engine.book, a) if w.code == "domains_not_assessed"]
+                missing = [d for d in DOMAIN_IDS if d not in assessed]
+                assert len(found) == 1
+                assert found[0].message_en == f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'."
+                assert ", ".join(DOMAIN_LABELS_NL[d] for d in missing) in found[0].message_nl
+    everything = parse_assessment({"municipality": "leiden", "domains": {d: {"self_reliance": 3} for d in DOMAIN_IDS}})
+    assert not [w for w in R.input_warnings(engine.book, everything) if w.code == "domains_not_assessed"]
+
+
+def test_the_trust_waiver_is_the_rule_files_list(engine):
+    plan = engine.book.resolution.step_plan
+    assert R._policy(engine.book).trust_waivers == frozenset(plan.trust_not_awaited_when)
