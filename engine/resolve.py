@@ -354,21 +354,19 @@ def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
     an action node's own `waits_for`), otherwise in rank order, so that the first group or
     course is one that can start."""
     after, node_waits = policy.after, node_waits or {}
-    present = {node.intervention for node, _ in ordered}
+    place = {node.intervention: index for index, (node, _) in enumerate(ordered)}
     # per step, what it waits for that is in this plan (the policy's and its node's own)
     waits_in_plan: dict[str, list[str]] = {}
-    for iid in present:
+    in_order = True  # most plans already are in such an order: then it stays as it is
+    for iid, index in place.items():
         deps = after.get(iid, ()) + node_waits.get(iid, ())
         if deps:
-            waits_in_plan[iid] = [d for d in deps if d in present]
-    placed: set[str] = set()
-    for node, _ in ordered:  # most plans already are in such an order: then it stays as it is
-        if not placed.issuperset(waits_in_plan.get(node.intervention, ())):
-            break
-        placed.add(node.intervention)
-    else:
+            waits = waits_in_plan[iid] = [d for d in deps if d in place]
+            if in_order:  # each placed before it (a step that waits for itself never is)
+                in_order = all(place[d] < index for d in waits)
+    if in_order:
         return ordered
-    placed.clear()
+    placed: set[str] = set()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
     while waiting:

@@ -134,3 +134,37 @@ def test_the_not_assessed_warning_for_every_set_of_domains(engine):
 def test_the_trust_waiver_is_the_rule_files_list(engine):
     plan = engine.book.resolution.step_plan
     assert R._policy(engine.book).trust_waivers == frozenset(plan.trust_not_awaited_when)
+
+
+def _after_the_slow_way(policy, ordered, node_waits):
+    """_after_what_it_waits_for as it was before its in-order test by position: the reference."""
+    present = {node.intervention for node, _ in ordered}
+    waits_in_plan = {iid: [d for d in policy.after.get(iid, ()) + node_waits.get(iid, ()) if d in present]
+                     for iid in present}
+    placed, out, waiting = set(), [], list(ordered)
+    while waiting:
+        index = next((i for i, (node, _) in enumerate(waiting)
+                      if placed.issuperset(waits_in_plan[node.intervention])), 0)
+        node, tier = waiting.pop(index)
+        placed.add(node.intervention)
+        out.append((node, tier))
+    return out
+
+
+def test_the_wait_for_order_is_the_one_the_slow_way_gives(engine):
+    """Random plans drawn from the interventions step_plan.after names (and their
+    prerequisites), with random node waits, some on themselves: the same order."""
+    import random
+    from types import SimpleNamespace
+
+    policy = R._policy(engine.book)
+    waiters = sorted({iid for iid, deps in policy.after.items()} | {d for deps in policy.after.values() for d in deps})
+    others = sorted(set(engine.book.interventions) - set(waiters))
+    rng = random.Random(22)
+    for _ in range(3000):
+        chosen = rng.sample(waiters, rng.randint(1, len(waiters))) + rng.sample(others, rng.randint(0, 3))
+        rng.shuffle(chosen)
+        ordered = [(SimpleNamespace(intervention=iid), position) for position, iid in enumerate(chosen)]
+        node_waits = {iid: tuple(rng.sample(chosen + ["trust"], rng.randint(1, 2)))
+                      for iid in rng.sample(chosen, rng.randint(0, min(2, len(chosen))))}
+        assert R._after_what_it_waits_for(policy, ordered, node_waits) == _after_the_slow_way(policy, ordered, node_waits)
