@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import sys
-from itertools import compress
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -100,8 +99,6 @@ def check_shape(data: Any, ref: str | None = None) -> Any:
     return strip_lines(data)
 
 
-_IS_CONTAINER = frozenset((dict, list)).__contains__
-
 # Made once: json.loads with an argument builds a decoder on every call.
 _PLAIN_JSON = json.JSONDecoder(parse_constant=_refuse_constant)
 
@@ -121,20 +118,17 @@ def _loads_plain(text: str) -> Any:
     if type(data) is not dict and type(data) is not list:
         return data
     keys = 0
-    level = [data]  # the objects and arrays at one depth, level by level
-    for _ in range(MAX_DEPTH):
-        deeper: list[Any] = []
-        for value in level:
-            if type(value) is dict:
-                keys += len(value)
-                value = value.values()
-            # the objects and arrays among its values, picked out in C (a case holds some 60 values)
-            deeper.extend(compress(value, map(_IS_CONTAINER, map(type, value))))
-        if not deeper:
-            break
-        level = deeper
-    else:
-        return None  # nested MAX_DEPTH deep or deeper: the careful path says where
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return None
+        if type(value) is dict:
+            keys += len(value)
+            value = value.values()
+        for child in value:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
     if keys != text.count(":"):
         return None  # a key given twice, or a colon in a string: the careful path tells
     return data
