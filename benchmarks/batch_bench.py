@@ -45,10 +45,10 @@ if {workers} == 1:  # in this process: time the advice itself, in the same run
     # batch --compact makes an assessment's advice with Engine._advise (recommend's, less the
     # receipt the compact form leaves out) and a Case's with Engine.recommend_case
     def timer(method):
-        def timed(*args):
+        def timed(*args, **kwargs):
             started = time.process_time()
             try:
-                return method(*args)
+                return method(*args, **kwargs)
             finally:
                 in_recommend[0] += time.process_time() - started
         return timed
