@@ -10,8 +10,9 @@ own CPU time and its workers' (resource.getrusage; the workers are waited for wh
 ends). Printed per run: wall time, cases/s, what 400,000 cases would take at that rate, CPU
 a case of the batch process and of its workers, and bytes a case of the output (average
 and largest). Then the 1 -> 2 worker ratio of cases/s, whether the outputs are the same
-bytes, and the engine's own share: Engine.recommend's CPU a case, timed inside the 1-worker
-run (process_time around each call), against that run's CPU a case.
+bytes, and the engine's own share: the advice's CPU a case (what Engine.recommend does, less
+the receipt the compact form leaves out), timed inside the 1-worker run (process_time around
+each call), against that run's CPU a case.
 
 The machine may be shared: wall-clock rates depend on what else runs (load average printed
 before and after each run); CPU a case depends far less on it. The figures a case take off
@@ -40,15 +41,18 @@ sys.path.insert(0, {root!r})
 from engine.api import Engine
 from engine.batch import run_batch
 in_recommend = [0.0]
-if {workers} == 1:  # in this process: time Engine.recommend itself, in the same run
-    recommend = Engine.recommend
-    def timed(self, data, source=None):
-        started = time.process_time()
-        try:
-            return recommend(self, data, source)
-        finally:
-            in_recommend[0] += time.process_time() - started
-    Engine.recommend = timed
+if {workers} == 1:  # in this process: time the advice itself, in the same run
+    # batch --compact makes an assessment's advice with Engine._advise (recommend's, less the
+    # receipt the compact form leaves out) and a Case's with Engine.recommend_case
+    def timer(method):
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                in_recommend[0] += time.process_time() - started
+        return timed
+    Engine._advise, Engine.recommend_case = timer(Engine._advise), timer(Engine.recommend_case)
 started = time.perf_counter()
 summary = run_batch({source!r}, {out!r}, workers={workers}, fresh=True, compact=True{chunk})
 wall = time.perf_counter() - started
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         same = len(set(outputs.values())) == 1
         print(f"outputs of {', '.join(map(str, outputs))} workers: {'the same bytes' if same else 'DIFFERENT'}")
     if engine_us is not None:
-        print(f"Engine.recommend's own share, timed inside the 1-worker run: {engine_us:,.0f} µs CPU a case = "
+        print(f"The advice's own share (recommend less the receipt), timed inside the 1-worker run: {engine_us:,.0f} µs CPU a case = "
               f"{engine_us / cpu_a_case[1]:.0%} of that run's {cpu_a_case[1]:,.0f} µs a case; the rest ("
               f"{cpu_a_case[1] - engine_us:,.0f} µs) is reading, parsing, encoding and writing")
     best = max(rates.values())

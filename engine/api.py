@@ -13,7 +13,7 @@ from .case import as_of, check_case_ids, current_assessment, history_warnings, i
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Receipt, Recommendation
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Receipt, Recommendation, built
 from .resolve import resolve
 from .rulebook import CODE_PATTERN, Rulebook, load
 
@@ -36,8 +36,9 @@ def receipt(book: Rulebook, validated: Assessment | Case, fired: dict[str, set[s
     trajectory = sorted({step.rule[len(TRAJECTORY_RULE):] for step in trace if step.rule.startswith(TRAJECTORY_RULE)})
     if trajectory:
         by_set["trajectory"] = trajectory
-    return Receipt(engine_version=__version__, rules_version=book.version, schema_version=validated.schema_version,
-                   as_of=as_of, input_hash=input_hash(validated), fired=by_set)
+    # every value is a validated one or the engine's own: built, not validated again (hot path)
+    return built(Receipt, engine_version=__version__, rules_version=book.version,
+                 schema_version=validated.schema_version, as_of=as_of, input_hash=input_hash(validated), fired=by_set)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -218,12 +219,27 @@ class Engine:
         """Advice for an Assessment, or for a Case (a document with `assessments`)."""
         if is_case(data):
             return self.recommend_case(self.validate_case(data, source), source)
+        return self._advise(data, source, with_receipt=True)
+
+    def recommend_compact(self, data: Any, source: str | None = None) -> str:
+        """`to_compact(self.recommend(data, source))` (engine.render), the same text and the
+        same errors, for `batch --compact`: an Assessment's advice is made without the receipt,
+        which the compact form leaves out (its input hash serialises and hashes the whole
+        validated input, some 6 % of a case's time)."""
+        from .render import to_compact
+
+        if is_case(data):
+            return to_compact(self.recommend(data, source))
+        return to_compact(self._advise(data, source, with_receipt=False))
+
+    def _advise(self, data: Any, source: str | None, with_receipt: bool) -> Recommendation:
         assessment = self._parsed(parse_assessment, data, source)
         self.check_known_ids(assessment, source)
         # the same firings as evaluate's (a test holds them equal); builds only the keys matched
         fired = self._matcher.match_assessment(assessment)
         # the receipt goes in as the recommendation is built: no copy of it afterwards
-        return self._with_zrm_note(resolve(self.book, assessment, fired, receipt(self.book, assessment, fired)), assessment)
+        made = receipt(self.book, assessment, fired) if with_receipt else None
+        return self._with_zrm_note(resolve(self.book, assessment, fired, made), assessment)
 
     def recommend_case(self, case: Case, source: str | None = None) -> Recommendation:
         """The current assessment's advice, adjusted for what the history says, with progress and due."""

@@ -116,24 +116,18 @@ def count_records(source: str | Path) -> int | None:
 _engine: Any = None
 _spool: str | None = None  # where a pool worker leaves each chunk's answers (see _answer_chunk)
 _spooled = itertools.count()
-_encode: Any = None  # Recommendation -> its JSON text on one line
+_advise: Any = None  # a case's data -> its advice's JSON text on one line (full or compact)
 
 
-def _full(rec: Any) -> str:
-    return rec.to_json(indent=None)
+def _full(data: Any) -> str:
+    return _engine.recommend(data).to_json(indent=None)
 
 
 def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = None, compact: bool = False) -> None:
-    global _engine, _spool, _encode
+    global _engine, _spool, _advise
     from .api import Engine
 
     _spool = spool
-    if compact:
-        from .render import to_compact
-
-        _encode = to_compact
-    else:
-        _encode = _full
     if in_pool:
         _die_with_parent()  # first: a worker seen ignoring SIGINT (tests/test_batch_files.py) dies with its parent
         # Ctrl-C reaches the whole process group: let the parent alone handle it (it ends
@@ -141,6 +135,8 @@ def _init_worker(rules: str | None, in_pool: bool = False, spool: str | None = N
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _engine = Engine.load(rules)
+    # compact: what the compact form leaves out is not made (Engine.recommend_compact)
+    _advise = _engine.recommend_compact if compact else _full
 
 
 def _answer(record: Record) -> tuple[bool, str]:
@@ -149,8 +145,7 @@ def _answer(record: Record) -> tuple[bool, str]:
     head = f'{{"line":{number}' + (f',"file":{json.dumps(Path(str(payload)).name, ensure_ascii=False)}' if kind == "file" else "")
     try:
         data = read_case(payload) if kind == "file" else parse_json_line(payload)  # type: ignore[arg-type]
-        rec = _engine.recommend(data)
-        return False, f'{head},"recommendation":{_encode(rec)}}}'
+        return False, f'{head},"recommendation":{_advise(data)}}}'
     except WegwijzerError as exc:
         message = str(exc)
     except Exception as exc:  # one odd case must not stop a caseload; report it on its line

@@ -6,7 +6,7 @@ Names here are API: add fields, never rename them.
 # from its text when each class is made (compile and eval, field by field); written as code they
 # cost nothing more, and the classes are made at every start (a few ms of the cold start).
 from datetime import date as Date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from typing import Any
 
@@ -408,6 +408,60 @@ class Receipt(_Strict):
     input_hash: str
     fired: dict[str, list[str]] = Field(
         description="rule set (flowchart, profiles, lead; trajectory for a Case) -> rule ids that held, sorted")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+_IMMUTABLE = (str, int, float, type(None), tuple, frozenset, Date)
+
+
+def built(cls: type[_M], **values: Any) -> _M:
+    """`cls(**values)` without validating again, for output pieces made per case on the hot
+    path from the validated input and the loaded rules only (engine.resolve, engine.api).
+    The same object validation gives: every field in the model's order (a default for one
+    not given, a fresh one where validation would make one), the same fields set. Unlike
+    `model_construct`, whose loop over the fields in Python costs as much as validating
+    these models, the order and defaults are read once per class. `values` must be of the
+    field's type already: nothing is checked or converted but the names (a TypeError)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    template, required, fresh = plan
+    fields = {**template, **values}
+    if len(fields) != len(template) or not required <= values.keys():
+        unknown, missing = sorted(set(values) - set(template)), sorted(required - set(values))
+        raise TypeError(f"{cls.__name__}: unknown fields {unknown}, missing fields {missing}")
+    for name, make in fresh:
+        if name not in values:
+            fields[name] = make()
+    made = object.__new__(cls)
+    _set(made, "__dict__", fields)
+    _set(made, "__pydantic_fields_set__", set(values))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
+
+
+def _plan(cls: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]]:
+    """(every field -> its default, in the model's order; the required fields; the fields
+    whose default is made anew for each object: a factory's, or a copy of a mutable one)."""
+    if cls.model_config.get("extra") == "allow" or cls.__pydantic_post_init__ or cls.__private_attributes__:
+        raise TypeError(f"{cls.__name__}: built() is for plain models only")
+    template: dict[str, Any] = {}
+    fresh = []
+    for name, info in cls.model_fields.items():
+        template[name] = None if info.is_required() else info.default
+        if info.default_factory is not None:
+            if info.default_factory_takes_validated_data:
+                raise TypeError(f"{cls.__name__}.{name}: built() cannot call a default factory that reads the data")
+            fresh.append((name, info.default_factory))
+        elif not info.is_required() and not isinstance(info.default, _IMMUTABLE):
+            fresh.append((name, lambda info=info: info.get_default(call_default_factory=True)))
+    required = frozenset(name for name, info in cls.model_fields.items() if info.is_required())
+    return template, required, tuple(fresh)
+
+
+_PLANS: dict[type, tuple[dict[str, Any], frozenset[str], tuple[tuple[str, Any], ...]]] = {}
 
 
 class Recommendation(_Strict):

@@ -189,5 +189,7 @@ def to_compact(rec: Recommendation) -> str:
     return _COMPACT_JSON.encode(out)
 
 
-# made once: json.dumps with options builds an encoder on every call
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# made once: json.dumps with options builds an encoder on every call. No check for circular
+# references: the dict is built fresh above from lists and strings, it cannot hold itself (and
+# the check costs a dict insert and delete for every list and dict written)
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)

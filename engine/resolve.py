@@ -13,7 +13,7 @@ from typing import Any, Callable
 from .errors import EvaluationError, suggest
 from .model import (
     DOMAIN_IDS, DOMAIN_LABELS_NL, Advice, Assessment, ClientProfile, LeadCoordinator, Receipt, Recommendation,
-    Referral, SuggestedIntervention, TraceStep, Warning_,
+    Referral, SuggestedIntervention, TraceStep, Warning_, built,
 )
 from .rulebook import Node, Rule, Rulebook
 
@@ -188,13 +188,14 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
                     _add_advice(book, advice, node)
         else:
             outcome, current = "end", None
-        append(_trace_step(book, flow, outcome))
+        step = flow.steps.get(outcome)
+        append(step if step is not None else _trace_step(book, flow, outcome))
     else:
         walk(book, fired_flow)  # raises the loop error, naming the node
 
     # a flowchart decision that waives 'trust first' (resolution.yaml step_plan.trust_not_awaited_when)
     # (not for a client who declines the trajectory: what they ask for comes after trust)
-    trust_waived = a.open_to_support and any(q in fired_flow for q in book.resolution.step_plan.trust_not_awaited_when)
+    trust_waived = a.open_to_support and not _policy(book).trust_waivers.isdisjoint(fired_flow)
     interventions = rank(book, a, findings, frozenset(covered), trust_waived)
     referrals, warnings = refer(book, a, interventions)
 
@@ -231,8 +232,10 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
             message_nl=f"Meer urgente zaken dan in één keer passen; daarna meteen: {', '.join(i.label_nl for i in overflow)}.",
             message_en=f"More urgent matters than fit at once; straight after: {', '.join(i.label_en for i in overflow)}.",
         )))
-    return Recommendation(
-        case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
+    # every piece is the validated assessment's, the rules' or built here from them, and every
+    # list is this case's own: built, not validated again (hot path)
+    return built(
+        Recommendation, case_id=a.case_id, municipality=a.municipality, rules_version=book.version,
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
         referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
@@ -261,7 +264,7 @@ class _Policy:
     """resolution.yaml's ranking and step plan in the shapes the hot path reads, built once per rulebook."""
 
     __slots__ = ("placing", "rest_tier", "focus", "wishes", "never_now", "needs_trust", "one_at_a_time",
-                 "urgent_tiers", "groundwork_tiers", "after", "now_at_most", "conversations_for_trust")
+                 "urgent_tiers", "groundwork_tiers", "after", "now_at_most", "conversations_for_trust", "trust_waivers")
 
     def __init__(self, book: Rulebook):
         plan = book.resolution.step_plan
@@ -276,6 +279,7 @@ class _Policy:
         self.after = {iid: tuple(deps) for iid, deps in plan.after.items()}
         self.now_at_most = plan.now_at_most
         self.conversations_for_trust = plan.conversations_for_trust
+        self.trust_waivers = frozenset(plan.trust_not_awaited_when)
 
 
 def _policy(book: Rulebook) -> _Policy:
@@ -294,15 +298,19 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
     placing = policy.placing
     focus = policy.focus[a.municipality]  # every municipality has a variant (check holds it)
     unfocused = len(focus)
-    wished = _wished(book, a)
+    wished = _wished(policy, a)
     rest_tier = policy.rest_tier
     never_now = policy.never_now
+    after = policy.after
     domains = a.domains
     node_waits = _node_waits(a, findings, covered)
     care_first = frozenset(dep for deps in node_waits.values() for dep in deps) if node_waits else frozenset()
+    may_wait = bool(node_waits)  # whether a step may wait for another: else the rank order stands
     keyed = []
     for position, node in enumerate(findings):
         iid = node.intervention
+        if iid in after:
+            may_wait = True
         acute_checks, tier, order, step, domain = placing[iid]
         score = domains.get(domain) if domain else None
         if score is not None:
@@ -320,21 +328,24 @@ def rank(book: Rulebook, a: Assessment, findings: list[Node],
             key = (tier, iid in never_now, band, focus.get(iid, unfocused), priority, order, step, position)
         keyed.append((key, node, tier))
     keyed.sort(key=_first)
-    ordered = _after_what_it_waits_for(policy, [(node, tier) for _, node, tier in keyed], node_waits)
+    ordered = [(node, tier) for _, node, tier in keyed]
+    if may_wait:
+        ordered = _after_what_it_waits_for(policy, ordered, node_waits)
     phases = plan_phases(book, a, [(node.intervention, tier) for node, tier in ordered], node_waits, trust_waived)
     urgent_tiers = policy.urgent_tiers
-    items = [(_PHASE_ORDER[phase], index, node, tier, phase, waits)
-             for index, ((node, tier), (phase, waits)) in enumerate(zip(ordered, phases))]
-    items.sort(key=_first_two)  # now, then next, then later; rank within each
-    return [_suggestion(book, node, a.municipality, tier in urgent_tiers, phase, waits)
-            for _, _, node, tier, phase, waits in items]
-
-
-_PHASE_ORDER = {"now": 0, "next": 1, "later": 2}
+    municipality = a.municipality
+    cache = book.cache
+    # now, then next, then later; rank order within each
+    plan: dict[str, list[SuggestedIntervention]] = {"now": [], "next": [], "later": []}
+    for (node, tier), (phase, waits) in zip(ordered, phases):
+        urgent = tier in urgent_tiers
+        # (hot path: several a case) the usual answer found before _suggestion is called
+        made = cache.get(("suggestion", node.id, municipality, urgent, phase, waits))
+        plan[phase].append(made if made is not None else _suggestion(book, node, municipality, urgent, phase, waits))
+    return plan["now"] + plan["next"] + plan["later"]
 
 
 _first = itemgetter(0)  # sort keys taken in C: no Python call per item (hot path)
-_first_two = itemgetter(0, 1)
 
 
 def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
@@ -343,21 +354,19 @@ def _after_what_it_waits_for(policy: _Policy, ordered: list[tuple[Node, int]],
     an action node's own `waits_for`), otherwise in rank order, so that the first group or
     course is one that can start."""
     after, node_waits = policy.after, node_waits or {}
-    present = {node.intervention for node, _ in ordered}
+    place = {node.intervention: index for index, (node, _) in enumerate(ordered)}
     # per step, what it waits for that is in this plan (the policy's and its node's own)
     waits_in_plan: dict[str, list[str]] = {}
-    for iid in present:
+    in_order = True  # most plans already are in such an order: then it stays as it is
+    for iid, index in place.items():
         deps = after.get(iid, ()) + node_waits.get(iid, ())
         if deps:
-            waits_in_plan[iid] = [d for d in deps if d in present]
-    placed: set[str] = set()
-    for node, _ in ordered:  # most plans already are in such an order: then it stays as it is
-        if not placed.issuperset(waits_in_plan.get(node.intervention, ())):
-            break
-        placed.add(node.intervention)
-    else:
+            waits = waits_in_plan[iid] = [d for d in deps if d in place]
+            if in_order:  # each placed before it (a step that waits for itself never is)
+                in_order = all(place[d] < index for d in waits)
+    if in_order:
         return ordered
-    placed.clear()
+    placed: set[str] = set()
     out: list[tuple[Node, int]] = []
     waiting = list(ordered)
     while waiting:
@@ -442,10 +451,10 @@ def _focus(book: Rulebook, municipality: str) -> dict[str, int]:
     return {iid: index for index, iid in enumerate(variant.focus)}
 
 
-def _wished(book: Rulebook, a: Assessment) -> frozenset[str]:
+def _wished(policy: _Policy, a: Assessment) -> frozenset[str]:
     if not a.wishes:
         return frozenset()
-    wishes = _policy(book).wishes
+    wishes = policy.wishes
     return frozenset(iid for wish in a.wishes for iid in wishes.get(wish, ()))
 
 
@@ -485,11 +494,9 @@ def _cached(book: Rulebook, key: tuple, build: Callable[[], Any]) -> Any:
 
 def _suggestion(book: Rulebook, node: Node, municipality: str, urgent: bool, phase: str,
                 waits: tuple[str, ...]) -> SuggestedIntervention:
-    """One per action node, municipality, urgency and place in the plan: depends only on the rules."""
+    """One per action node, municipality, urgency and place in the plan: depends only on the
+    rules (rank looks it up in book.cache under this key before calling here)."""
     key = ("suggestion", node.id, municipality, urgent, phase, waits)
-    made = book.cache.get(key)  # (hot path: several a case) the usual answer, before a builder is made
-    if made is not None:
-        return made
 
     def build() -> SuggestedIntervention:
         item = book.interventions[node.intervention]
@@ -541,10 +548,15 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
         grouped.setdefault(service.organisation, []).append(item.id)
     # (speed) one Referral per organisation, interventions and consent, made once per rulebook:
     # its list is a ReadOnlyList, so no case can change another's through it
-    referrals = [_cached(book, ("referral", a.municipality, organisation, tuple(iids), consent), lambda: _referral(
-                     municipality, organisation, iids, consent))
-                 for organisation, iids in grouped.items()
-                 for consent in (a.consent_to_share or organisation in a.consent_to_share_with,)]
+    cache = book.cache
+    referrals = []
+    for organisation, iids in grouped.items():
+        consent = a.consent_to_share or organisation in a.consent_to_share_with
+        key = ("referral", a.municipality, organisation, tuple(iids), consent)
+        referral = cache.get(key)
+        if referral is None:
+            referral = cache[key] = _referral(municipality, organisation, iids, consent)
+        referrals.append(referral)
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
             warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
@@ -636,13 +648,18 @@ def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
             message_en="The client gave no order of importance; the order follows urgency, the wishes, the municipality's way of working and step size. Ask what the client finds most important.",
         )))
     if len(a.domains) < len(DOMAIN_IDS):
-        missing = tuple(d for d in DOMAIN_IDS if d not in a.domains)
-        warnings.append(_cached(book, ("domains_not_assessed", missing), lambda: Warning_(
-            code="domains_not_assessed", field="domains",
-            message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Het advies ziet daar geen probleem; vraag in het volgende gesprek naar deze leefgebieden en vul ze aan.",
-            message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
-        )))
+        # keyed by the domains assessed (at most 512 sets): no list of the missing ones a case
+        warnings.append(_cached(book, ("domains_not_assessed", frozenset(a.domains)), lambda: _not_assessed(a.domains)))
     return warnings
+
+
+def _not_assessed(assessed: Any) -> Warning_:
+    missing = tuple(d for d in DOMAIN_IDS if d not in assessed)
+    return Warning_(
+        code="domains_not_assessed", field="domains",
+        message_nl=f"Niet in kaart gebracht: {', '.join(DOMAIN_LABELS_NL[d] for d in missing)}. Het advies ziet daar geen probleem; vraag in het volgende gesprek naar deze leefgebieden en vul ze aan.",
+        message_en=f"Not assessed: {', '.join(missing)}. Questions about those domains assume 'no problem'.",
+    )
 
 
 def _suggest_nl(name: str, known: Any) -> str:

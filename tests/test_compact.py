@@ -152,3 +152,25 @@ def test_a_case_history_adds_one_date_for_each_thing_due(engine):
     assert len(engine.recommend(case(len(interventions))).due) == len(interventions)
     assert every - one <= (len(interventions) - 1) * len('"2026-07-01",')
     assert every <= 3400
+
+
+def test_recommend_compact_is_the_compact_form_of_recommend_and_fails_alike(engine):
+    """batch --compact makes an assessment's advice without the receipt (Engine.recommend_compact):
+    the same text as to_compact(recommend(...)), for assessments, histories and bad input."""
+    from engine.caseload import read_case
+    from engine.errors import WegwijzerError
+
+    cases = [case for municipality in MUNICIPALITIES for case in generate(municipality, 150, seed=3)]
+    cases += [_everything(m) for m in MUNICIPALITIES] + [_everything("helmond", **WORST)]
+    cases += [read_case(str(p)) for p in sorted(EXAMPLES.glob("*.yaml")) + sorted((EXAMPLES / "cases").glob("*.yaml"))]
+    assert any("assessments" in case for case in cases)
+    for case in cases:
+        assert engine.recommend_compact(case) == to_compact(engine.recommend(case))
+    for bad in ({"municipality": "leiden"}, {"municipality": "nowhere", "domains": {"housing": {"self_reliance": 9}}},
+                {"municipality": "leiden", "domains": {"housing": {"self_reliance": 2}}, "current_interventions": ["x"]},
+                [], {"municipality": "leiden", "assessments": []}):
+        with pytest.raises(WegwijzerError) as full:
+            engine.recommend(bad)
+        with pytest.raises(WegwijzerError) as compact:
+            engine.recommend_compact(bad)
+        assert str(compact.value) == str(full.value)
