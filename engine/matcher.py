@@ -53,6 +53,11 @@ _host_ids = itertools.count(1)
 
 # a rule id the rule files cannot use (theirs start with a letter); its condition always holds
 EVERY_CASE = "_every_case"
+_CATCH_ALL = frozenset((EVERY_CASE,))
+
+# entries a rule set's memo holds at most (see Matcher): a few thousand facts of some hundred
+# bytes each, a few MB for all rule sets at most
+MEMO_SIZE = 4096
 
 
 class SyncHost(durable_engine.Host):
@@ -80,13 +85,14 @@ class _Host(SyncHost):
     def get_action(self, action_name: str) -> Callable[[Any], None]:
         return _nothing  # durable-rules wants an action per rule; the agenda is run in assert_fact
 
-    def assert_fact(self, ruleset_name: str, fact: dict[str, Any]) -> list[str]:  # type: ignore[override]
-        """The names of the rules that fired on `fact`, in firing order (the catch-all included).
+    def assert_fact(self, ruleset_name: str, fact: dict[str, Any] | str) -> list[str]:  # type: ignore[override]
+        """The names of the rules that fired on `fact` (a dict, or its JSON text as the matcher
+        gives it), in firing order (the catch-all included).
 
         Raises durable-rules' MessageNotHandledException when no rule handled the fact, and
         whatever the C engine raises; the caller then drops this host (see Matcher._run)."""
         handle = self._handles[ruleset_name]
-        code, state_handle = _native.assert_fact(handle, _fact_json(fact))
+        code, state_handle = _native.assert_fact(handle, fact if isinstance(fact, str) else _fact_json(fact))
         if code == 1:
             raise durable_engine.MessageNotHandledException(fact)
         if code == 2:
@@ -122,6 +128,14 @@ if json.encoder.c_make_encoder is not None:
         return "".join(_fact_chunks(fact, 0))
 else:
     _fact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _with_sid(text: str, sid: str) -> str:
+    """The fact's JSON text with `"sid":"<sid>"` as its last key: the same text _fact_json
+    gives for the fact with the sid set last, without encoding the fact again."""
+    if text == "{}":
+        return f'{{"sid":"{sid}"}}'
+    return f'{text[:-1]},"sid":"{sid}"}}'
 
 
 def _rule_name(messages: str) -> str:
@@ -275,6 +289,21 @@ class Matcher:
         # durable-rules name and a builder of exactly the keys it reads
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
         self._host = self._new_host()
+        self.memo_size = MEMO_SIZE
+        self.clear_memo()
+
+    def clear_memo(self) -> None:
+        """Forget every memoised firing (benchmarks do, to time cases never seen), and the counts."""
+        with self._lock:
+            self._memos: dict[str, dict[str, frozenset[str]]] = {name: {} for name in self.rulesets}
+            self.memo_misses = dict.fromkeys(self.rulesets, 0)  # assertions the C engine made, per rule set
+            self.memo_cases = 0  # cases matched
+
+    def memo_hit_rates(self) -> dict[str, float]:
+        """Per rule set, the share of cases answered from its memo since the last clear_memo."""
+        with self._lock:
+            cases = self.memo_cases
+            return {name: (cases - misses) / cases if cases else 0.0 for name, misses in self.memo_misses.items()}
 
     def kind_of(self, ruleset: str) -> str:
         """flowchart, profiles or lead: which rule file a compiled rule set (or part of one) holds."""
@@ -302,25 +331,38 @@ class Matcher:
 
     def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
+        memos, size = self._memos, self.memo_size
         with self._lock:
             host = self._host
-            sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+            sid = ""
             for kind, ruleset, fact in facts:
-                fact["sid"] = sid
-                try:
-                    names = host.assert_fact(ruleset, fact)
-                except Exception as exc:
-                    # whether durable-rules made a session, or left one mid-agenda, is unknown:
-                    # deleting one it did not make crashes natively, so start over with a host
-                    # of clean state instead (the old one's rulesets, sessions included, are freed)
-                    self._host = self._new_host()
-                    message = "no rule handled it" if isinstance(exc, durable_engine.MessageNotHandledException) else exc
-                    raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
-                # handled (the catch-all rule saw to it), so the session exists: safe to delete
-                host.delete_session(ruleset, sid)
+                # the fact without its sid: what the rule set's firings are a function of
+                text = _fact_json(fact)
+                memo = memos[ruleset]
+                names = memo.get(text)
+                if names is None:
+                    if not sid:
+                        sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+                    try:
+                        found = host.assert_fact(ruleset, _with_sid(text, sid))
+                    except Exception as exc:
+                        # whether durable-rules made a session, or left one mid-agenda, is unknown:
+                        # deleting one it did not make crashes natively, so start over with a host
+                        # of clean state instead (the old one's rulesets, sessions included, are freed)
+                        self._host = self._new_host()
+                        message = "no rule handled it" if isinstance(exc, durable_engine.MessageNotHandledException) else exc
+                        raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
+                    # handled (the catch-all rule saw to it), so the session exists: safe to delete
+                    host.delete_session(ruleset, sid)
+                    names = frozenset(found) - _CATCH_ALL
+                    if len(memo) >= size:
+                        memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
+                    memo[text] = names
+                    self.memo_misses[ruleset] += 1
                 ids = fired.get(kind)
                 if ids is None:
-                    ids = fired[kind] = set()
-                ids.update(names)
-                ids.discard(EVERY_CASE)
+                    fired[kind] = ids = set(names)
+                else:
+                    ids |= names
+            self.memo_cases += 1
         return fired
