@@ -29,12 +29,31 @@ the time of a case went there, and the engine's actions only note the rule's nam
 start the first action, then update the state and complete-and-start the next one until
 none is left) and reads only the rule name from each firing. durable-rules is pinned at
 2.0.28; tests compare these firings with durable's own dispatch.
+
+Why the firings are memoised: each case runs in fresh session state, so what fires in one
+rule set is a pure function of the fact projected onto the keys its rules read, and that
+projection's JSON text (made for the C engine anyway, the sid appended after) is the memo's
+key. On a hit the C engine is not asked at all. Each Matcher (so each rulebook: a new
+Engine.load starts empty) keeps one memo per rule set, under the lock the C calls take, of
+at most MEMO_SIZE entries; a full memo is emptied and starts over (simple, deterministic).
+Only facts the engine handled are remembered: a refused fact raises as before, every time.
+
+Why the rule files are cut the way they are (split_by_width): a memo only pays where the
+projection repeats. Most rules read a few flags or small scores, and a rule set made of
+such rules has few possible projections; one reading a float, a count or eighteen keys has
+thousands. So each file's rules are cut into narrow rule sets whose keys' value counts
+(from the model's field types, facts.FIELDS; never from a caseload) multiply to at most
+MEMO_SIZE, narrowest rules first, and the wide rest, cut by the firing budget as before.
+More rule sets cost more assertions when a case is new to them, but the narrow ones soon
+answer nearly every case from their memo (benchmarks/RESULTS.md, eighth session, has the
+counts: about 30% fewer instructions a case on cases never seen).
 """
 from __future__ import annotations
 
 import copy
 import itertools
 import json
+import math
 import threading
 from typing import Any, Callable
 
@@ -45,7 +64,7 @@ import durable_rules_engine as _native  # the C engine: the agenda (see above) a
 
 from .conditions import MAX_ALTERNATIVES, alternatives, to_durable
 from .errors import EvaluationError, RuleError
-from .facts import ALWAYS, fact_builder
+from .facts import ALWAYS, FIELDS, fact_builder
 from .model import Assessment
 from .rulebook import Rulebook
 
@@ -212,8 +231,9 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
     durable-rules refuses an assertion on which one rule set fires more than 64 times (error
     303), and every alternative of a rule (its `any`s multiplied out) fires on its own; the
     flowchart's decisions have up to 104 alternatives that can hold together. So a file's
-    rules are cut, in file order, into parts whose alternatives (plus the catch-all rule) add
-    up to at most MAX_ALTERNATIVES: no case can reach the limit. A part is its own rule set
+    rules are cut into parts whose alternatives (plus the catch-all rule) add up to at most
+    MAX_ALTERNATIVES: no case can reach the limit; which rules share a part is split_by_width's
+    choice (narrow rules together, for the memo). A part is its own rule set
     (`<prefix>_<kind>`, then `<prefix>_<kind>_part2`, ...); firings are read part after part.
     Each part has the `_every_case` rule besides its own (see the module docstring)."""
     def ruleset(rules: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -226,9 +246,11 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
         "profiles": [(r.id, r.when) for r in book.profile_rules],
         "lead": [(r.id, r.when) for r in book.lead_rules],
     }
+    sizes = value_counts(book)
     compiled: dict[str, dict[str, Any]] = {}
     for kind, rules in kinds.items():
-        for number, part in enumerate(split_by_firings([(rid, to_durable(cond)) for rid, cond in rules]), start=1):
+        parts = split_by_width([(rid, to_durable(cond)) for rid, cond in rules], sizes)
+        for number, part in enumerate(parts, start=1):
             compiled[ruleset_name(prefix, kind, number)] = ruleset(part)
     return compiled
 
@@ -253,6 +275,72 @@ def split_by_firings(rules: list[tuple[str, Any]], budget: int = MAX_ALTERNATIVE
     return parts
 
 
+def value_counts(book: Rulebook) -> Callable[[str], float]:
+    """How many values a fact key can take, absence counted as one, from the model's field
+    types alone (facts.FIELDS): a flag 2, an enum its values, a bounded number its range; inf
+    for a number FIELDS gives no upper bound (years on benefit, the only float; counts) or a
+    key FIELDS does not know. Only the memo's hit rate depends on it, never a firing."""
+    def count(key: str) -> float:
+        if key == ALWAYS:
+            return 1
+        spec = FIELDS.get(key)
+        if spec is None:
+            field, _, _member = key.rpartition(".")
+            if key.startswith("has.") or (field in FIELDS and FIELDS[field].kind == "set"):
+                return 2  # a presence flag, or a set field's member flag
+            return math.inf
+        absent = 1 if spec.optional else 0
+        if spec.kind == "bool":
+            return 2 + absent
+        if spec.kind == "enum":
+            return len(spec.values or book.municipalities) + absent
+        if spec.kind == "number" and spec.low is not None and spec.high is not None:
+            return int(spec.high - spec.low) + 1 + absent
+        return math.inf
+
+    return count
+
+
+def split_by_width(rules: list[tuple[str, Any]], count: Callable[[str], float], limit: int | None = None,
+                   budget: int = MAX_ALTERNATIVES - 1) -> list[list[tuple[str, Any]]]:
+    """One rule file's compiled rules cut into rule sets for the memo (Matcher), each within the
+    firing budget (split_by_firings says why).
+
+    A rule set's firings are memoised on the fact projected onto the keys its rules read, so
+    a rule set hits its memo only as often as that projection repeats. Its width, the product
+    of its keys' value counts (value_counts), bounds how many projections there can be: a
+    rule set no wider than `limit` (the memo's size) ends up answering every case from its
+    memo. So the narrow rules, narrowest first (then in file order), go first-fit into
+    rule sets that stay within the limit and the budget; a rule that fits in none but is
+    itself within the limit opens a new one. The wider rules, which would miss anyway, go
+    together, in file order, cut by split_by_firings. Computed from the rules and the
+    model's field types alone, so the same rules always give the same rule sets."""
+    limit = MEMO_SIZE if limit is None else limit
+    keyed = [(rule_id, expr, referenced_keys(expr)) for rule_id, expr in rules]
+    widths = {rule_id: math.prod(map(count, keys)) for rule_id, _, keys in keyed}
+    narrow: list[tuple[list[tuple[str, Any]], set[str], int]] = []  # rules, their keys, alternatives
+    wide: list[tuple[str, Any]] = []
+    for index in sorted(range(len(keyed)), key=lambda i: (widths[keyed[i][0]], i)):
+        rule_id, expr, keys = keyed[index]
+        needed = alternatives(expr)
+        if widths[rule_id] > limit or needed > budget:
+            continue  # with the wide rules (split_by_firings places a rule over the budget alone)
+        for place, (part, part_keys, used) in enumerate(narrow):
+            union = part_keys | keys
+            if used + needed <= budget and math.prod(map(count, union)) <= limit:
+                part.append((index, rule_id, expr))
+                narrow[place] = (part, union, used + needed)
+                break
+        else:
+            narrow.append(([(index, rule_id, expr)], set(keys), needed))
+    placed = {rule_id for part, _, _ in narrow for _, rule_id, _ in part}
+    wide = [(rule_id, expr) for rule_id, expr, _ in keyed if rule_id not in placed]
+    parts = [[(rule_id, expr) for _, rule_id, expr in sorted(part)] for part, _, _ in narrow]
+    if wide or not parts:
+        parts += split_by_firings(wide, budget)
+    return parts
+
+
 def referenced_keys(expr: Any) -> set[str]:
     """The fact keys a durable-rules expression reads (operators start with '$')."""
     keys: set[str] = set()
@@ -269,7 +357,8 @@ def referenced_keys(expr: Any) -> set[str]:
 
 
 class Matcher:
-    """Matches one flat fact against the compiled rulesets and returns the rule ids that fired."""
+    """Matches one flat fact against the compiled rulesets and returns the rule ids that fired,
+    each rule set's firings memoised on its projected fact (the module docstring says why)."""
 
     KINDS = ("flowchart", "profiles", "lead")
 
