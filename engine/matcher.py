@@ -35,7 +35,8 @@ rule set is a pure function of the fact projected onto the keys its rules read, 
 projection's JSON text (made for the C engine anyway, the sid appended after) is the memo's
 key. On a hit the C engine is not asked at all. Each Matcher (so each rulebook: a new
 Engine.load starts empty) keeps one memo per rule set, under the lock the C calls take, of
-at most MEMO_SIZE entries; a full memo is emptied and starts over (simple, deterministic).
+at most MEMO_SIZE entries (WIDE_MEMO_SIZE for a wide rule set, see below); a full memo is
+emptied and starts over (simple, deterministic).
 Only facts the engine handled are remembered: a refused fact raises as before, every time.
 
 Why the rule files are cut the way they are (split_by_width): a memo only pays where the
@@ -74,9 +75,12 @@ _host_ids = itertools.count(1)
 EVERY_CASE = "_every_case"
 _CATCH_ALL = frozenset((EVERY_CASE,))
 
-# entries a rule set's memo holds at most (see Matcher): a few thousand facts of some hundred
-# bytes each, a few MB for all rule sets at most
+# entries a narrow rule set's memo holds at most (see Matcher), and the width up to which a
+# rule set is narrow (split_by_width): it then never needs more. A wide rule set's projected
+# facts seldom repeat (all but never on the synthetic caseload) and are long (some 1 kB): a
+# small memo keeps the few that do (counts of support) without holding megabytes for nothing.
 MEMO_SIZE = 4096
+WIDE_MEMO_SIZE = 256
 
 
 class SyncHost(durable_engine.Host):
@@ -378,13 +382,17 @@ class Matcher:
         # durable-rules name and a builder of exactly the keys it reads
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
         self._host = self._new_host()
-        self.memo_size = MEMO_SIZE
+        count = value_counts(book)
+        # entries each rule set's memo may hold (see MEMO_SIZE)
+        self.memo_sizes = {name: MEMO_SIZE if math.prod(map(count, keys)) <= MEMO_SIZE else WIDE_MEMO_SIZE
+                           for name, keys in self._keys.items()}
         self.clear_memo()
 
     def clear_memo(self) -> None:
         """Forget every memoised firing (benchmarks do, to time cases never seen), and the counts."""
         with self._lock:
             self._memos: dict[str, dict[str, frozenset[str]]] = {name: {} for name in self.rulesets}
+            self._firing_sets: dict[frozenset[str], frozenset[str]] = {}
             self.memo_misses = dict.fromkeys(self.rulesets, 0)  # assertions the C engine made, per rule set
             self.memo_cases = 0  # cases matched
 
@@ -420,7 +428,7 @@ class Matcher:
 
     def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
-        memos, size = self._memos, self.memo_size
+        memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets
         with self._lock:
             host = self._host
             sid = ""
@@ -444,7 +452,8 @@ class Matcher:
                     # handled (the catch-all rule saw to it), so the session exists: safe to delete
                     host.delete_session(ruleset, sid)
                     names = frozenset(found) - _CATCH_ALL
-                    if len(memo) >= size:
+                    names = same.setdefault(names, names)  # one object for equal firings: less memory
+                    if len(memo) >= sizes[ruleset]:
                         memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
                     memo[text] = names
                     self.memo_misses[ruleset] += 1
