@@ -420,7 +420,8 @@ class Matcher:
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
-        return self._run([(kind, name, self.durable_fact(name, fact, "")) for kind, name, _ in self._plan])
+        keys = self._keys
+        return self._run([(kind, name, {key: fact[key] for key in keys[name] if key in fact}) for kind, name, _ in self._plan])
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
         """As `match(build_fact(assessment))`, building only the keys each rule set reads."""

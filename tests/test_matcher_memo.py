@@ -50,6 +50,17 @@ def test_the_memo_fires_as_the_c_engine_on_thousands_of_cases():
         assert expected["lead"] == {r.id for r in BOOK.lead_rules if holds(r.when, fact)}
 
 
+def test_matching_a_whole_fact_remembers_it_without_a_session_id():
+    """Engine.evaluate matches the whole fact (Matcher.match): the same firings, the same memo
+    keys as match_assessment, none holding a sid (the sid is added for the C engine only)."""
+    by_fact, by_assessment = Matcher(BOOK), Matcher(BOOK)
+    for case in synthetic(200, seed=8):
+        assessment = parse_assessment(case)
+        assert by_fact.match(build_fact(assessment)) == by_assessment.match_assessment(assessment) == fresh_firings(PLAIN, assessment)
+    assert list(by_fact._memos.values()) == list(by_assessment._memos.values())
+    assert not any('"sid"' in text for memo in by_fact._memos.values() for text in memo)
+
+
 def test_an_answer_from_the_memo_is_a_set_of_its_own_without_the_catch_all():
     matcher = Matcher(BOOK)
     assessment = parse_assessment(synthetic(1)[0])
