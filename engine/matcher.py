@@ -379,8 +379,11 @@ class Matcher:
             for name, ruleset in self.rulesets.items()
         }
         # per rule set, in order (a kind's parts one after the other): its kind, its
-        # durable-rules name and a builder of exactly the keys it reads
+        # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
+        # match_assessment builds every key once, then projects)
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
+        # every key any rule set reads, once: what match_assessment builds
+        self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
         self._host = self._new_host()
         count = value_counts(book)
         # entries each rule set's memo may hold (see MEMO_SIZE)
@@ -424,8 +427,9 @@ class Matcher:
         return self._run([(kind, name, {key: fact[key] for key in keys[name] if key in fact}) for kind, name, _ in self._plan])
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
-        """As `match(build_fact(assessment))`, building only the keys each rule set reads."""
-        return self._run([(kind, name, build(assessment)) for kind, name, build in self._plan])
+        """As `match(build_fact(assessment))`, building only the keys some rule set reads, each
+        once (many are read by several rule sets), then projecting them per rule set."""
+        return self.match(self._read_keys(assessment))
 
     def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
