@@ -433,8 +433,8 @@ class Matcher:
 
     def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
-        memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets
         with self._lock:
+            memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
             sid = ""
             for kind, ruleset, fact in facts:
