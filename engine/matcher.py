@@ -31,9 +31,12 @@ none is left) and reads only the rule name from each firing. durable-rules is pi
 2.0.28; tests compare these firings with durable's own dispatch.
 
 Why the firings are memoised: each case runs in fresh session state, so what fires in one
-rule set is a pure function of the fact projected onto the keys its rules read, and that
-projection's JSON text (made for the C engine anyway, the sid appended after) is the memo's
-key. On a hit the C engine is not asked at all. Each Matcher (so each rulebook: a new
+rule set is a pure function of the fact projected onto the keys its rules read (the text
+the C engine is given, the sid appended last). The memo's key is the JSON of those keys'
+values in their fixed order, null for a key the fact lacks: for a fact without nulls (the
+fact builders leave none) equal keys mean equal texts, and it costs less than the text
+itself (no key names; the text is made only on a miss). On a hit the C engine is not asked
+at all. Each Matcher (so each rulebook: a new
 Engine.load starts empty) keeps one memo per rule set, under the lock the C calls take, of
 at most MEMO_SIZE entries (WIDE_MEMO_SIZE for a wide rule set, see below); a full memo is
 emptied and starts over (simple, deterministic).
@@ -382,6 +385,8 @@ class Matcher:
         # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
         # match_assessment builds every key once, then projects)
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
+        # per rule set, in order: its kind, its name and the keys it reads (what _run walks)
+        self._parts = tuple((self.kind_of(name), name, self._keys[name]) for name in self.rulesets)
         # every key any rule set reads, once: what match_assessment builds
         self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
         self._host = self._new_host()
@@ -423,30 +428,35 @@ class Matcher:
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
-        keys = self._keys
-        return self._run([(kind, name, {key: fact[key] for key in keys[name] if key in fact}) for kind, name, _ in self._plan])
+        # the memo's key writes an absent key as null: a fact holding a null is not remembered
+        return self._run(fact, None not in fact.values())
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
         """As `match(build_fact(assessment))`, building only the keys some rule set reads, each
         once (many are read by several rule sets), then projecting them per rule set."""
-        return self.match(self._read_keys(assessment))
+        return self._run(self._read_keys(assessment), True)  # the builders leave no nulls (absent: no key)
 
-    def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
+    def _run(self, fact: dict[str, Any], remember: bool) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
+        read = fact.get
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
             sid = ""
-            for kind, ruleset, fact in facts:
-                # the fact without its sid: what the rule set's firings are a function of
-                text = _fact_json(fact)
+            for kind, ruleset, keys in self._parts:
+                # the memo's key: the JSON of the values of the rule set's keys, in their order,
+                # null where the fact has no key. With no nulls in the fact, equal keys mean
+                # equal projected facts (the same text for the C engine), so the same firings;
+                # cheaper than the projected fact's own JSON (no dict, no key names)
+                key = _fact_json(list(map(read, keys)))
                 memo = memos[ruleset]
-                names = memo.get(text)
+                names = memo.get(key) if remember else None
                 if names is None:
                     if not sid:
                         sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+                    projected = {name: fact[name] for name in keys if name in fact}
                     try:
-                        found = host.assert_fact(ruleset, _with_sid(text, sid))
+                        found = host.assert_fact(ruleset, _with_sid(_fact_json(projected), sid))
                     except Exception as exc:
                         # whether durable-rules made a session, or left one mid-agenda, is unknown:
                         # deleting one it did not make crashes natively, so start over with a host
@@ -458,9 +468,10 @@ class Matcher:
                     host.delete_session(ruleset, sid)
                     names = frozenset(found) - _CATCH_ALL
                     names = same.setdefault(names, names)  # one object for equal firings: less memory
-                    if len(memo) >= sizes[ruleset]:
-                        memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
-                    memo[text] = names
+                    if remember:
+                        if len(memo) >= sizes[ruleset]:
+                            memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
+                        memo[key] = names
                     self.memo_misses[ruleset] += 1
                 ids = fired.get(kind)
                 if ids is None:

@@ -61,6 +61,17 @@ def test_matching_a_whole_fact_remembers_it_without_a_session_id():
     assert not any('"sid"' in text for memo in by_fact._memos.values() for text in memo)
 
 
+def test_a_fact_holding_a_null_is_matched_but_not_remembered():
+    """The memo's key writes an absent key as null, so a null in the fact would look absent."""
+    matcher = Matcher(BOOK)
+    fact = build_fact(parse_assessment(synthetic(1)[0]))
+    with_null = {**fact, "age": None}
+    assert matcher.match(with_null) == Matcher(BOOK).match(with_null)
+    assert not any(matcher._memos.values())
+    assert matcher.match(fact) == fresh_firings(PLAIN, parse_assessment(synthetic(1)[0]))
+    assert all(len(memo) == 1 for memo in matcher._memos.values())
+
+
 def test_an_answer_from_the_memo_is_a_set_of_its_own_without_the_catch_all():
     matcher = Matcher(BOOK)
     assessment = parse_assessment(synthetic(1)[0])
