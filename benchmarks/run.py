@@ -10,7 +10,8 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
   and the same facts as the engine asserts them (Matcher.durable_fact, prepared before
   timing): per case and rule set, encode the fact, assert it, run the agenda without
   reading it (start, give the state back, complete-and-start the next), delete the session.
-  No engine built on these rulesets can do less to learn what fired;
+  No engine that asks the C engine about every rule set can do less to learn what fired;
+  the engine now can beat it, as it does not ask at all on a memo hit (engine/matcher.py);
 - API floor: the same through durable-rules' own Python layer (Host.assert_fact, actions
   that do nothing: own Host subclass), which decodes state and fact for every firing. This
   was the floor until the engine ran the agenda itself (engine/matcher.py says why); the
@@ -19,7 +20,11 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
 - reference: engine.conditions.holds over every decision, profile and lead condition on
   the same facts (plain Python, no durable-rules);
 - matcher: the engine's matching alone (Matcher.match_assessment on validated assessments:
-  building the facts, durable-rules, reading the firings);
+  building the facts, durable-rules, reading the firings), a Matcher of its own;
+- memo: the matcher remembers each rule set's firings per projected fact (engine/matcher.py).
+  The repeats replay the same caseload, so the engine's memo and the matcher's are emptied
+  before each repeat (the trajectory's before each call): every figure is for cases the memo
+  has not seen in that repeat. Printed: each rule set's hit rate (median over the repeats);
 - zen-engine (GoRules' ZEN, a Rust core; a peer, not a floor): the same compiled rule sets
   translated into one decision table (hit policy collect, one row per rule, its condition
   one ZEN expression), evaluated on the same facts (prepared before timing). Before timing,
@@ -32,7 +37,8 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
 - cold start of `wegwijzer recommend CASE --format json` as a subprocess;
 - trajectory: `Engine.recommend(case)` for one case with history (engine.trajectory_synth.long_case:
   10 assessments, 40 intervention log entries, goals, contacts, profiles), p50 / p99 over
-  --trajectory-n calls per repeat, each repeat interleaved with the engine's own runs.
+  --trajectory-n calls per repeat, each repeat interleaved with the engine's own runs, the
+  memo emptied before each call (untimed).
 Timings are medians over --repeats runs; within a run the four take turns on chunks of
 --chunk cases (250), so that the drift of a shared machine hits all alike, and each
 engine/floor is the median of each run's own ratio. Nothing here asserts a
@@ -248,11 +254,12 @@ def reference_conditions(engine: Engine) -> list[Any]:
 
 
 def time_trajectory(engine: Engine, case: dict[str, Any], n: int) -> list[float]:
-    """Per-call latencies (ms) of advising one case with history, n times."""
+    """Per-call latencies (ms) of advising one case with history, n times, each as never seen."""
     latencies = []
     clock = time.perf_counter_ns
-    recommend = engine.recommend
+    recommend, forget = engine.recommend, engine._matcher.clear_memo
     for _ in range(n):
+        forget()
         t0 = clock()
         recommend(case)
         latencies.append((clock() - t0) / 1e6)
@@ -349,7 +356,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     floor.run_core(prepared[:200])
     floor.run_api(prepared[:200])
     time_reference(conds, facts[:200])
-    time_matcher(engine._matcher, assessments[:200])
+    matcher = Matcher(engine.book)  # the matcher contender's own memo, apart from the engine's
+    time_matcher(matcher, assessments[:200])
     if zen_peer is not None:
         zen_peer.run(zen_prepared[:200])
     trajectory = long_case("tilburg", args.seed, assessments=10, entries=40, engine=engine)
@@ -357,7 +365,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     engine_runs, floor_runs, core_runs, reference_runs, ratios, core_ratios, p50s, p99s = [], [], [], [], [], [], [], []
     trajectory_p50s, trajectory_p99s = [], []
     matcher_runs, zen_runs, matcher_zen_ratios, engine_zen_ratios = [], [], [], []
+    hit_rates: list[dict[str, float]] = []
     for _ in range(args.repeats):
+        # the repeats replay the same cases: nothing remembered from the last one (nor from
+        # the zen check and the warm-up), so each figure is for cases the memo has not seen
+        engine._matcher.clear_memo()
+        matcher.clear_memo()
         gc.collect()
         engine_s = floor_s = core_s = reference_s = matcher_s = zen_s = 0.0
         latencies: list[float] = []
@@ -370,9 +383,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             core_s += floor.run_core(prepared[start:end])
             floor_s += floor.run_api(prepared[start:end])
             reference_s += time_reference(conds, facts[start:end])
-            matcher_s += time_matcher(engine._matcher, assessments[start:end])
+            matcher_s += time_matcher(matcher, assessments[start:end])
             if zen_peer is not None:
                 zen_s += zen_peer.run(zen_prepared[start:end])
+        hit_rates.append(engine._matcher.memo_hit_rates())
         matcher_runs.append(len(cases) / matcher_s)
         if zen_peer is not None:
             zen_runs.append(len(cases) / zen_s)
@@ -404,6 +418,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
     result["p50_us"] = round(result["p50_ms"] * 1000, 1)
     result["matcher_cases_per_s"] = round(statistics.median(matcher_runs), 1)
+    prefix = len(engine._matcher._prefix) + 1
+    result["memo_hit_rates"] = {name[prefix:]: round(statistics.median(run[name] for run in hit_rates), 3)
+                                for name in engine._matcher.rulesets}
     result["zen_rows"] = zen_peer.rows if zen_peer is not None else None
     result["zen_cases_per_s"] = round(statistics.median(zen_runs), 1) if zen_runs else None
     result["matcher_over_zen"] = round(statistics.median(matcher_zen_ratios), 3) if zen_runs else None
@@ -450,6 +467,9 @@ def table(result: dict[str, Any]) -> str:
     lines = [f"Wegwijzer benchmark: {result['n']:,} synthetic cases, median of {result['repeats']} runs "
              f"({turns}), {result['cpus']} CPUs, Python {result['python']}", ""]
     lines += [f"{a:<33}{b:<22}{c}" for a, b, c in rows]
+    hits = result["memo_hit_rates"]
+    lines.append(f"{'memo hits, cases never seen':<33}{len(hits)} rule sets{'':<9}"
+                 + " ".join(f"{name.replace('flowchart', 'fc').replace('_part', '.')} {rate:.0%}" for name, rate in hits.items()))
     shape = f"{result['trajectory_assessments']} assess., {result['trajectory_log_entries']} log"
     lines.append(f"{'trajectory  one case':<33}{shape:<22}"
                  f"p50 {result['trajectory_p50_ms']:.3f} ms   p99 {result['trajectory_p99_ms']:.3f} ms  (target p50 <= {TARGETS['trajectory_p50_ms']} ms)")

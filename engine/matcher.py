@@ -29,12 +29,35 @@ the time of a case went there, and the engine's actions only note the rule's nam
 start the first action, then update the state and complete-and-start the next one until
 none is left) and reads only the rule name from each firing. durable-rules is pinned at
 2.0.28; tests compare these firings with durable's own dispatch.
+
+Why the firings are memoised: each case runs in fresh session state, so what fires in one
+rule set is a pure function of the fact projected onto the keys its rules read (the text
+the C engine is given, the sid appended last). The memo's key is the JSON of those keys'
+values in their fixed order, null for a key the fact lacks: for a fact without nulls (the
+fact builders leave none) equal keys mean equal texts, and it costs less than the text
+itself (no key names; the text is made only on a miss). On a hit the C engine is not asked
+at all. Each Matcher (so each rulebook: a new Engine.load starts empty) keeps one memo per
+rule set, under the lock the C calls take, of at most MEMO_SIZE entries (WIDE_MEMO_SIZE for
+a wide rule set, see below); a full memo is emptied and starts over (simple, deterministic).
+Only facts the engine handled are remembered: a refused fact raises as before, every time.
+
+Why the rule files are cut the way they are (split_by_width): a memo only pays where the
+projection repeats. Most rules read a few flags or small scores, and a rule set made of
+such rules has few possible projections; one reading a float, a count or eighteen keys has
+thousands. So each file's rules are cut into narrow rule sets whose keys' value counts
+(from the model's field types, facts.FIELDS; never from a caseload) multiply to at most
+MEMO_SIZE, narrowest rules first, and the wide rest, cut by the firing budget as before.
+More rule sets cost more assertions when a case is new to them, but the narrow ones soon
+answer nearly every case from their memo (benchmarks/RESULTS.md, eighth session, has the
+counts: matching takes about 38 % fewer instructions a case on cases never seen, but a
+fact new to every rule set costs about half as much again).
 """
 from __future__ import annotations
 
 import copy
 import itertools
 import json
+import math
 import threading
 from typing import Any, Callable
 
@@ -45,7 +68,7 @@ import durable_rules_engine as _native  # the C engine: the agenda (see above) a
 
 from .conditions import MAX_ALTERNATIVES, alternatives, to_durable
 from .errors import EvaluationError, RuleError
-from .facts import ALWAYS, fact_builder
+from .facts import ALWAYS, FIELDS, fact_builder
 from .model import Assessment
 from .rulebook import Rulebook
 
@@ -53,6 +76,14 @@ _host_ids = itertools.count(1)
 
 # a rule id the rule files cannot use (theirs start with a letter); its condition always holds
 EVERY_CASE = "_every_case"
+_CATCH_ALL = frozenset((EVERY_CASE,))
+
+# entries a narrow rule set's memo holds at most (see Matcher), and the width up to which a
+# rule set is narrow (split_by_width): it then never needs more. A wide rule set's projected
+# facts seldom repeat (all but never on the synthetic caseload) and are long (some 1 kB): a
+# small memo keeps the few that do (counts of support) without holding megabytes for nothing.
+MEMO_SIZE = 4096
+WIDE_MEMO_SIZE = 256
 
 
 class SyncHost(durable_engine.Host):
@@ -80,13 +111,14 @@ class _Host(SyncHost):
     def get_action(self, action_name: str) -> Callable[[Any], None]:
         return _nothing  # durable-rules wants an action per rule; the agenda is run in assert_fact
 
-    def assert_fact(self, ruleset_name: str, fact: dict[str, Any]) -> list[str]:  # type: ignore[override]
-        """The names of the rules that fired on `fact`, in firing order (the catch-all included).
+    def assert_fact(self, ruleset_name: str, fact: dict[str, Any] | str) -> list[str]:  # type: ignore[override]
+        """The names of the rules that fired on `fact` (a dict, or its JSON text as the matcher
+        gives it), in firing order (the catch-all included).
 
         Raises durable-rules' MessageNotHandledException when no rule handled the fact, and
         whatever the C engine raises; the caller then drops this host (see Matcher._run)."""
         handle = self._handles[ruleset_name]
-        code, state_handle = _native.assert_fact(handle, _fact_json(fact))
+        code, state_handle = _native.assert_fact(handle, fact if isinstance(fact, str) else _fact_json(fact))
         if code == 1:
             raise durable_engine.MessageNotHandledException(fact)
         if code == 2:
@@ -122,6 +154,14 @@ if json.encoder.c_make_encoder is not None:
         return "".join(_fact_chunks(fact, 0))
 else:
     _fact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _with_sid(text: str, sid: str) -> str:
+    """The fact's JSON text with `"sid":"<sid>"` as its last key: the same text _fact_json
+    gives for the fact with the sid set last, without encoding the fact again."""
+    if text == "{}":
+        return f'{{"sid":"{sid}"}}'
+    return f'{text[:-1]},"sid":"{sid}"}}'
 
 
 def _rule_name(messages: str) -> str:
@@ -198,8 +238,9 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
     durable-rules refuses an assertion on which one rule set fires more than 64 times (error
     303), and every alternative of a rule (its `any`s multiplied out) fires on its own; the
     flowchart's decisions have up to 104 alternatives that can hold together. So a file's
-    rules are cut, in file order, into parts whose alternatives (plus the catch-all rule) add
-    up to at most MAX_ALTERNATIVES: no case can reach the limit. A part is its own rule set
+    rules are cut into parts whose alternatives (plus the catch-all rule) add up to at most
+    MAX_ALTERNATIVES: no case can reach the limit; which rules share a part is split_by_width's
+    choice (narrow rules together, for the memo). A part is its own rule set
     (`<prefix>_<kind>`, then `<prefix>_<kind>_part2`, ...); firings are read part after part.
     Each part has the `_every_case` rule besides its own (see the module docstring)."""
     def ruleset(rules: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -212,9 +253,11 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
         "profiles": [(r.id, r.when) for r in book.profile_rules],
         "lead": [(r.id, r.when) for r in book.lead_rules],
     }
+    sizes = value_counts(book)
     compiled: dict[str, dict[str, Any]] = {}
     for kind, rules in kinds.items():
-        for number, part in enumerate(split_by_firings([(rid, to_durable(cond)) for rid, cond in rules]), start=1):
+        parts = split_by_width([(rid, to_durable(cond)) for rid, cond in rules], sizes)
+        for number, part in enumerate(parts, start=1):
             compiled[ruleset_name(prefix, kind, number)] = ruleset(part)
     return compiled
 
@@ -239,6 +282,72 @@ def split_by_firings(rules: list[tuple[str, Any]], budget: int = MAX_ALTERNATIVE
     return parts
 
 
+def value_counts(book: Rulebook) -> Callable[[str], float]:
+    """How many values a fact key can take, absence counted as one, from the model's field
+    types alone (facts.FIELDS): a flag 2, an enum its values, a bounded number its range; inf
+    for a number FIELDS gives no upper bound (years on benefit, the only float; counts) or a
+    key FIELDS does not know. Only the memo's hit rate depends on it, never a firing."""
+    def count(key: str) -> float:
+        if key == ALWAYS:
+            return 1
+        spec = FIELDS.get(key)
+        if spec is None:
+            field, _, _member = key.rpartition(".")
+            if key.startswith("has.") or (field in FIELDS and FIELDS[field].kind == "set"):
+                return 2  # a presence flag, or a set field's member flag
+            return math.inf
+        absent = 1 if spec.optional else 0
+        if spec.kind == "bool":
+            return 2 + absent
+        if spec.kind == "enum":
+            return len(spec.values or book.municipalities) + absent
+        if spec.kind == "number" and spec.low is not None and spec.high is not None:
+            return int(spec.high - spec.low) + 1 + absent
+        return math.inf
+
+    return count
+
+
+def split_by_width(rules: list[tuple[str, Any]], count: Callable[[str], float], limit: int | None = None,
+                   budget: int = MAX_ALTERNATIVES - 1) -> list[list[tuple[str, Any]]]:
+    """One rule file's compiled rules cut into rule sets for the memo (Matcher), each within the
+    firing budget (split_by_firings says why).
+
+    A rule set's firings are memoised on the fact projected onto the keys its rules read, so
+    a rule set hits its memo only as often as that projection repeats. Its width, the product
+    of its keys' value counts (value_counts), bounds how many projections there can be: a
+    rule set no wider than `limit` (the memo's size) ends up answering every case from its
+    memo. So the narrow rules, narrowest first (then in file order), go first-fit into
+    rule sets that stay within the limit and the budget; a rule that fits in none but is
+    itself within the limit opens a new one. The wider rules, which would miss anyway, go
+    together, in file order, cut by split_by_firings. Computed from the rules and the
+    model's field types alone, so the same rules always give the same rule sets."""
+    limit = MEMO_SIZE if limit is None else limit
+    keyed = [(rule_id, expr, referenced_keys(expr)) for rule_id, expr in rules]
+    widths = {rule_id: math.prod(map(count, keys)) for rule_id, _, keys in keyed}
+    narrow: list[tuple[list[tuple[str, Any]], set[str], int]] = []  # rules, their keys, alternatives
+    wide: list[tuple[str, Any]] = []
+    for index in sorted(range(len(keyed)), key=lambda i: (widths[keyed[i][0]], i)):
+        rule_id, expr, keys = keyed[index]
+        needed = alternatives(expr)
+        if widths[rule_id] > limit or needed > budget:
+            continue  # with the wide rules (split_by_firings places a rule over the budget alone)
+        for place, (part, part_keys, used) in enumerate(narrow):
+            union = part_keys | keys
+            if used + needed <= budget and math.prod(map(count, union)) <= limit:
+                part.append((index, rule_id, expr))
+                narrow[place] = (part, union, used + needed)
+                break
+        else:
+            narrow.append(([(index, rule_id, expr)], set(keys), needed))
+    placed = {rule_id for part, _, _ in narrow for _, rule_id, _ in part}
+    wide = [(rule_id, expr) for rule_id, expr, _ in keyed if rule_id not in placed]
+    parts = [[(rule_id, expr) for _, rule_id, expr in sorted(part)] for part, _, _ in narrow]
+    if wide or not parts:
+        parts += split_by_firings(wide, budget)
+    return parts
+
+
 def referenced_keys(expr: Any) -> set[str]:
     """The fact keys a durable-rules expression reads (operators start with '$')."""
     keys: set[str] = set()
@@ -255,7 +364,8 @@ def referenced_keys(expr: Any) -> set[str]:
 
 
 class Matcher:
-    """Matches one flat fact against the compiled rulesets and returns the rule ids that fired."""
+    """Matches one flat fact against the compiled rulesets and returns the rule ids that fired,
+    each rule set's firings memoised on its projected fact (the module docstring says why)."""
 
     KINDS = ("flowchart", "profiles", "lead")
 
@@ -272,9 +382,33 @@ class Matcher:
             for name, ruleset in self.rulesets.items()
         }
         # per rule set, in order (a kind's parts one after the other): its kind, its
-        # durable-rules name and a builder of exactly the keys it reads
+        # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
+        # match_assessment builds every key once, then projects)
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
+        # per rule set, in order: its kind, its name and the keys it reads (what _run walks)
+        self._parts = tuple((self.kind_of(name), name, self._keys[name]) for name in self.rulesets)
+        # every key any rule set reads, once: what match_assessment builds
+        self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
         self._host = self._new_host()
+        count = value_counts(book)
+        # entries each rule set's memo may hold (see MEMO_SIZE)
+        self.memo_sizes = {name: MEMO_SIZE if math.prod(map(count, keys)) <= MEMO_SIZE else WIDE_MEMO_SIZE
+                           for name, keys in self._keys.items()}
+        self.clear_memo()
+
+    def clear_memo(self) -> None:
+        """Forget every memoised firing (benchmarks do, to time cases never seen), and the counts."""
+        with self._lock:
+            self._memos: dict[str, dict[str, frozenset[str]]] = {name: {} for name in self.rulesets}
+            self._firing_sets: dict[frozenset[str], frozenset[str]] = {}
+            self.memo_misses = dict.fromkeys(self.rulesets, 0)  # assertions the C engine made, per rule set
+            self.memo_cases = 0  # cases matched
+
+    def memo_hit_rates(self) -> dict[str, float]:
+        """Per rule set, the share of cases answered from its memo since the last clear_memo."""
+        with self._lock:
+            cases = self.memo_cases
+            return {name: (cases - misses) / cases if cases else 0.0 for name, misses in self.memo_misses.items()}
 
     def kind_of(self, ruleset: str) -> str:
         """flowchart, profiles or lead: which rule file a compiled rule set (or part of one) holds."""
@@ -294,33 +428,55 @@ class Matcher:
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
-        return self._run([(kind, name, self.durable_fact(name, fact, "")) for kind, name, _ in self._plan])
+        # the memo's key writes an absent key as null: a fact holding a null is not remembered
+        return self._run(fact, None not in fact.values())
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
-        """As `match(build_fact(assessment))`, building only the keys each rule set reads."""
-        return self._run([(kind, name, build(assessment)) for kind, name, build in self._plan])
+        """As `match(build_fact(assessment))`, building only the keys some rule set reads, each
+        once (many are read by several rule sets), then projecting them per rule set."""
+        return self._run(self._read_keys(assessment), True)  # the builders leave no nulls (absent: no key)
 
-    def _run(self, facts: list[tuple[str, str, dict[str, Any]]]) -> dict[str, set[str]]:
+    def _run(self, fact: dict[str, Any], remember: bool) -> dict[str, set[str]]:
         fired: dict[str, set[str]] = {}
+        read = fact.get
         with self._lock:
+            memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
-            sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
-            for kind, ruleset, fact in facts:
-                fact["sid"] = sid
-                try:
-                    names = host.assert_fact(ruleset, fact)
-                except Exception as exc:
-                    # whether durable-rules made a session, or left one mid-agenda, is unknown:
-                    # deleting one it did not make crashes natively, so start over with a host
-                    # of clean state instead (the old one's rulesets, sessions included, are freed)
-                    self._host = self._new_host()
-                    message = "no rule handled it" if isinstance(exc, durable_engine.MessageNotHandledException) else exc
-                    raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
-                # handled (the catch-all rule saw to it), so the session exists: safe to delete
-                host.delete_session(ruleset, sid)
+            sid = ""
+            for kind, ruleset, keys in self._parts:
+                # the memo's key: the JSON of the values of the rule set's keys, in their order,
+                # null where the fact has no key. With no nulls in the fact, equal keys mean
+                # equal projected facts (the same text for the C engine), so the same firings;
+                # cheaper than the projected fact's own JSON (no dict, no key names)
+                key = _fact_json(list(map(read, keys)))
+                memo = memos[ruleset]
+                names = memo.get(key) if remember else None
+                if names is None:
+                    if not sid:
+                        sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+                    projected = {name: fact[name] for name in keys if name in fact}
+                    try:
+                        found = host.assert_fact(ruleset, _with_sid(_fact_json(projected), sid))
+                    except Exception as exc:
+                        # whether durable-rules made a session, or left one mid-agenda, is unknown:
+                        # deleting one it did not make crashes natively, so start over with a host
+                        # of clean state instead (the old one's rulesets, sessions included, are freed)
+                        self._host = self._new_host()
+                        message = "no rule handled it" if isinstance(exc, durable_engine.MessageNotHandledException) else exc
+                        raise EvaluationError(f"the rule engine refused the case in {kind}: {message}") from None
+                    # handled (the catch-all rule saw to it), so the session exists: safe to delete
+                    host.delete_session(ruleset, sid)
+                    names = frozenset(found) - _CATCH_ALL
+                    names = same.setdefault(names, names)  # one object for equal firings: less memory
+                    if remember:
+                        if len(memo) >= sizes[ruleset]:
+                            memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
+                        memo[key] = names
+                    self.memo_misses[ruleset] += 1
                 ids = fired.get(kind)
                 if ids is None:
-                    ids = fired[kind] = set()
-                ids.update(names)
-                ids.discard(EVERY_CASE)
+                    fired[kind] = ids = set(names)
+                else:
+                    ids |= names
+            self.memo_cases += 1
         return fired

@@ -43,6 +43,7 @@ def test_a_failure_inside_the_agenda_replaces_the_host_and_deletes_nothing(engin
     import engine.matcher as matcher_module
 
     matcher = engine._matcher
+    matcher.clear_memo()  # DEBT was answered before: from the memo it would not reach the C engine
     old_host = matcher._host
     deleted: list[tuple[str, str]] = []
     monkeypatch.setattr(old_host, "delete_state", lambda *args: deleted.append(args))
