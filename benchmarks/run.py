@@ -23,8 +23,9 @@ On one synthetic caseload (engine.synth, the three municipalities interleaved), 
   building the facts, durable-rules, reading the firings), a Matcher of its own;
 - memo: the matcher remembers each rule set's firings per projected fact (engine/matcher.py).
   The repeats replay the same caseload, so the engine's memo and the matcher's are emptied
-  before each repeat (the trajectory's before each call): every figure is for cases the memo
-  has not seen in that repeat. Printed: each rule set's hit rate (median over the repeats);
+  before each repeat (the trajectory's are put back before each call as they were after the
+  caseload): every figure is for cases the memo has not seen. Printed: each rule set's hit
+  rate (median over the repeats);
 - zen-engine (GoRules' ZEN, a Rust core; a peer, not a floor): the same compiled rule sets
   translated into one decision table (hit policy collect, one row per rule, its condition
   one ZEN expression), evaluated on the same facts (prepared before timing). Before timing,
@@ -254,12 +255,17 @@ def reference_conditions(engine: Engine) -> list[Any]:
 
 
 def time_trajectory(engine: Engine, case: dict[str, Any], n: int) -> list[float]:
-    """Per-call latencies (ms) of advising one case with history, n times, each as never seen."""
+    """Per-call latencies (ms) of advising one case with history, n times, each as never seen
+    by an engine that has advised what it advised before this call (the caseload): the memos
+    are put back as they were before every call. A just-loaded engine, its memos empty, pays
+    more (benchmarks/RESULTS.md, eighth session, memo: +52 % instructions a case)."""
     latencies = []
     clock = time.perf_counter_ns
-    recommend, forget = engine.recommend, engine._matcher.clear_memo
+    matcher = engine._matcher
+    before = matcher.memo_snapshot()
+    recommend = engine.recommend
     for _ in range(n):
-        forget()
+        matcher.restore_memo(before)
         t0 = clock()
         recommend(case)
         latencies.append((clock() - t0) / 1e6)

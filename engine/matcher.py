@@ -404,6 +404,17 @@ class Matcher:
             self.memo_misses = dict.fromkeys(self.rulesets, 0)  # assertions the C engine made, per rule set
             self.memo_cases = 0  # cases matched
 
+    def memo_snapshot(self) -> dict[str, dict[str, frozenset[str]]]:
+        """A copy of what the memos hold now, for restore_memo (a benchmark times a case as new
+        to an engine that has advised others, again and again)."""
+        with self._lock:
+            return {name: dict(memo) for name, memo in self._memos.items()}
+
+    def restore_memo(self, snapshot: dict[str, dict[str, frozenset[str]]]) -> None:
+        """The memos as `snapshot` holds them (a copy: the snapshot can be restored again)."""
+        with self._lock:
+            self._memos = {name: dict(snapshot.get(name, {})) for name in self.rulesets}
+
     def memo_hit_rates(self) -> dict[str, float]:
         """Per rule set, the share of cases answered from its memo since the last clear_memo."""
         with self._lock:

@@ -248,3 +248,19 @@ def test_a_rulebook_with_a_changed_rule_does_not_reuse_anothers_memo():
     engine = Engine.load()
     engine.recommend({"municipality": "leiden", "domains": {"finances": {"self_reliance": 2}}})
     assert Engine.load()._matcher.memo_cases == 0 and not any(Engine.load()._matcher._memos.values())
+
+
+def test_a_restored_snapshot_holds_what_the_memo_held_then_and_again():
+    matcher = Matcher(BOOK)
+    wide = max(matcher.rulesets, key=lambda name: len(matcher._keys[name]))
+    first, second = _distinct_facts_of(matcher, wide, 2)
+    matcher.match_assessment(first)
+    snapshot = matcher.memo_snapshot()
+    for _ in range(2):  # restored twice: the snapshot itself was not changed by the use between
+        matcher.match_assessment(second)
+        assert len(matcher._memos[wide]) == 2
+        matcher.restore_memo(snapshot)
+        assert matcher._memos == snapshot and len(matcher._memos[wide]) == 1
+    misses = matcher.memo_misses[wide]
+    assert matcher.match_assessment(first) == Matcher(BOOK).match_assessment(first)
+    assert matcher.memo_misses[wide] == misses  # answered from the restored memo
