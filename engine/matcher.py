@@ -111,14 +111,13 @@ class _Host(SyncHost):
     def get_action(self, action_name: str) -> Callable[[Any], None]:
         return _nothing  # durable-rules wants an action per rule; the agenda is run in assert_fact
 
-    def assert_fact(self, ruleset_name: str, fact: dict[str, Any] | str) -> list[str]:  # type: ignore[override]
-        """The names of the rules that fired on `fact` (a dict, or its JSON text as the matcher
-        gives it), in firing order (the catch-all included).
+    def assert_fact(self, ruleset_name: str, fact: dict[str, Any]) -> list[str]:  # type: ignore[override]
+        """The names of the rules that fired on `fact`, in firing order (the catch-all included).
 
         Raises durable-rules' MessageNotHandledException when no rule handled the fact, and
         whatever the C engine raises; the caller then drops this host (see Matcher._run)."""
         handle = self._handles[ruleset_name]
-        code, state_handle = _native.assert_fact(handle, fact if isinstance(fact, str) else _fact_json(fact))
+        code, state_handle = _native.assert_fact(handle, _fact_json(fact))
         if code == 1:
             raise durable_engine.MessageNotHandledException(fact)
         if code == 2:
@@ -154,14 +153,6 @@ if json.encoder.c_make_encoder is not None:
         return "".join(_fact_chunks(fact, 0))
 else:
     _fact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _with_sid(text: str, sid: str) -> str:
-    """The fact's JSON text with `"sid":"<sid>"` as its last key: the same text _fact_json
-    gives for the fact with the sid set last, without encoding the fact again."""
-    if text == "{}":
-        return f'{{"sid":"{sid}"}}'
-    return f'{text[:-1]},"sid":"{sid}"}}'
 
 
 def _rule_name(messages: str) -> str:
@@ -465,9 +456,8 @@ class Matcher:
                 if names is None:
                     if not sid:
                         sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
-                    projected = {name: fact[name] for name in keys if name in fact}
                     try:
-                        found = host.assert_fact(ruleset, _with_sid(_fact_json(projected), sid))
+                        found = host.assert_fact(ruleset, self.durable_fact(ruleset, fact, sid))
                     except Exception as exc:
                         # whether durable-rules made a session, or left one mid-agenda, is unknown:
                         # deleting one it did not make crashes natively, so start over with a host
