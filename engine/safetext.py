@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-# The patterns are compiled on first use (_regex): every command imports this module, and one
-# that prints no text from outside (`recommend --format json`) need not compile them at its start.
+# The patterns are compiled on first use, by re's own cache (re.sub given the text): every
+# command imports this module, and one that prints no text from outside (`recommend --format
+# json`) need not compile them at its start.
 # C0 and C1 controls, DEL, zero-width and direction marks, line and paragraph separators, BOM
 _OTHERS = "\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff"
 _ANY = f"[\x00-\x1f{_OTHERS}]"
@@ -19,16 +20,6 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # what CommonMark reads as markup inside a line: links and images ([x](...)), autolinks and
 # raw HTML (<...>), code (`), table cells (|) and the escape character itself
 _MARKDOWN = r"([\\`\[\]<>|])"
-
-
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    compiled = _COMPILED.get(pattern)
-    if compiled is None:
-        compiled = _COMPILED[pattern] = re.compile(pattern)
-    return compiled
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -41,9 +32,9 @@ def printable(text: object, keep_lines: bool = False) -> str:
     """`text` with every control character escaped; `keep_lines` keeps newlines and tabs (for a
     whole message or report whose lines are ours, its values escaped already)."""
     text = str(text)
-    return _regex(_KEEP_LINES if keep_lines else _ANY).sub(_escape, text)
+    return re.sub(_KEEP_LINES if keep_lines else _ANY, _escape, text)
 
 
 def markdown_text(text: object) -> str:
     """`text` for Markdown: printable, and nothing in it read as a link, an image or HTML."""
-    return _regex(_MARKDOWN).sub(r"\\\1", printable(text))
+    return re.sub(_MARKDOWN, r"\\\1", printable(text))
