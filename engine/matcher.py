@@ -32,25 +32,28 @@ none is left) and reads only the rule name from each firing. durable-rules is pi
 
 Why the firings are memoised: each case runs in fresh session state, so what fires in one
 rule set is a pure function of the fact projected onto the keys its rules read (the text
-the C engine is given, the sid appended last). The memo's key is the JSON of those keys'
-values in their fixed order, null for a key the fact lacks: for a fact without nulls (the
-fact builders leave none) equal keys mean equal texts, and it costs less than the text
-itself (no key names; the text is made only on a miss). On a hit the C engine is not asked
-at all. Each Matcher (so each rulebook: a new Engine.load starts empty) keeps one memo per
-rule set, under the lock the C calls take, of at most MEMO_SIZE entries (WIDE_MEMO_SIZE for
-a wide rule set, see below); a full memo is emptied and starts over (simple, deterministic).
-Only facts the engine handled are remembered: a refused fact raises as before, every time.
+the C engine is given, the sid appended last). Finer still: a rule compares a number only
+with the numbers written in the rules, so two values no such number lies between (and
+neither equals one) make every rule come out the same. The memo's key is the tuple of the
+rule set's keys' values in their fixed order, None for a key the fact lacks, and each
+number the rules compare with numbers replaced by its class among those numbers
+(numeric_bounds, value_class): an age of 34 and one of 52 are one key where the rules
+only ask "60 or older?". On a hit the C engine is not asked at all. Each Matcher (so each
+rulebook: a new Engine.load starts empty) keeps one memo per rule set, under the lock the
+C calls take, of at most MEMO_SIZE entries; a full memo is emptied and starts over
+(simple, deterministic). Only facts the engine handled are remembered: a refused fact
+raises as before, every time; and a fact given whole to `match` is remembered only when it
+holds at each key what the fact builders put there (Matcher._as_built).
 
 Why the rule files are cut the way they are (split_by_width): a memo only pays where the
 projection repeats. Most rules read a few flags or small scores, and a rule set made of
-such rules has few possible projections; one reading a float, a count or eighteen keys has
-thousands. So each file's rules are cut into narrow rule sets whose keys' value counts
-(from the model's field types, facts.FIELDS; never from a caseload) multiply to at most
-MEMO_SIZE, narrowest rules first, and the wide rest, cut by the firing budget as before.
-More rule sets cost more assertions when a case is new to them, but the narrow ones soon
-answer nearly every case from their memo (benchmarks/RESULTS.md, eighth session, has the
-counts: matching takes about 38 % fewer instructions a case on cases never seen, but a
-fact new to every rule set costs about half as much again).
+such rules has few possible projections; one reading eighteen keys has millions. So each
+file's rules are cut into narrow rule sets whose keys' value counts (from the model's field
+types and the rules' numbers, value_counts; never from a caseload) multiply to at most
+MEMO_SIZE, narrowest rules first, and wide ones, each alone or with rules reading no
+other keys. More rule sets cost more assertions when a case is new to them, but their
+memos soon answer nearly every case (benchmarks/RESULTS.md, ninth session, has the counts
+and the cost of a fact new to every rule set).
 """
 from __future__ import annotations
 
@@ -59,14 +62,15 @@ import itertools
 import json
 import math
 import threading
-from typing import Any, Callable
+from bisect import bisect_left
+from typing import Any, Callable, Iterable
 
 import weakref
 
 import durable.engine as durable_engine
 import durable_rules_engine as _native  # the C engine: the agenda (see above) and freeing rulesets
 
-from .conditions import MAX_ALTERNATIVES, alternatives, to_durable
+from .conditions import MAX_ALTERNATIVES, MAX_EXACT_INTEGER, alternatives, to_durable
 from .errors import EvaluationError, RuleError
 from .facts import ALWAYS, FIELDS, fact_builder
 from .model import Assessment
@@ -78,12 +82,11 @@ _host_ids = itertools.count(1)
 EVERY_CASE = "_every_case"
 _CATCH_ALL = frozenset((EVERY_CASE,))
 
-# entries a narrow rule set's memo holds at most (see Matcher), and the width up to which a
-# rule set is narrow (split_by_width): it then never needs more. A wide rule set's projected
-# facts seldom repeat (all but never on the synthetic caseload) and are long (some 1 kB): a
-# small memo keeps the few that do (counts of support) without holding megabytes for nothing.
+# entries a rule set's memo holds at most (see Matcher), and the width up to which a rule set
+# is narrow (split_by_width): a narrow one then never needs more. A key is a short tuple of
+# flags, texts and small ints (some 300 bytes for the widest rule set, 27 keys), so a full
+# memo of the widest holds about a megabyte.
 MEMO_SIZE = 4096
-WIDE_MEMO_SIZE = 256
 
 
 class SyncHost(durable_engine.Host):
@@ -244,10 +247,11 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
         "profiles": [(r.id, r.when) for r in book.profile_rules],
         "lead": [(r.id, r.when) for r in book.lead_rules],
     }
-    sizes = value_counts(book)
+    exprs = {kind: [(rid, to_durable(cond)) for rid, cond in rules] for kind, rules in kinds.items()}
+    sizes = value_counts(book, numeric_bounds(expr for rules in exprs.values() for _, expr in rules))
     compiled: dict[str, dict[str, Any]] = {}
-    for kind, rules in kinds.items():
-        parts = split_by_width([(rid, to_durable(cond)) for rid, cond in rules], sizes)
+    for kind, rules in exprs.items():
+        parts = split_by_width(rules, sizes)
         for number, part in enumerate(parts, start=1):
             compiled[ruleset_name(prefix, kind, number)] = ruleset(part)
     return compiled
@@ -257,28 +261,21 @@ def ruleset_name(prefix: str, kind: str, part: int = 1) -> str:
     return f"{prefix}_{kind}" if part == 1 else f"{prefix}_{kind}_part{part}"
 
 
-def split_by_firings(rules: list[tuple[str, Any]], budget: int = MAX_ALTERNATIVES - 1) -> list[list[tuple[str, Any]]]:
-    """Compiled rules in order, cut into runs whose alternatives add up to at most `budget`
-    (one firing of the limit is the catch-all rule's). Always at least one part; a rule is
-    never cut (conditions.parse refuses one with more than MAX_ALTERNATIVES)."""
-    parts: list[list[tuple[str, Any]]] = [[]]
-    used = 0
-    for rule_id, expr in rules:
-        count = alternatives(expr)
-        if parts[-1] and used + count > budget:
-            parts.append([])
-            used = 0
-        parts[-1].append((rule_id, expr))
-        used += count
-    return parts
-
-
-def value_counts(book: Rulebook) -> Callable[[str], float]:
+def value_counts(book: Rulebook, bounds: dict[str, tuple[float, ...]] | None = None) -> Callable[[str], float]:
     """How many values a fact key can take, absence counted as one, from the model's field
     types alone (facts.FIELDS): a flag 2, an enum its values, a bounded number its range; inf
     for a number FIELDS gives no upper bound (years on benefit, the only float; counts) or a
-    key FIELDS does not know. Only the memo's hit rate depends on it, never a firing."""
+    key FIELDS does not know. Given the rules' `bounds` (numeric_bounds), a number the rules
+    compare with k numbers counts as the 2k + 1 classes the memo tells apart (value_class),
+    where that is fewer. Only the memo's hit rate depends on it, never a firing."""
     def count(key: str) -> float:
+        by_type = count_by_type(key)
+        if bounds and key in bounds:
+            spec = FIELDS.get(key)
+            return min(by_type, 2 * len(bounds[key]) + 1 + (1 if spec is None or spec.optional else 0))
+        return by_type
+
+    def count_by_type(key: str) -> float:
         if key == ALWAYS:
             return 1
         spec = FIELDS.get(key)
@@ -302,7 +299,10 @@ def value_counts(book: Rulebook) -> Callable[[str], float]:
 def split_by_width(rules: list[tuple[str, Any]], count: Callable[[str], float], limit: int | None = None,
                    budget: int = MAX_ALTERNATIVES - 1) -> list[list[tuple[str, Any]]]:
     """One rule file's compiled rules cut into rule sets for the memo (Matcher), each within the
-    firing budget (split_by_firings says why).
+    firing budget: their alternatives add up to at most `budget` (one firing of the limit is
+    the catch-all rule's; compile_rulesets says why). A rule is never cut (conditions.parse
+    refuses one with more than MAX_ALTERNATIVES); one over the budget goes alone. Always at
+    least one rule set.
 
     A rule set's firings are memoised on the fact projected onto the keys its rules read, so
     a rule set hits its memo only as often as that projection repeats. Its width, the product
@@ -310,33 +310,69 @@ def split_by_width(rules: list[tuple[str, Any]], count: Callable[[str], float], 
     rule set no wider than `limit` (the memo's size) ends up answering every case from its
     memo. So the narrow rules, narrowest first (then in file order), go first-fit into
     rule sets that stay within the limit and the budget; a rule that fits in none but is
-    itself within the limit opens a new one. The wider rules, which would miss anyway, go
-    together, in file order, cut by split_by_firings. Computed from the rules and the
-    model's field types alone, so the same rules always give the same rule sets."""
+    itself within the limit opens a new one. A wider rule's projections can still repeat
+    (a caseload's cases are alike in most of its keys), but two wide rules in one rule set
+    repeat only as often as both do together: so a wide rule, in file order, joins a wide
+    rule set only where one's keys hold all of the other's (the joint projection then
+    repeats as the wider one's does), within the budget; otherwise it opens its own.
+    Computed from the rules and the model's field types alone, so the same rules always
+    give the same rule sets."""
     limit = MEMO_SIZE if limit is None else limit
     keyed = [(rule_id, expr, referenced_keys(expr)) for rule_id, expr in rules]
-    widths = {rule_id: math.prod(map(count, keys)) for rule_id, _, keys in keyed}
-    narrow: list[tuple[list[tuple[str, Any]], set[str], int]] = []  # rules, their keys, alternatives
-    wide: list[tuple[str, Any]] = []
-    for index in sorted(range(len(keyed)), key=lambda i: (widths[keyed[i][0]], i)):
-        rule_id, expr, keys = keyed[index]
-        needed = alternatives(expr)
-        if widths[rule_id] > limit or needed > budget:
-            continue  # with the wide rules (split_by_firings places a rule over the budget alone)
-        for place, (part, part_keys, used) in enumerate(narrow):
-            union = part_keys | keys
-            if used + needed <= budget and math.prod(map(count, union)) <= limit:
-                part.append((index, rule_id, expr))
-                narrow[place] = (part, union, used + needed)
-                break
-        else:
-            narrow.append(([(index, rule_id, expr)], set(keys), needed))
-    placed = {rule_id for part, _, _ in narrow for _, rule_id, _ in part}
-    wide = [(rule_id, expr) for rule_id, expr, _ in keyed if rule_id not in placed]
-    parts = [[(rule_id, expr) for _, rule_id, expr in sorted(part)] for part, _, _ in narrow]
-    if wide or not parts:
-        parts += split_by_firings(wide, budget)
-    return parts
+    widths = [math.prod(map(count, keys)) for _, _, keys in keyed]
+    Part = tuple[list[int], set[str], int]  # its rules (their places in `rules`), their keys, alternatives
+
+    def first_fit(parts: list[Part], index: int, fits: Callable[[set[str], set[str]], bool]) -> None:
+        keys, needed = keyed[index][2], alternatives(keyed[index][1])
+        for place, (part, part_keys, used) in enumerate(parts):
+            if used + needed <= budget and fits(part_keys, keys):
+                parts[place] = ([*part, index], part_keys | keys, used + needed)
+                return
+        parts.append(([index], set(keys), needed))
+
+    narrow: list[Part] = []
+    for index in sorted(range(len(keyed)), key=lambda i: (widths[i], i)):
+        if widths[index] <= limit and alternatives(keyed[index][1]) <= budget:
+            first_fit(narrow, index, lambda part_keys, keys: math.prod(map(count, part_keys | keys)) <= limit)
+    placed = {index for part, _, _ in narrow for index in part}
+    wide: list[Part] = []
+    for index in range(len(keyed)):
+        if index not in placed:  # a wide rule, or one over the budget (it goes alone)
+            first_fit(wide, index, lambda part_keys, keys: keys <= part_keys or part_keys <= keys)
+    return [[rules[index] for index in sorted(part)] for part, _, _ in narrow + wide] or [[]]
+
+
+def numeric_bounds(exprs: Iterable[Any]) -> dict[str, tuple[float, ...]]:
+    """Per fact key the compiled expressions compare with numbers only: those numbers, sorted,
+    each once. Between two of them (or beyond the last) every comparison a rule makes of the
+    key comes out the same, which is what lets the memo key a number by its class (value_class)."""
+    found: dict[str, set[Any]] = {}
+
+    def walk(expr: Any) -> None:
+        if isinstance(expr, list):
+            for item in expr:
+                walk(item)
+        elif isinstance(expr, dict):
+            for key, value in expr.items():
+                if key in ("$and", "$or"):
+                    walk(value)
+                elif key.startswith("$"):  # {"$lt": {field: number}}
+                    walk(value)
+                else:
+                    found.setdefault(key, set()).add(value)
+
+    for expr in exprs:
+        walk(expr)
+    return {key: tuple(sorted(values)) for key, values in sorted(found.items())
+            if all(type(value) in (int, float) for value in values)}
+
+
+def value_class(value: int | float, bounds: tuple[float, ...]) -> int:
+    """Which of the 2k + 1 classes `bounds` (k numbers, sorted) cut the number line into holds
+    `value`: even below, between or above them, odd on one. Two numbers of one class compare
+    alike with every bound, so with every rule (their fact otherwise equal, the same firings)."""
+    place = bisect_left(bounds, value)
+    return 2 * place + 1 if place < len(bounds) and bounds[place] == value else 2 * place
 
 
 def referenced_keys(expr: Any) -> set[str]:
@@ -352,6 +388,18 @@ def referenced_keys(expr: Any) -> set[str]:
             else:
                 keys.add(key)
     return keys
+
+
+def _expected_types(key: str, numeric: bool) -> tuple[type, ...]:
+    """The Python types the fact builders give a key: what Matcher._as_built accepts there."""
+    if numeric:
+        return (int, float)
+    spec = FIELDS.get(key)
+    if spec is None or spec.kind in ("bool", "set"):
+        return (bool,)  # ALWAYS, a presence flag, a set field's member flag
+    if spec.kind == "enum":
+        return (str,)
+    return (int, float)
 
 
 class Matcher:
@@ -381,10 +429,15 @@ class Matcher:
         # every key any rule set reads, once: what match_assessment builds
         self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
         self._host = self._new_host()
-        count = value_counts(book)
+        # the numbers each numeric key is compared with (the memo keys a number by its class)
+        self.bounds = numeric_bounds(term["m"] for ruleset in self.rulesets.values()
+                                     for rule in ruleset.values() for term in rule["all"])
+        read = {key for keys in self._keys.values() for key in keys}
+        self._classed = tuple((key, bounds) for key, bounds in self.bounds.items() if key in read)
+        # what a whole fact given to `match` must hold at each key to be remembered (see _memo_keys)
+        self._expected = tuple((key, _expected_types(key, key in self.bounds)) for key in sorted(read))
         # entries each rule set's memo may hold (see MEMO_SIZE)
-        self.memo_sizes = {name: MEMO_SIZE if math.prod(map(count, keys)) <= MEMO_SIZE else WIDE_MEMO_SIZE
-                           for name, keys in self._keys.items()}
+        self.memo_sizes = dict.fromkeys(self._keys, MEMO_SIZE)
         self.clear_memo()
 
     def clear_memo(self) -> None:
@@ -430,29 +483,65 @@ class Matcher:
 
     def match(self, fact: dict[str, Any]) -> dict[str, set[str]]:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
-        # the memo's key writes an absent key as null: a fact holding a null is not remembered
-        return self._run(fact, None not in fact.values())
+        # any fact may be given here: only one whose every read key holds what the fact
+        # builders would put there is remembered (the memo's key relies on it, see _memo_keys)
+        return self._run(fact, self._memo_keys(fact) if self._as_built(fact) else None)
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
         """As `match(build_fact(assessment))`, building only the keys some rule set reads, each
         once (many are read by several rule sets), then projecting them per rule set."""
-        return self._run(self._read_keys(assessment), True)  # the builders leave no nulls (absent: no key)
+        fact = self._read_keys(assessment)
+        return self._run(fact, self._memo_keys(fact))
 
-    def _run(self, fact: dict[str, Any], remember: bool) -> dict[str, set[str]]:
-        fired: dict[str, set[str]] = {}
+    def _as_built(self, fact: dict[str, Any]) -> bool:
+        """Whether each key a rule set reads is absent or holds a value of the type the fact
+        builders give it (a flag a bool, an enum a text, a number one durable-rules reads as
+        written: no null, no exponent, no bool, within 2**53)."""
         read = fact.get
+        for key, types in self._expected:
+            value = read(key)
+            if value is None:
+                if key in fact:
+                    return False  # a null, unlike an absent key, is something durable-rules compares
+                continue
+            kind = type(value)
+            if kind not in types:
+                return False
+            if kind is float and ("e" in (text := repr(value)) or "n" in text):
+                return False  # 1e-05, inf, nan: durable-rules refuses them or compares them wrongly
+            if (kind is int or kind is float) and not -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER:
+                return False
+        return True
+
+    def _memo_keys(self, fact: dict[str, Any]) -> dict[str, Any]:
+        """The fact as the memo keys it: each number the rules compare with numbers replaced by
+        its class among those numbers (value_class). A rule set's memo key is then the tuple of
+        these values at its keys, None where the fact has none: two facts with one key hold the
+        same values of each type (bools, texts) and numbers that every rule compares alike, so
+        the C engine fires the same rules on both (it compares 3 and 3.0 as equal; tested)."""
+        classes = dict(fact)
+        for key, bounds in self._classed:
+            value = classes.get(key)
+            if value is not None:
+                classes[key] = value_class(value, bounds)
+        return classes
+
+    def _run(self, fact: dict[str, Any], classes: dict[str, Any] | None) -> dict[str, set[str]]:
+        """The firings; `classes` (from _memo_keys) is None for a fact not to be remembered."""
+        fired: dict[str, set[str]] = {}
+        remember = classes is not None
+        read = classes.get if classes is not None else None
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
             sid = ""
             for kind, ruleset, keys in self._parts:
-                # the memo's key: the JSON of the values of the rule set's keys, in their order,
-                # null where the fact has no key. With no nulls in the fact, equal keys mean
-                # equal projected facts (the same text for the C engine), so the same firings;
-                # cheaper than the projected fact's own JSON (no dict, no key names)
-                key = _fact_json(list(map(read, keys)))
                 memo = memos[ruleset]
-                names = memo.get(key) if remember else None
+                if read is not None:
+                    key = tuple(map(read, keys))
+                    names = memo.get(key)
+                else:
+                    names = None
                 if names is None:
                     if not sid:
                         sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
