@@ -523,7 +523,9 @@ class Matcher:
         for key, bounds in self._classed:
             value = classes.get(key)
             if value is not None:
-                classes[key] = value_class(value, bounds)
+                # value_class, inline (hot path: a dozen keys a case)
+                place = bisect_left(bounds, value)
+                classes[key] = 2 * place + 1 if place < len(bounds) and bounds[place] == value else 2 * place
         return classes
 
     def _run(self, fact: dict[str, Any], classes: dict[str, Any] | None) -> dict[str, set[str]]:
