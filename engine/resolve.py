@@ -64,7 +64,11 @@ def source_label(book: Rulebook, source: str) -> str:
 
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
-    return _cached(book, ("step", node.file, node.id, outcome), lambda: TraceStep(
+    key = ("step", node.file, node.id, outcome)
+    step = book.cache.get(key)  # (hot path) found without making the builder below
+    if step is not None:
+        return step
+    return _cached(book, key, lambda: TraceStep(
         rule=rule_ref(node.file, node.id, book), file=_name(node.file), line=node.line,
         kind=kind or node.type, outcome=outcome, source=node.source))
 
@@ -120,7 +124,13 @@ class _FlowNode:
 
 
 def _flow_table(book: Rulebook) -> dict[str, _FlowNode]:
-    return _cached(book, ("flow_table",), lambda: {nid: _FlowNode(book, node) for nid, node in book.flowchart.nodes.items()})
+    table = book.cache.get(_FLOW_TABLE)  # (hot path) found without making the builder below
+    if table is not None:
+        return table
+    return _cached(book, _FLOW_TABLE, lambda: {nid: _FlowNode(book, node) for nid, node in book.flowchart.nodes.items()})
+
+
+_FLOW_TABLE = ("flow_table",)
 
 
 def _trace_step(book: Rulebook, flow: _FlowNode, outcome: str) -> TraceStep:
@@ -199,13 +209,12 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
     interventions = rank(book, a, findings, frozenset(covered), trust_waived)
     referrals, warnings = refer(book, a, interventions)
 
-    consent = book.resolution.consent
+    cache = book.cache
     for ref in referrals:
         if ref.consent_required:
-            template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
-            advice.append(_cached(book, ("consent", ref.organisation, ref.name, ref.consent_given), lambda: Advice(
-                id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
-                text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)))
+            key = ("consent", ref.organisation, ref.name, ref.consent_given)
+            item = cache.get(key)  # (hot path) found without making the builder
+            advice.append(item if item is not None else _cached(book, key, lambda: _consent_advice(book, ref)))
     if not interventions and a.open_to_support and not talked:
         # nothing new: either nothing was called for, or all of it is already running
         key = "all_running" if called_for else "nothing_needed"
@@ -214,11 +223,13 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
             id=key, text_nl=text.text_nl, text_en=text.text_en, rule=f"resolution/{key}", source=text.source)))
 
     profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
-    labels = book.profile_labels[profile_rule.profile]
-    profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
-        id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
-        rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
-        rule=rule_ref(profile_rule.file, profile_rule.id, book)))
+    profile = cache.get(("profile", profile_rule.id))  # (hot path) found without making the builder
+    if profile is None:
+        labels = book.profile_labels[profile_rule.profile]
+        profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
+            id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
+            rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
+            rule=rule_ref(profile_rule.file, profile_rule.id, book)))
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
@@ -239,6 +250,13 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
         referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
+
+
+def _consent_advice(book: Rulebook, ref: Referral) -> Advice:
+    consent = book.resolution.consent
+    template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
+    return Advice(id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
+                  text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)
 
 
 def _add_advice(book: Rulebook, advice: list[Advice], node: Node) -> None:
@@ -283,7 +301,13 @@ class _Policy:
 
 
 def _policy(book: Rulebook) -> _Policy:
-    return _cached(book, ("policy",), lambda: _Policy(book))
+    policy = book.cache.get(_POLICY)  # (hot path: three times a case) found without making the builder below
+    if policy is not None:
+        return policy
+    return _cached(book, _POLICY, lambda: _Policy(book))
+
+
+_POLICY = ("policy",)
 
 
 def rank(book: Rulebook, a: Assessment, findings: list[Node],
@@ -531,8 +555,10 @@ class ReadOnlyList(list):  # type: ignore[type-arg]
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
     municipality = book.municipalities[a.municipality]
-    offered_somewhere = _cached(book, ("offered_somewhere",),
-                                lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
+    offered_somewhere = book.cache.get(_OFFERED_SOMEWHERE)
+    if offered_somewhere is None:
+        offered_somewhere = _cached(book, _OFFERED_SOMEWHERE,
+                                    lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
     grouped: dict[str, list[str]] = {}  # organisation -> the interventions it is asked for
     warnings: list[Warning_] = []
     for item in interventions:
@@ -575,6 +601,9 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
     return referrals, warnings
 
 
+_OFFERED_SOMEWHERE = ("offered_somewhere",)
+
+
 def _referral(municipality: Any, organisation: str, iids: list[str], consent_given: bool) -> Referral:
     """One referral per organisation: a warm handover or data sharing for any of its services counts."""
     services = [municipality.services[iid] for iid in iids]
@@ -589,6 +618,11 @@ def _referral(municipality: Any, organisation: str, iids: list[str], consent_giv
 
 
 def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
+    # (hot path) a lead that depends only on the rule and the municipality (the pilot's or one
+    # from the social map) is made once, below: found here without working it out again
+    made = book.cache.get(("lead", rule.id, a.municipality))
+    if made is not None:
+        return made
     municipality = book.municipalities[a.municipality]
     support = None
     if rule.lead == "pilot":
