@@ -668,23 +668,32 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
 def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
     """What the professional should know about the input itself."""
     warnings = []
+    cache = book.cache  # (hot path) each piece found before a builder is made for it
     if a.conversations_held is None:
         plan = book.resolution.step_plan
-        warnings.append(_cached(book, ("conversations_unknown",), lambda: Warning_(
+        warnings.append(cache.get(_CONVERSATIONS_UNKNOWN) or _cached(book, _CONVERSATIONS_UNKNOWN, lambda: Warning_(
             code="conversations_unknown", field="conversations_held",
             message_nl=f"Het aantal gevoerde gesprekken is (nog) niet bekend; het advies gaat uit van een begin: eerst vertrouwen (minder dan {plan.conversations_for_trust} gesprekken).",
             message_en=f"The number of conversations held is not known (yet); the advice assumes an early stage: trust first (fewer than {plan.conversations_for_trust} conversations).",
         )))
-    if not any(s.priority is not None for s in a.domains.values()):
-        warnings.append(_cached(book, ("no_priorities",), lambda: Warning_(
+    for score in a.domains.values():
+        if score.priority is not None:
+            break
+    else:
+        warnings.append(cache.get(_NO_PRIORITIES) or _cached(book, _NO_PRIORITIES, lambda: Warning_(
             code="no_priorities", field="domains",
             message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de volgorde volgt urgentie, de wensen, de werkwijze van de gemeente en de stapgrootte. Vraag wat de deelnemer zelf het belangrijkst vindt.",
             message_en="The client gave no order of importance; the order follows urgency, the wishes, the municipality's way of working and step size. Ask what the client finds most important.",
         )))
     if len(a.domains) < len(DOMAIN_IDS):
         # keyed by the domains assessed (at most 512 sets): no list of the missing ones a case
-        warnings.append(_cached(book, ("domains_not_assessed", frozenset(a.domains)), lambda: _not_assessed(a.domains)))
+        key = ("domains_not_assessed", frozenset(a.domains))
+        warnings.append(cache.get(key) or _cached(book, key, lambda: _not_assessed(a.domains)))
     return warnings
+
+
+_CONVERSATIONS_UNKNOWN = ("conversations_unknown",)
+_NO_PRIORITIES = ("no_priorities",)
 
 
 def _not_assessed(assessed: Any) -> Warning_:
@@ -706,10 +715,12 @@ def unanswered_domains(book: Rulebook, a: Assessment, addressed: set[str | None]
     """A life domain in trouble (self-reliance 2 or lower) that nothing on the path addresses:
     no action for an intervention in that domain, and no question about it answered yes."""
     warnings = []
+    cache = book.cache
     for domain, score in a.domains.items():
         if score.self_reliance <= 2 and domain not in addressed:
-            warnings.append(_cached(book, ("domain_without_intervention", domain, score.self_reliance),
-                                    lambda: _domain_warning(domain, score.self_reliance)))
+            key = ("domain_without_intervention", domain, score.self_reliance)
+            made = cache.get(key)  # (hot path) found before a builder is made for it
+            warnings.append(made if made is not None else _cached(book, key, lambda: _domain_warning(domain, score.self_reliance)))
     return warnings
 
 
