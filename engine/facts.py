@@ -130,7 +130,7 @@ def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
 
     for key in keys:
         place(key)
-    # the values in one row: attribute paths, scores, calls, set members by field, presence flags
+    # the values in one row, in `groups` order (build below appends them in that order), then the presence flags
     offsets: dict[str, int] = {}
     width = 0
     for group, items in groups.items():
