@@ -1,6 +1,7 @@
 """The Python API: `Engine.load().recommend(data)`."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -118,6 +119,16 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+@functools.cache
+def _compact_writer() -> Any:
+    """engine.render.to_compact, imported on first use (the cold start of a command that
+    prints no compact line does not load it) and then found by one call (an import statement
+    run for every case costs some 4 µs of a batch's case)."""
+    from .render import to_compact
+
+    return to_compact
+
+
 class Engine:
     """Rules loaded and compiled once; `recommend` per case. Safe to call from several threads."""
 
@@ -226,8 +237,7 @@ class Engine:
         same errors, for `batch --compact`: an Assessment's advice is made without the receipt,
         which the compact form leaves out (its input hash serialises and hashes the whole
         validated input, some 6 % of a case's time)."""
-        from .render import to_compact
-
+        to_compact = _compact_writer()
         if is_case(data):
             return to_compact(self.recommend(data, source))
         return to_compact(self._advise(data, source, with_receipt=False))

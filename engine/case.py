@@ -278,6 +278,9 @@ def check_case_ids(book: Any, case: Case, source: str | None = None) -> None:
         raise InputError(problems, source)
 
 
+_SOCIAL_MAP_IDS = ("social_map_ids",)
+
+
 def unknown_organisations(book: Any, ids: list[str], field: str) -> list[tuple[str, str]]:
     """Consent is given to organisations of the social map by their id, nothing else: no name,
     no person, no contact detail can be written there. (An organisation of another
@@ -285,7 +288,10 @@ def unknown_organisations(book: Any, ids: list[str], field: str) -> list[tuple[s
     repeated: whatever was typed there stays out of the message."""
     if not ids:  # (hot path) most cases name none: no need to gather the social map's ids
         return []
-    known = {org for municipality in book.municipalities.values() for org in municipality.organisations}
+    known = book.cache.get(_SOCIAL_MAP_IDS)  # the rulebook's, gathered once (hot path)
+    if known is None:
+        known = book.cache[_SOCIAL_MAP_IDS] = frozenset(
+            org for municipality in book.municipalities.values() for org in municipality.organisations)
     return [(f"{field}[{index}]", "not an organisation id of the social map (its pack's social_map.yaml); consent is given "
                                   "per organisation of the social map, e.g. " + ", ".join(sorted(known)[:3]))
             for index, org in enumerate(ids) if org not in known]

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+from pydantic_core import PydanticSerializationError
+from pydantic_core import to_json as _to_json
+
 from .model import Recommendation
 from .safetext import markdown_text, printable
 
@@ -186,7 +189,13 @@ def to_compact(rec: Recommendation) -> str:
         for item in rec.due:
             due.setdefault(item.id, {}).setdefault(item.rule, []).append(item.due_on.isoformat() if item.due_on else None)
         out["due"] = due
-    return _COMPACT_JSON.encode(out)
+    try:
+        # (speed: a third of the time) pydantic's own JSON writer gives the same text as the
+        # encoder below for what this dict holds (text, ids, counts, null, lists and dicts):
+        # no spaces, non-ASCII as it is, the same escapes (tests/test_render_compact.py)
+        return _to_json(out).decode()
+    except PydanticSerializationError:  # text it cannot write as UTF-8 (a lone surrogate): json's way
+        return _COMPACT_JSON.encode(out)
 
 
 # made once: json.dumps with options builds an encoder on every call. No check for circular

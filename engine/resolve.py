@@ -64,7 +64,11 @@ def source_label(book: Rulebook, source: str) -> str:
 
 def _node_step(book: Rulebook, node: Node | Rule, outcome: str, kind: str | None = None) -> TraceStep:
     """Trace steps are frozen and take few distinct values: built once per rulebook, shared (hot path)."""
-    return _cached(book, ("step", node.file, node.id, outcome), lambda: TraceStep(
+    key = ("step", node.file, node.id, outcome)
+    step = book.cache.get(key)  # (hot path) found without making the builder below
+    if step is not None:
+        return step
+    return _cached(book, key, lambda: TraceStep(
         rule=rule_ref(node.file, node.id, book), file=_name(node.file), line=node.line,
         kind=kind or node.type, outcome=outcome, source=node.source))
 
@@ -120,7 +124,13 @@ class _FlowNode:
 
 
 def _flow_table(book: Rulebook) -> dict[str, _FlowNode]:
-    return _cached(book, ("flow_table",), lambda: {nid: _FlowNode(book, node) for nid, node in book.flowchart.nodes.items()})
+    table = book.cache.get(_FLOW_TABLE)  # (hot path) found without making the builder below
+    if table is not None:
+        return table
+    return _cached(book, _FLOW_TABLE, lambda: {nid: _FlowNode(book, node) for nid, node in book.flowchart.nodes.items()})
+
+
+_FLOW_TABLE = ("flow_table",)
 
 
 def _trace_step(book: Rulebook, flow: _FlowNode, outcome: str) -> TraceStep:
@@ -199,13 +209,12 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
     interventions = rank(book, a, findings, frozenset(covered), trust_waived)
     referrals, warnings = refer(book, a, interventions)
 
-    consent = book.resolution.consent
+    cache = book.cache
     for ref in referrals:
         if ref.consent_required:
-            template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
-            advice.append(_cached(book, ("consent", ref.organisation, ref.name, ref.consent_given), lambda: Advice(
-                id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
-                text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)))
+            key = ("consent", ref.organisation, ref.name, ref.consent_given)
+            item = cache.get(key)  # (hot path) found without making the builder
+            advice.append(item if item is not None else _cached(book, key, lambda: _consent_advice(book, ref)))
     if not interventions and a.open_to_support and not talked:
         # nothing new: either nothing was called for, or all of it is already running
         key = "all_running" if called_for else "nothing_needed"
@@ -214,11 +223,13 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
             id=key, text_nl=text.text_nl, text_en=text.text_en, rule=f"resolution/{key}", source=text.source)))
 
     profile_rule = first_hit(book.profile_rules, fired["profiles"], "profile")
-    labels = book.profile_labels[profile_rule.profile]
-    profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
-        id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
-        rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
-        rule=rule_ref(profile_rule.file, profile_rule.id, book)))
+    profile = cache.get(("profile", profile_rule.id))  # (hot path) found without making the builder
+    if profile is None:
+        labels = book.profile_labels[profile_rule.profile]
+        profile = _cached(book, ("profile", profile_rule.id), lambda: ClientProfile(
+            id=profile_rule.profile, label_nl=labels.label_nl, label_en=labels.label_en,
+            rationale=profile_rule.rationale_nl, rationale_en=profile_rule.rationale_en,
+            rule=rule_ref(profile_rule.file, profile_rule.id, book)))
     lead_rule = first_hit(book.lead_rules, fired["lead"], "lead coordinator")
     lead = choose_lead(book, a, lead_rule)
     for rule in (profile_rule, lead_rule):
@@ -239,6 +250,13 @@ def resolve(book: Rulebook, assessment: Assessment, fired: dict[str, set[str]],
         client_profile=profile, lead_coordinator=lead, interventions=interventions,
         referrals=referrals, advice=advice, trace=trace, warnings=warnings, receipt=receipt,
     )
+
+
+def _consent_advice(book: Rulebook, ref: Referral) -> Advice:
+    consent = book.resolution.consent
+    template_nl, template_en = (consent.given_nl, consent.given_en) if ref.consent_given else (consent.missing_nl, consent.missing_en)
+    return Advice(id=f"consent_{ref.organisation}", text_nl=template_nl.format(name=ref.name),
+                  text_en=template_en.format(name=ref.name), rule="resolution/consent", source=consent.source)
 
 
 def _add_advice(book: Rulebook, advice: list[Advice], node: Node) -> None:
@@ -283,7 +301,13 @@ class _Policy:
 
 
 def _policy(book: Rulebook) -> _Policy:
-    return _cached(book, ("policy",), lambda: _Policy(book))
+    policy = book.cache.get(_POLICY)  # (hot path: three times a case) found without making the builder below
+    if policy is not None:
+        return policy
+    return _cached(book, _POLICY, lambda: _Policy(book))
+
+
+_POLICY = ("policy",)
 
 
 def rank(book: Rulebook, a: Assessment, findings: list[Node],
@@ -531,8 +555,10 @@ class ReadOnlyList(list):  # type: ignore[type-arg]
 
 def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedIntervention]) -> tuple[list[Referral], list[Warning_]]:
     municipality = book.municipalities[a.municipality]
-    offered_somewhere = _cached(book, ("offered_somewhere",),
-                                lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
+    offered_somewhere = book.cache.get(_OFFERED_SOMEWHERE)
+    if offered_somewhere is None:
+        offered_somewhere = _cached(book, _OFFERED_SOMEWHERE,
+                                    lambda: frozenset(iid for m in book.municipalities.values() for iid in m.services))
     grouped: dict[str, list[str]] = {}  # organisation -> the interventions it is asked for
     warnings: list[Warning_] = []
     for item in interventions:
@@ -575,6 +601,9 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
     return referrals, warnings
 
 
+_OFFERED_SOMEWHERE = ("offered_somewhere",)
+
+
 def _referral(municipality: Any, organisation: str, iids: list[str], consent_given: bool) -> Referral:
     """One referral per organisation: a warm handover or data sharing for any of its services counts."""
     services = [municipality.services[iid] for iid in iids]
@@ -589,6 +618,11 @@ def _referral(municipality: Any, organisation: str, iids: list[str], consent_giv
 
 
 def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
+    # (hot path) a lead that depends only on the rule and the municipality (the pilot's or one
+    # from the social map) is made once, below: found here without working it out again
+    made = book.cache.get(("lead", rule.id, a.municipality))
+    if made is not None:
+        return made
     municipality = book.municipalities[a.municipality]
     support = None
     if rule.lead == "pilot":
@@ -634,23 +668,32 @@ def choose_lead(book: Rulebook, a: Assessment, rule: Rule) -> LeadCoordinator:
 def input_warnings(book: Rulebook, a: Assessment) -> list[Warning_]:
     """What the professional should know about the input itself."""
     warnings = []
+    cache = book.cache  # (hot path) each piece found before a builder is made for it
     if a.conversations_held is None:
         plan = book.resolution.step_plan
-        warnings.append(_cached(book, ("conversations_unknown",), lambda: Warning_(
+        warnings.append(cache.get(_CONVERSATIONS_UNKNOWN) or _cached(book, _CONVERSATIONS_UNKNOWN, lambda: Warning_(
             code="conversations_unknown", field="conversations_held",
             message_nl=f"Het aantal gevoerde gesprekken is (nog) niet bekend; het advies gaat uit van een begin: eerst vertrouwen (minder dan {plan.conversations_for_trust} gesprekken).",
             message_en=f"The number of conversations held is not known (yet); the advice assumes an early stage: trust first (fewer than {plan.conversations_for_trust} conversations).",
         )))
-    if not any(s.priority is not None for s in a.domains.values()):
-        warnings.append(_cached(book, ("no_priorities",), lambda: Warning_(
+    for score in a.domains.values():
+        if score.priority is not None:
+            break
+    else:
+        warnings.append(cache.get(_NO_PRIORITIES) or _cached(book, _NO_PRIORITIES, lambda: Warning_(
             code="no_priorities", field="domains",
             message_nl="De deelnemer heeft geen volgorde van belangrijkheid gegeven; de volgorde volgt urgentie, de wensen, de werkwijze van de gemeente en de stapgrootte. Vraag wat de deelnemer zelf het belangrijkst vindt.",
             message_en="The client gave no order of importance; the order follows urgency, the wishes, the municipality's way of working and step size. Ask what the client finds most important.",
         )))
     if len(a.domains) < len(DOMAIN_IDS):
         # keyed by the domains assessed (at most 512 sets): no list of the missing ones a case
-        warnings.append(_cached(book, ("domains_not_assessed", frozenset(a.domains)), lambda: _not_assessed(a.domains)))
+        key = ("domains_not_assessed", frozenset(a.domains))
+        warnings.append(cache.get(key) or _cached(book, key, lambda: _not_assessed(a.domains)))
     return warnings
+
+
+_CONVERSATIONS_UNKNOWN = ("conversations_unknown",)
+_NO_PRIORITIES = ("no_priorities",)
 
 
 def _not_assessed(assessed: Any) -> Warning_:
@@ -672,10 +715,12 @@ def unanswered_domains(book: Rulebook, a: Assessment, addressed: set[str | None]
     """A life domain in trouble (self-reliance 2 or lower) that nothing on the path addresses:
     no action for an intervention in that domain, and no question about it answered yes."""
     warnings = []
+    cache = book.cache
     for domain, score in a.domains.items():
         if score.self_reliance <= 2 and domain not in addressed:
-            warnings.append(_cached(book, ("domain_without_intervention", domain, score.self_reliance),
-                                    lambda: _domain_warning(domain, score.self_reliance)))
+            key = ("domain_without_intervention", domain, score.self_reliance)
+            made = cache.get(key)  # (hot path) found before a builder is made for it
+            warnings.append(made if made is not None else _cached(book, key, lambda: _domain_warning(domain, score.self_reliance)))
     return warnings
 
 

@@ -174,3 +174,25 @@ def test_recommend_compact_is_the_compact_form_of_recommend_and_fails_alike(engi
         with pytest.raises(WegwijzerError) as compact:
             engine.recommend_compact(bad)
         assert str(compact.value) == str(full.value)
+
+
+def test_the_compact_writer_gives_the_json_encoders_text(engine, monkeypatch):
+    """to_compact writes with pydantic_core's to_json (speed): byte for byte the text of the
+    json encoder it replaced, which it falls back on for text to_json refuses (a lone surrogate)."""
+    import engine.render as render
+    from pydantic_core import PydanticSerializationError
+
+    recs = [engine.recommend(case) for municipality in MUNICIPALITIES for case in generate(municipality, 60, seed=5)]
+    recs += [engine.recommend(case) for case in (_everything(m) for m in MUNICIPALITIES)]
+    lead = recs[0].lead_coordinator
+    # the lead's organisation can be a case's own free text: quotes, backslash, control and non-ASCII characters
+    for odd in ('Zorg "Oost" \\ \x01\x1f\t\n\x7f\u2028 é 😀', "\ud800 alleen"):
+        recs.append(recs[0].model_copy(update={"lead_coordinator": lead.model_copy(update={"organisation": odd})}))
+    fast = [to_compact(rec) for rec in recs]
+
+    def refuse(_value):
+        raise PydanticSerializationError("refused")
+
+    monkeypatch.setattr(render, "_to_json", refuse)
+    assert fast == [to_compact(rec) for rec in recs]
+    assert fast[-1] == render._COMPACT_JSON.encode(json.loads(fast[-1]))  # the surrogate: json's own way
