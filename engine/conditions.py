@@ -21,9 +21,10 @@ from .facts import ALWAYS, FIELDS, FieldSpec, present_key, set_key
 OPS = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "contains")
 
 # Limits of durable-rules 2.0.28, probed here (see DURABLE_RULES.md): a ruleset whose
-# and/or expressions nest 16 deep is refused (error 113), a rule that expands to more than
-# 64 alternatives fails its case when they all hold (error 303, over 64 firings in one
-# assertion) and takes minutes to compile at 1,000; numbers travel as JSON, whose exponent
+# and/or expressions nest 16 deep is refused (error 113), a case on which one rule set fires
+# more than 64 times is refused (error 303; every alternative of a rule fires on its own, and
+# the matcher's catch-all rule fires beside them, so a rule may have 63), 1,000 alternatives
+# take minutes to compile; numbers travel as JSON, whose exponent
 # form (1e-05, 1e+16) durable-rules refuses (error 204), infinity too (202), NaN compares
 # wrongly, and integers compare exactly only within int64 (2**63 >= 2**63+1 holds there),
 # within 2**53 when compared with a fraction.
@@ -164,8 +165,8 @@ def parse(raw: Any, file: str, line: int | None, rule_id: str | None = None,
 
     cond = walk(raw, line)
     count = alternatives(to_durable(cond))
-    if count > MAX_ALTERNATIVES:
-        raise fail(line, f"the condition expands to {count} alternatives in the rule engine, at most {MAX_ALTERNATIVES}: split the rule")
+    if count > MAX_ALTERNATIVES - 1:  # its rule set's catch-all rule (matcher.EVERY_CASE) fires too
+        raise fail(line, f"the condition expands to {count} alternatives in the rule engine, at most {MAX_ALTERNATIVES - 1}: split the rule")
     return cond
 
 

@@ -301,8 +301,8 @@ def split_by_width(rules: list[tuple[str, Any]], count: Callable[[str], float], 
     """One rule file's compiled rules cut into rule sets for the memo (Matcher), each within the
     firing budget: their alternatives add up to at most `budget` (one firing of the limit is
     the catch-all rule's; compile_rulesets says why). A rule is never cut (conditions.parse
-    refuses one with more than MAX_ALTERNATIVES); one over the budget goes alone. Always at
-    least one rule set.
+    refuses one over the budget, which would fail every case on which all its alternatives
+    hold); one over it all the same goes alone. Always at least one rule set.
 
     A rule set's firings are memoised on the fact projected onto the keys its rules read, so
     a rule set hits its memo only as often as that projection repeats. Its width, the product

@@ -11,7 +11,7 @@ import random
 import pytest
 
 from engine.api import parse_assessment
-from engine.conditions import holds, parse
+from engine.conditions import MAX_ALTERNATIVES, alternatives, holds, parse, to_durable
 from engine.errors import EvaluationError, RuleError
 from engine.facts import build_fact
 from engine.matcher import Matcher, value_class
@@ -152,3 +152,20 @@ def test_whole_facts_holding_anything_fire_from_the_memo_as_afresh_and_refusals_
     assert refused > 0  # some were refused, by the memo too
     assert min(kept.memo_hit_rates().values()) > 0  # and the memo did answer
 
+
+
+def test_a_rule_of_the_most_alternatives_the_loader_takes_is_answered_when_all_hold():
+    """A rule goes alone in its rule set when over the firing budget, beside the catch-all
+    rule, which fires too: a rule of MAX_ALTERNATIVES alternatives all holding made
+    MAX_ALTERNATIVES + 1 firings, and durable-rules refused every such case (error 303).
+    The loader takes no rule that could get there."""
+    widest = [{"age": {"gte": 16 + i}} for i in range(MAX_ALTERNATIVES)]
+    with pytest.raises(RuleError, match="alternatives"):
+        parse({"any": widest}, "rules/x.yaml", 3, "too_wide", BOOK.fields)
+    most = parse({"any": widest[:-1]}, "rules/x.yaml", 3, "widest", BOOK.fields)
+    assert alternatives(to_durable(most)) == MAX_ALTERNATIVES - 1
+    book = _book_with([{"any": widest[:-1]}])
+    matcher = Matcher(book)
+    fact = build_fact(parse_assessment({"municipality": "leiden", "age": 100, "domains": {"finances": {"self_reliance": 2}}}))
+    for _ in range(2):
+        assert "extra_0" in matcher.match(fact)["flowchart"]
