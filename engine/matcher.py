@@ -61,6 +61,7 @@ import copy
 import itertools
 import json
 import math
+import operator
 import threading
 from bisect import bisect_left
 from typing import Any, Callable, Iterable
@@ -390,6 +391,14 @@ def referenced_keys(expr: Any) -> set[str]:
     return keys
 
 
+def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values at `keys` as a tuple, always (itemgetter gives a lone key's value bare)."""
+    if len(keys) == 1:
+        (only,) = keys
+        return lambda values: (values[only],)
+    return operator.itemgetter(*keys)
+
+
 def _expected_types(key: str, numeric: bool) -> tuple[type, ...]:
     """The Python types the fact builders give a key: what Matcher._as_built accepts there."""
     if numeric:
@@ -424,8 +433,9 @@ class Matcher:
         # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
         # match_assessment builds every key once, then projects)
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
-        # per rule set, in order: its kind, its name and the keys it reads (what _run walks)
-        self._parts = tuple((self.kind_of(name), name, self._keys[name]) for name in self.rulesets)
+        # per rule set, in order: its kind, its name and a getter of the values of the keys it
+        # reads, as a tuple (what _run walks; its memo's key, from _memo_keys' dict)
+        self._parts = tuple((self.kind_of(name), name, _tuple_getter(self._keys[name])) for name in self.rulesets)
         # every key any rule set reads, once: what match_assessment builds
         self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
         self._host = self._new_host()
@@ -434,6 +444,7 @@ class Matcher:
                                      for rule in ruleset.values() for term in rule["all"])
         read = {key for keys in self._keys.values() for key in keys}
         self._classed = tuple((key, bounds) for key, bounds in self.bounds.items() if key in read)
+        self._absent = dict.fromkeys(sorted(read))  # None: the memo's key for a key the fact lacks
         # what a whole fact given to `match` must hold at each key to be remembered (see _memo_keys)
         self._expected = tuple((key, _expected_types(key, key in self.bounds)) for key in sorted(read))
         # entries each rule set's memo may hold (see MEMO_SIZE)
@@ -519,7 +530,7 @@ class Matcher:
         these values at its keys, None where the fact has none: two facts with one key hold the
         same values of each type (bools, texts) and numbers that every rule compares alike, so
         the C engine fires the same rules on both (it compares 3 and 3.0 as equal; tested)."""
-        classes = dict(fact)
+        classes = {**self._absent, **fact}  # every read key there: a rule set's itemgetter takes its values
         for key, bounds in self._classed:
             value = classes.get(key)
             if value is not None:
@@ -532,15 +543,14 @@ class Matcher:
         """The firings; `classes` (from _memo_keys) is None for a fact not to be remembered."""
         fired: dict[str, set[str]] = {}
         remember = classes is not None
-        read = classes.get if classes is not None else None
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
             sid = ""
-            for kind, ruleset, keys in self._parts:
+            for kind, ruleset, values in self._parts:
                 memo = memos[ruleset]
-                if read is not None:
-                    key = tuple(map(read, keys))
+                if classes is not None:
+                    key = values(classes)
                     names = memo.get(key)
                 else:
                     names = None
