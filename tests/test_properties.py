@@ -68,6 +68,11 @@ def test_every_id_is_known_and_every_referral_is_on_the_social_map(data: dict) -
 
 PLAN = BOOK.resolution.step_plan
 TIERS = {tier.id: tier for tier in BOOK.resolution.ranking.tiers}
+# per intervention, what its flowchart action nodes have it wait for (care before work)
+NODE_WAITS: dict[str, set[str]] = {}
+for _node in BOOK.flowchart.nodes.values():
+    if _node.type == "action" and _node.waits_for:
+        NODE_WAITS.setdefault(_node.intervention, set()).update(_node.waits_for)
 GROUNDWORK = {iid for t in PLAN.groundwork_tiers for iid in TIERS[t].interventions}
 
 
@@ -151,16 +156,18 @@ def test_one_new_group_or_course_at_a_time(data: dict) -> None:
 @given(assessments())
 def test_the_domain_the_client_ranks_first_leads_among_the_other_steps(data: dict) -> None:
     """Within a phase, among the client-led steps (not urgent, groundwork or the small goal; not
-    a step that is never first or one that waits for another), what serves the domain ranked 1
-    comes before what serves another domain."""
+    a step that is never first or one that waits for another; not the care another step of the
+    plan waits for by its flowchart node, which comes first: care before work, issue 19), what
+    serves the domain ranked 1 comes before what serves another domain."""
     rec = ENGINE.recommend(data)
     domains = data["domains"]
     rest = TIERS[BOOK.resolution.ranking.tiers[-1].id]
     listed = {iid for tier in BOOK.resolution.ranking.tiers if tier is not rest for iid in tier.interventions}
+    care_first = {dep for item in rec.interventions for dep in NODE_WAITS.get(item.id, ()) if dep in item.waits_for}
 
     def led(item) -> bool:
         return (not item.urgent and item.id not in listed and item.id not in PLAN.never_now
-                and item.id not in PLAN.after and item.domain is not None)
+                and item.id not in PLAN.after and item.id not in care_first and item.domain is not None)
 
     items = [item for item in rec.interventions if led(item)]
     for i, first in enumerate(items):
@@ -169,6 +176,21 @@ def test_the_domain_the_client_ranks_first_leads_among_the_other_steps(data: dic
                 continue
             if domains.get(later.domain, {}).get("priority") == 1:
                 assert domains.get(first.domain, {}).get("priority") == 1, (first.id, later.id)
+
+
+def test_care_that_work_waits_for_comes_before_the_priority_domain_and_the_rest_still_follows_it():
+    """Found by the property above (hypothesis, ninth session): Helmond, a wish for paid work,
+    an addiction and the social network ranked 1. Work training waits for mental health care
+    and addiction care (care before work, issue 19), so both come first among the later steps;
+    after them the social network's step leads the client-led rest."""
+    domains = {d: {"self_reliance": 1} for d in ("housing", "daytime_activities", "finances", "physical_health", "leisure", "safety")}
+    data = {"municipality": "helmond", "age": 16, "wishes": ["paid_work"], "igm": {}, "current_interventions": [],
+            "domains": {**domains, "social_network": {"self_reliance": 1, "priority": 1}, "mental_health": {"self_reliance": 2}},
+            "circumstances": {"addiction": True, "physical_limitation": "none"}}
+    later = [item.id for item in ENGINE.recommend(data).interventions if item.phase == "later"]
+    care = [later.index("mental_health_care"), later.index("addiction_care")]
+    assert max(care) < later.index("social_network_strategy") < later.index("work_training"), later
+    assert later.index("social_network_strategy") < later.index("community_activity"), later
 
 
 @SETTINGS
