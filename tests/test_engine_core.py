@@ -159,17 +159,10 @@ def test_a_firing_is_read_by_its_rule_name_only():
 
 def _book_with_decisions(conditions: list[dict]) -> "object":
     """The shipped rules with these flowchart decisions added (never on the walk: only matched)."""
-    import dataclasses
+    from engine.rulebook import load
+    from rulebook_helpers import book_with_decisions
 
-    from engine.conditions import parse
-    from engine.rulebook import Node, load
-
-    book = load()
-    extra = {f"extra_{i}": Node(id=f"extra_{i}", type="decision", file=book.flowchart.file, line=1, source="practice",
-                                when=parse(cond, book.flowchart.file, 1, f"extra_{i}", book.fields))
-             for i, cond in enumerate(conditions)}
-    flowchart = dataclasses.replace(book.flowchart, nodes={**book.flowchart.nodes, **extra})
-    return dataclasses.replace(book, flowchart=flowchart, cache={})
+    return book_with_decisions(load(), conditions)
 
 
 def test_a_case_on_which_more_than_64_alternatives_hold_is_answered():

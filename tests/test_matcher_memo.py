@@ -18,6 +18,7 @@ from engine.matcher import (EVERY_CASE, MEMO_SIZE, Matcher, numeric_bounds, refe
                             value_counts)
 from engine.rulebook import load
 from engine.synth import MUNICIPALITIES, generate
+from rulebook_helpers import book_with_decisions
 from strategies import assessments
 
 BOOK = load()
@@ -262,17 +263,7 @@ def _rules_of(book) -> dict[str, list[tuple[str, object]]]:
             "lead": [(r.id, to_durable(r.when)) for r in book.lead_rules]}
 
 
-def _book_with_extra_decisions(conditions: list[dict]):
-    from engine.rulebook import Node
-
-    extra = {f"extra_{i}": Node(id=f"extra_{i}", type="decision", file=BOOK.flowchart.file, line=1, source="practice",
-                                when=parse(cond, BOOK.flowchart.file, 1, f"extra_{i}", BOOK.fields))
-             for i, cond in enumerate(conditions)}
-    return dataclasses.replace(BOOK, flowchart=dataclasses.replace(BOOK.flowchart, nodes={**BOOK.flowchart.nodes, **extra}),
-                               cache={})
-
-
-MANY = _book_with_extra_decisions(
+MANY = book_with_decisions(BOOK, 
     [{"any": [{"domains.finances.self_reliance": {"lte": 2}}, {"circumstances.problematic_debt": True}]}] * 60
     + [{"any": [{"age": {"gte": 18 + i}}, {"years_on_benefit": {"gt": i}}, {"ladder_rung": {"lt": 3}}]} for i in range(30)])
 

@@ -4,7 +4,6 @@ a bound one ulp away, -0.0), whole facts holding what no fact builder makes, and
 budget. Each test compares a matcher that keeps its memo with durable-rules asked afresh."""
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 
@@ -15,22 +14,15 @@ from engine.conditions import MAX_ALTERNATIVES, alternatives, holds, parse, to_d
 from engine.errors import EvaluationError, RuleError
 from engine.facts import build_fact
 from engine.matcher import Matcher, value_class
-from engine.rulebook import Node, load
+from engine.rulebook import load
 from engine.synth import MUNICIPALITIES, generate
+from rulebook_helpers import book_with_decisions
 
 BOOK = load()
 BASE = build_fact(parse_assessment({"municipality": "leiden", "domains": {"finances": {"self_reliance": 2}}}))
 # numeric fields with the range the random rules and values are drawn from
 NUMBERS = {"years_on_benefit": (0, 60), "age": (16, 120), "wage_value_pct": (0, 100),
            "conversations_held": (0, 50), "household.children_under_18": (0, 10)}
-
-
-def _book_with(conditions: list[dict]):
-    nodes = {f"extra_{i}": Node(id=f"extra_{i}", type="decision", file=BOOK.flowchart.file, line=1, source="practice",
-                                when=parse(cond, BOOK.flowchart.file, 1, f"extra_{i}", BOOK.fields))
-             for i, cond in enumerate(conditions)}
-    return dataclasses.replace(BOOK, flowchart=dataclasses.replace(BOOK.flowchart, nodes={**BOOK.flowchart.nodes, **nodes}),
-                               cache={})
 
 
 def _fresh(matcher: Matcher, fact: dict):
@@ -58,7 +50,7 @@ def test_durable_rules_reads_a_float_bound_and_its_neighbours_as_python_does():
     bounds += [round(rnd.uniform(0, 1000), 13) for _ in range(6)] + [rnd.uniform(0, 1) for _ in range(6)]
     bounds = [b for b in bounds if "e" not in repr(b)]
     conditions = [{"years_on_benefit": {op: b}} for b in bounds for op in ("eq", "lt", "gt") if not (op == "lt" and b == 0)]
-    book = _book_with(conditions)
+    book = book_with_decisions(BOOK, conditions)
     matcher = Matcher(book)
     values = [-0.0, 0.1 + 0.2, 3.0, 3, 2**53 - 1, float(2**53 - 1)]
     for b in bounds:
@@ -109,7 +101,7 @@ def test_random_number_rules_fire_from_the_memo_as_afresh(seed):
         except RuleError:
             continue  # a condition that can never hold, say: the loader refuses it
         conditions.append(condition)
-    book = _book_with(conditions)
+    book = book_with_decisions(BOOK, conditions)
     kept, plain = Matcher(book), Matcher(book)
     for _ in range(250):
         fact = dict(BASE)
@@ -164,7 +156,7 @@ def test_a_rule_of_the_most_alternatives_the_loader_takes_is_answered_when_all_h
         parse({"any": widest}, "rules/x.yaml", 3, "too_wide", BOOK.fields)
     most = parse({"any": widest[:-1]}, "rules/x.yaml", 3, "widest", BOOK.fields)
     assert alternatives(to_durable(most)) == MAX_ALTERNATIVES - 1
-    book = _book_with([{"any": widest[:-1]}])
+    book = book_with_decisions(BOOK, [{"any": widest[:-1]}])
     matcher = Matcher(book)
     fact = build_fact(parse_assessment({"municipality": "leiden", "age": 100, "domains": {"finances": {"self_reliance": 2}}}))
     for _ in range(2):
