@@ -64,7 +64,7 @@ import math
 import operator
 import threading
 from bisect import bisect_left
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import weakref
 
@@ -348,22 +348,9 @@ def numeric_bounds(exprs: Iterable[Any]) -> dict[str, tuple[float, ...]]:
     each once. Between two of them (or beyond the last) every comparison a rule makes of the
     key comes out the same, which is what lets the memo key a number by its class (value_class)."""
     found: dict[str, set[Any]] = {}
-
-    def walk(expr: Any) -> None:
-        if isinstance(expr, list):
-            for item in expr:
-                walk(item)
-        elif isinstance(expr, dict):
-            for key, value in expr.items():
-                if key in ("$and", "$or"):
-                    walk(value)
-                elif key.startswith("$"):  # {"$lt": {field: number}}
-                    walk(value)
-                else:
-                    found.setdefault(key, set()).add(value)
-
     for expr in exprs:
-        walk(expr)
+        for key, value in _comparisons(expr):
+            found.setdefault(key, set()).add(value)
     return {key: tuple(sorted(values)) for key, values in sorted(found.items())
             if all(type(value) in (int, float) for value in values)}
 
@@ -378,17 +365,21 @@ def value_class(value: int | float, bounds: tuple[float, ...]) -> int:
 
 def referenced_keys(expr: Any) -> set[str]:
     """The fact keys a durable-rules expression reads (operators start with '$')."""
-    keys: set[str] = set()
+    return {key for key, _ in _comparisons(expr)}
+
+
+def _comparisons(expr: Any) -> Iterator[tuple[str, Any]]:
+    """(fact key, the value it is compared with) for every comparison in a durable-rules
+    expression: `{key: value}` under `$and`/`$or` lists and `{"$lt": {key: value}}` alike."""
     if isinstance(expr, list):
         for item in expr:
-            keys |= referenced_keys(item)
+            yield from _comparisons(item)
     elif isinstance(expr, dict):
         for key, value in expr.items():
             if key.startswith("$"):
-                keys |= referenced_keys(value)
+                yield from _comparisons(value)
             else:
-                keys.add(key)
-    return keys
+                yield key, value
 
 
 def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -542,7 +533,6 @@ class Matcher:
     def _run(self, fact: dict[str, Any], classes: dict[str, Any] | None) -> dict[str, set[str]]:
         """The firings; `classes` (from _memo_keys) is None for a fact not to be remembered."""
         fired: dict[str, set[str]] = {}
-        remember = classes is not None
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             host = self._host
@@ -570,7 +560,7 @@ class Matcher:
                     host.delete_session(ruleset, sid)
                     names = frozenset(found) - _CATCH_ALL
                     names = same.setdefault(names, names)  # one object for equal firings: less memory
-                    if remember:
+                    if classes is not None:
                         if len(memo) >= sizes[ruleset]:
                             memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
                         memo[key] = names
