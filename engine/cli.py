@@ -56,7 +56,7 @@ def run_recommend(args: argparse.Namespace) -> int:
 
     engine = Engine(load_cached(args.rules))  # the checked rules, kept between runs (engine.rulecache)
     rec = engine.recommend(read_case(args.case), source=args.case)
-    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
+    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name, engine.book))
     return 0
 
 

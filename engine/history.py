@@ -19,7 +19,8 @@ from pydantic import Field
 from .case import CURRENT_STATUSES, as_of, days_after, latest_log
 from .errors import RuleError, suggest
 from .model import (
-    Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, SuggestedIntervention, TraceStep,
+    Advice, Assessment, Case, DueItem, InterventionLogEntry, Recommendation, Referral, SuggestedIntervention, TraceStep,
+    Warning_,
 )
 from .report.render import dutch_date
 from .resolve import source_label
@@ -70,6 +71,8 @@ class HistoryRuleIn(_Schema):
     parameter: str | None = None
     due: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]+$")
     municipalities: list[MunicipalityId] | None = None  # of the rules' packs (load_trajectory checks)
+    # the rule holds everywhere but in these (one pilot's own way differs; a new pack is not among them)
+    except_municipalities: list[MunicipalityId] | None = None
     instead: str | None = None
     text_nl: str | None = None
     text_en: str | None = None
@@ -167,10 +170,13 @@ def load_trajectory(book: Rulebook) -> Trajectory:
         for name in ((rule.parameter,) if rule.parameter else ()) + _READS.get(rule.kind, ()):
             if name not in parsed.parameters:
                 raise RuleError(display, rule.line, f"unknown parameter '{name}'{suggest(name, parsed.parameters)}", rule.id)
-        for mid in rule.municipalities or ():
-            if mid not in book.municipalities:
-                raise RuleError(display, line_of(raw, ("rules", number, "municipalities")) or rule.line,
-                                f"municipalities: '{mid}' is not a municipality of the rules (a pack in municipalities/){suggest(mid, book.municipalities)}", rule.id)
+        for field in ("municipalities", "except_municipalities"):
+            for mid in getattr(rule, field) or ():
+                if mid not in book.municipalities:
+                    raise RuleError(display, line_of(raw, ("rules", number, field)) or rule.line,
+                                    f"{field}: '{mid}' is not a municipality of the rules (a pack in municipalities/){suggest(mid, book.municipalities)}", rule.id)
+        if rule.municipalities is not None and rule.except_municipalities is not None:
+            raise RuleError(display, rule.line, "give 'municipalities' or 'except_municipalities', not both", rule.id)
         if rule.receiving is not None and rule.receiving not in labels:
             raise RuleError(display, rule.line, f"unknown intervention '{rule.receiving}'{suggest(rule.receiving, labels)}", rule.id)
         if rule.instead is not None and rule.instead not in labels:
@@ -568,6 +574,8 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
     for rule in rules.rules:
         if rule.municipalities is not None and case.municipality not in rule.municipalities:
             continue
+        if rule.except_municipalities is not None and case.municipality in rule.except_municipalities:
+            continue
         kind = rule.kind
         if kind == "running_not_again":
             _running_not_again(plan, rule, latest, reached)
@@ -605,12 +613,45 @@ def adjust(book: Rulebook, case: Case, assessment: Assessment, rec: Recommendati
     return rec.model_copy(update=update)
 
 
+def _with_handovers(book: Rulebook, assessment: Assessment, items: list[SuggestedIntervention],
+                    referrals: list[Referral]) -> tuple[list[Referral], list[Warning_]]:
+    """The referrals with the closing handover's: a step with `referral_to` that the social map
+    does not offer (the warm handover) hands the client over to that organisation, warmly and
+    with what the client told (so only with consent, seed:L2778-2780), in the same referral as
+    whatever else that organisation is asked for."""
+    from .resolve import consent_missing
+
+    offered = book.municipalities[assessment.municipality].services
+    handed = [item for item in items if item.referral_to and item.id not in offered]
+    if not handed:
+        return referrals, []
+    out, warnings = list(referrals), []
+    names = book.municipalities[assessment.municipality].organisations
+    for item in handed:
+        organisation = item.referral_to
+        at = next((i for i, ref in enumerate(out) if ref.organisation == organisation), None)
+        before = out[at].for_ if at is not None else []
+        consent = assessment.consent_to_share or organisation in assessment.consent_to_share_with
+        ref = Referral.model_validate({"organisation": organisation, "name": names.get(organisation, organisation),
+                                       "warm_handover": True, "consent_required": True, "consent_given": consent,
+                                       "for": [*before, item.id]})
+        if at is None:
+            out.append(ref)
+        else:
+            out[at] = ref
+        if not consent:
+            warnings.append(consent_missing(book, ref))
+    return out, warnings
+
+
 def _referrals(book: Rulebook, assessment: Assessment, items: list[SuggestedIntervention], rec: Recommendation,
                advice: list[Advice]) -> dict[str, Any]:
     """Referrals (and their consent warnings and advice) again, for the plan as adjusted."""
     from .resolve import refer
 
     referrals, ref_warnings = refer(book, assessment, items)
+    referrals, handover_warnings = _with_handovers(book, assessment, items, referrals)
+    ref_warnings += handover_warnings
     own = {"no_organisation", "consent_missing"}
     warnings = [w for w in rec.warnings if w.code not in own] + ref_warnings
     consent = book.resolution.consent

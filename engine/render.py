@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic_core import PydanticSerializationError
 from pydantic_core import to_json as _to_json
@@ -42,9 +43,13 @@ def _pick(lang: str, nl: str, en: str) -> str:
     return en if lang == "en" and en else nl
 
 
-def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, municipality_name: str | None = None) -> str:
-    """`municipality_name`: the social map's name; without it the id, capitalised. Every value
-    is escaped (`v`): no control character reaches a terminal, no name becomes Markdown markup."""
+def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, municipality_name: str | None = None,
+            book: Any = None) -> str:
+    """`municipality_name`: the social map's name; without it the id, capitalised. `book`: the
+    Rulebook, whose labels name what a step waits for that is not in the plan (care already
+    running) and whose social map names the organisations; without it such an id is shown as
+    it is. Every value is escaped (`v`): no control character reaches a terminal, no name
+    becomes Markdown markup."""
     w = _WORDS[lang]
     v = markdown_text if markdown else printable
     h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  ")
@@ -69,6 +74,10 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, munic
         lines.append(f"{bullet}{w['none']}")
     names = {r.organisation: v(r.name) for r in rec.referrals}
     labels = {i.id: v(_pick(lang, i.label_nl, i.label_en)) for i in rec.interventions}
+    if book is not None:
+        known = book.municipalities.get(rec.municipality)
+        names = {**({oid: v(name) for oid, name in known.organisations.items()} if known else {}), **names}
+        labels = {**{iid: v(_pick(lang, i.label_nl, i.label_en)) for iid, i in book.interventions.items()}, **labels}
     phase = None
     for number, item in enumerate(rec.interventions, 1):
         if item.phase != phase:
@@ -120,10 +129,11 @@ def to_text(rec: Recommendation, lang: str = "nl", markdown: bool = False, munic
     return "\n".join(lines) + "\n"
 
 
-def render(rec: Recommendation, fmt: str = "text", lang: str = "nl", municipality_name: str | None = None) -> str:
+def render(rec: Recommendation, fmt: str = "text", lang: str = "nl", municipality_name: str | None = None,
+           book: Any = None) -> str:
     if fmt == "json":
         return rec.to_json() + "\n"
-    return to_text(rec, lang=lang, markdown=(fmt == "markdown"), municipality_name=municipality_name)
+    return to_text(rec, lang=lang, markdown=(fmt == "markdown"), municipality_name=municipality_name, book=book)
 
 
 def to_compact(rec: Recommendation) -> str:

@@ -585,11 +585,7 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
         referrals.append(referral)
     for ref in referrals:
         if ref.consent_required and not ref.consent_given:
-            warnings.append(_cached(book, ("consent_missing", ref.name), lambda: Warning_(
-                code="consent_missing", field="consent_to_share",
-                message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven voor deze organisatie.",
-                message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent for this organisation.",
-            )))
+            warnings.append(consent_missing(book, ref))
     for index, organisation in enumerate(a.consent_to_share_with):
         if organisation not in municipality.organisations:
             known = municipality.organisations
@@ -602,6 +598,15 @@ def refer(book: Rulebook, a: Assessment, interventions: list[SuggestedInterventi
 
 
 _OFFERED_SOMEWHERE = ("offered_somewhere",)
+
+
+def consent_missing(book: Rulebook, ref: Referral) -> Warning_:
+    """The warning for a referral that shares data the client has not (yet) consented to share."""
+    return _cached(book, ("consent_missing", ref.name), lambda: Warning_(
+        code="consent_missing", field="consent_to_share",
+        message_nl=f"Verwijzing naar {ref.name} deelt gegevens, maar de deelnemer heeft (nog) geen toestemming gegeven voor deze organisatie.",
+        message_en=f"The referral to {ref.name} shares data, but the client has not (yet) given consent for this organisation.",
+    ))
 
 
 def _referral(municipality: Any, organisation: str, iids: list[str], consent_given: bool) -> Referral:

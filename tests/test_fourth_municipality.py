@@ -387,6 +387,35 @@ def test_history_rules_name_only_municipalities_of_the_social_map(tmp_path: Path
     assert "'proefstat' is not a municipality of the rules (a pack in municipalities/) (did you mean 'proefstad'?)" in found[0][2]
 
 
+def test_history_rules_except_only_municipalities_of_the_rules(tmp_path: Path) -> None:
+    rules = with_proefstad(tmp_path)
+    line = edit(rules / "trajectory.yaml", "    except_municipalities: [helmond]", "    except_municipalities: [helmund]")
+    found = _errors(rules)
+    assert [(name, at) for name, at, _ in found] == [("trajectory.yaml", line)]
+    assert "except_municipalities: 'helmund' is not a municipality of the rules (a pack in municipalities/) (did you mean 'helmond'?)" in found[0][2]
+
+
+def test_a_history_rule_with_both_municipalities_and_exceptions_is_a_rule_error(tmp_path: Path) -> None:
+    rules = with_proefstad(tmp_path)
+    line = edit(rules / "trajectory.yaml", "    except_municipalities: [helmond]", "    except_municipalities: [helmond]\n    municipalities: [leiden]")
+    found = _errors(rules)
+    assert [(name, at) for name, at, _ in found] == [("trajectory.yaml", line - 4)]
+    assert "give 'municipalities' or 'except_municipalities', not both" in found[0][2]
+
+
+def test_a_new_municipality_follows_up_a_decline_by_calling_back_as_leiden_and_tilburg_do(engine: Engine) -> None:
+    """Only Helmond's working group decides on a new approach; a municipality without one
+    calls back the next month (the flowchart and the trajectory's reapproach agree)."""
+    declined = {"schema_version": 1, "case_id": "p1", "municipality": "proefstad", "as_of": "2026-01-05",
+                "assessments": [{"date": "2025-12-06", "open_to_support": False,
+                                 "domains": {"social_contacts": {"self_reliance": 2}}}]}
+    rec = engine.recommend(declined)
+    assert [i.id for i in rec.interventions] == ["reapproach_later", "home_visit"]
+    assert [d.id for d in rec.due] == ["reapproach"]
+    helmond = engine.recommend({**declined, "municipality": "helmond"})
+    assert [i.id for i in helmond.interventions] == ["case_review"] and helmond.due == []
+
+
 def test_synth_and_monitor_check_the_municipality_against_the_rules(proefstad_rules: Path, capsys) -> None:
     code, _, err = run_cli(capsys, "synth", "--municipality", "tilbrug", "--n", "1")
     assert code == 2 and "did you mean 'tilburg'" in err

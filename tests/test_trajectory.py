@@ -504,18 +504,71 @@ def test_a_step_never_waits_for_one_that_failed():
         assert "literacy_course" not in item.waits_for or item.id == "literacy_course", item
 
 
-def test_the_closing_handover_names_the_receiving_organisation():
+def _closing_case(municipality: str, consent: bool = True) -> dict:
     domains = {"social_contacts": {"self_reliance": 4}, "daytime_activities": {"self_reliance": 5}}
-    case = {"municipality": "leiden", "case_id": "afronden",
+    return {"municipality": municipality, "case_id": "afronden",
             "assessments": [{"date": "2025-07-01", "ladder_rung": 2, "conversations_held": 10, "domains": domains},
-                            {"date": "2026-01-05", "ladder_rung": 4, "conversations_held": 16, "domains": domains}]}
+                            {"date": "2026-01-05", "ladder_rung": 4, "conversations_held": 16, "domains": domains,
+                             "consent_to_share": consent}]}
+
+
+def test_the_closing_handover_names_the_receiving_organisation():
+    # Leiden: nothing runs, and the sociaal wijkteam is no default there (seed:L2402-2403, L2434-2437)
+    case = _closing_case("leiden")
     rec = ENGINE.recommend(case)
     handover = next(i for i in rec.interventions if i.id == "warm_handover")
-    assert handover.referral_to == "sociaal_wijkteam_leiden" and "aan Sociaal wijkteam Leiden" in handover.rationale
+    assert handover.referral_to is None and "aan de organisatie waar de deelnemer verder gaat" in handover.rationale
+    assert rec.referrals == []
     # what the client still does decides who receives: volunteering at EpiCentrum
     case["interventions_log"] = [{"id": "volunteering", "started": "2025-09-01", "status": "running"}]
-    handover = next(i for i in ENGINE.recommend(case).interventions if i.id == "warm_handover")
+    rec = ENGINE.recommend(case)
+    handover = next(i for i in rec.interventions if i.id == "warm_handover")
     assert handover.referral_to == "epicentrum" and "aan EpiCentrum" in handover.rationale
+    [referral] = rec.referrals
+    assert (referral.organisation, referral.for_, referral.warm_handover, referral.consent_required, referral.consent_given) == (
+        "epicentrum", ["warm_handover"], True, True, True)
+    # Helmond's working group hands participants over to the sociaal wijkteam (seed:L2442-2444)
+    rec = ENGINE.recommend(_closing_case("helmond"))
+    handover = next(i for i in rec.interventions if i.id == "warm_handover")
+    assert handover.referral_to == "sociaal_wijkteam_helmond" and "aan Sociaal wijkteam Helmond" in handover.rationale
+    assert [r.organisation for r in rec.referrals] == ["sociaal_wijkteam_helmond"]
+    assert "trajectory/warm_handover_closing_helmond" in {s.rule for s in rec.trace}
+
+
+def test_the_closing_handover_passes_data_on_only_with_consent():
+    """A warm handover tells the next organisation about the client: consent first (seed:L2778-2780)."""
+    case = {**_closing_case("leiden", consent=False),
+            "interventions_log": [{"id": "volunteering", "started": "2025-09-01", "status": "running"}]}
+    rec = ENGINE.recommend(case)
+    [referral] = rec.referrals
+    assert referral.consent_required and not referral.consent_given
+    assert [w.code for w in rec.warnings if w.code == "consent_missing"] == ["consent_missing"]
+    assert "consent_epicentrum" in {a.id for a in rec.advice}
+    # consent for that one organisation is enough
+    case["assessments"][-1]["consent_to_share_with"] = ["epicentrum"]
+    rec = ENGINE.recommend(case)
+    assert rec.referrals[0].consent_given and "consent_missing" not in {w.code for w in rec.warnings}
+
+
+def test_the_text_names_what_a_step_waits_for_and_whom_it_goes_to_not_their_ids():
+    from engine.render import render
+
+    case = {**_closing_case("helmond"), "case_id": None}
+    rec = ENGINE.recommend(case)
+    text = render(rec, "text", "nl", "Helmond", ENGINE.book)
+    assert "verwijzen naar: Sociaal wijkteam Helmond" in text and "sociaal_wijkteam_helmond" not in text
+    # care that already runs is named by its label where work training waits for it
+    jeffrey = {"municipality": "leiden", "conversations_held": 3, "ladder_rung": 2, "wishes": ["paid_work"],
+               "domains": {"mental_health": {"self_reliance": 2, "priority": 1}, "daytime_activities": {"self_reliance": 2}},
+               "circumstances": {"psychological_complaints": "severe"},
+               "existing_support": [{"kind": "mental_health_care", "trusted": True}]}
+    rec = ENGINE.recommend(jeffrey)
+    waiting = [i for i in rec.interventions if "mental_health_care" in i.waits_for and "mental_health_care" not in
+               {j.id for j in rec.interventions}]
+    assert waiting, [(i.id, i.waits_for) for i in rec.interventions]
+    text = render(rec, "text", "nl", "Leiden", ENGINE.book)
+    assert "wacht op: " + ENGINE.book.interventions["mental_health_care"].label_nl in text
+    assert "wacht op: mental_health_care" not in text
 
 
 def test_one_goal_is_one_goal_in_dutch():

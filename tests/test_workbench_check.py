@@ -31,10 +31,10 @@ def test_reachable_from_import_engine():
 def test_dangling_reference(tmp_path, capsys):
     rules = copy_rules(tmp_path)
     # the message points at the `yes:` key itself, not at the node's first line (issue 13 item 4)
-    line = edit(rules / FLOW, "yes: a_reapproach_later", "yes: a_reaproach_later")
+    line = edit(rules / FLOW, "no: a_reapproach_later", "no: a_reaproach_later")
     code, out, _ = run_cli(capsys, "check", "--rules", str(rules), "--lang", "en")
     assert code == 1
-    assert f"{rules / FLOW}:{line}: error: 'q_declines' yes points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out
+    assert f"{rules / FLOW}:{line}: error: 'q_review_declined' no points to unknown node 'a_reaproach_later' (did you mean 'a_reapproach_later'?)" in out
     # the node nobody points to any more is reported too
     assert f"{rules / FLOW}:{line_of(rules / FLOW, '- id: a_reapproach_later')}: error: node 'a_reapproach_later' cannot be reached from start" in out
     assert "check FAILED" in out
@@ -61,7 +61,7 @@ def test_cycle(tmp_path):
 def test_bad_yaml_line_and_other_files_still_checked(tmp_path):
     rules = copy_rules(tmp_path)
     line = edit(rules / "helmond_profiles.yaml", "hit_policy: first", "hit_policy: [first")
-    edit(rules / FLOW, "yes: a_reapproach_later", "yes: nowhere")
+    edit(rules / FLOW, "no: a_reapproach_later", "no: nowhere")
     found = [str(f) for f in errors(check_rules(rules))]
     assert any(f.startswith(f"{rules / 'helmond_profiles.yaml'}:") and "YAML syntax" in f for f in found)
     assert any("points to unknown node 'nowhere'" in f for f in found)

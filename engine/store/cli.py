@@ -186,7 +186,7 @@ def _next(store: Any, actor: Any, args: argparse.Namespace) -> int:
     except (StoreFull, StoreUnavailable) as exc:  # the advice is a read: it is given; only its log entry is not kept
         advice_id = None
         print(f"wegwijzer: advies niet in het logboek vastgelegd / advice not logged: {exc}", file=sys.stderr)
-    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name))
+    sys.stdout.write(render(rec, args.format, args.lang, engine.book.municipalities[rec.municipality].name, engine.book))
     if advice_id:
         print(f"advies-id (advice id): {advice_id}", file=sys.stderr)
     return 0
