@@ -60,7 +60,7 @@ def test_an_unknown_municipality_or_a_bad_texts_file_is_named(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
     path = rules / "algoritmeregister.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("doel_source: seed:L1226-1229, seed:L1884-1889",
+    path.write_text(path.read_text(encoding="utf-8").replace("doel_source: seed:L1226-1229, seed:L1519-1525, seed:L1884-1889, practice",
                                                              "doel_source: het rapport"), encoding="utf-8")
     with pytest.raises(RuleError) as error:
         register_entry(load(rules), "leiden")
