@@ -4,7 +4,6 @@ Every error names the file and line. Cross references (intervention ids, organis
 flowchart targets) are resolved here, once, so nothing unknown surfaces halfway through
 evaluating a case.
 """
-from __future__ import annotations
 
 import hashlib
 import os
