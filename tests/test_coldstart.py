@@ -93,6 +93,26 @@ def test_a_json_case_is_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.
     assert outputs[0] == outputs[1]
 
 
+def test_pyyaml_reads_with_the_cheaper_pattern_of_the_same_characters() -> None:
+    """engine.yamlload hands PyYAML's reader its pattern of non-printable characters written as
+    those characters (cheaper to compile): the same characters on every code point, and the one
+    PyYAML's reader uses when yaml is first imported through it. Fails when PyYAML writes its
+    pattern otherwise: then update YAML_NON_PRINTABLE (until then its import only costs more)."""
+    import re
+
+    from engine.yamlload import NON_PRINTABLE, YAML_NON_PRINTABLE
+
+    every = "".join(map(chr, range(0x110000)))  # surrogates included: a str can hold them
+    theirs = [m.start() for m in re.compile(YAML_NON_PRINTABLE).finditer(every)]
+    ours = [m.start() for m in re.compile(NON_PRINTABLE).finditer(every)]
+    assert theirs == ours and len(ours) == 2111
+    code = ("import engine.yamlload, yaml.reader, re\n"
+            "print(yaml.reader.Reader.NON_PRINTABLE.pattern == engine.yamlload.NON_PRINTABLE,\n"
+            "      yaml.reader.Reader.NON_PRINTABLE is re.compile(engine.yamlload.YAML_NON_PRINTABLE))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stderr
+
+
 def same_typed(a: Any, b: Any) -> bool:
     """Equal with equal types all the way down (1 == 1.0 == True would hide a difference)."""
     if type(a) is not type(b):
