@@ -227,8 +227,22 @@ def _locate(rulesets: dict[str, dict[str, Any]], book: Rulebook | None, exc: Exc
     return RuleError(where, None, f"the rule engine (durable-rules) cannot compile the rules: {exc}")
 
 
+# book.cache's key of a rulebook's rule sets without their names' prefix (ruleset_parts):
+# engine.rulecache stores them with the rulebook, so that a warm start does not compute them
+RULESET_PARTS = ("matcher", "ruleset_parts")
+
+
 def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
-    """durable-rules rulesets per rule file: flowchart decisions, profile rules, lead rules.
+    """durable-rules rulesets per rule file, named `<prefix>_<kind>[_part<n>]` (ruleset_parts)."""
+    parts = book.cache.get(RULESET_PARTS)  # a rulebook read from engine.rulecache holds them
+    if parts is None:
+        parts = ruleset_parts(book)
+    return {ruleset_name(prefix, kind, number): ruleset for kind, number, ruleset in parts}
+
+
+def ruleset_parts(book: Rulebook) -> list[tuple[str, int, dict[str, Any]]]:
+    """durable-rules rulesets per rule file: flowchart decisions, profile rules, lead rules,
+    as (kind, part number, rule set).
 
     durable-rules refuses an assertion on which one rule set fires more than 64 times (error
     303), and every alternative of a rule (its `any`s multiplied out) fires on its own; the
@@ -250,12 +264,8 @@ def compile_rulesets(book: Rulebook, prefix: str) -> dict[str, dict[str, Any]]:
     }
     exprs = {kind: [(rid, to_durable(cond)) for rid, cond in rules] for kind, rules in kinds.items()}
     sizes = value_counts(book, numeric_bounds(expr for rules in exprs.values() for _, expr in rules))
-    compiled: dict[str, dict[str, Any]] = {}
-    for kind, rules in exprs.items():
-        parts = split_by_width(rules, sizes)
-        for number, part in enumerate(parts, start=1):
-            compiled[ruleset_name(prefix, kind, number)] = ruleset(part)
-    return compiled
+    return [(kind, number, ruleset(part)) for kind, rules in exprs.items()
+            for number, part in enumerate(split_by_width(rules, sizes), start=1)]
 
 
 def ruleset_name(prefix: str, kind: str, part: int = 1) -> str:

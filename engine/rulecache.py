@@ -18,7 +18,8 @@ Where: $WEGWIJZER_CACHE_DIR (`off`: no cache), else $XDG_CACHE_HOME/wegwijzer, e
 ~/.cache/wegwijzer. It holds rule data only, never a case. Written atomically (a reader sees
 a whole file or none); a problem reading or writing it is a miss, never an error.
 
-The entry is a pickle of the Rulebook that this module wrote, and it is stored only after it
+The entry is a pickle of the Rulebook that this module wrote (its `cache` holding the rule sets
+the matcher compiles from it, nothing else), and it is stored only after it
 read back equal to the book it came from. It is read by an unpickler that builds only the
 rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a file
 put there by anyone else can make it build those objects at most, never call other code. It
@@ -38,7 +39,7 @@ from typing import Any
 from . import rulebook
 from .rulebook import Rulebook, default_rules_dir
 
-FORMAT = b"wegwijzer-rulebook 1\n"  # raise the number when the entry's layout changes
+FORMAT = b"wegwijzer-rulebook 2\n"  # raise the number when the entry's layout changes
 MAX_RULES_BYTES = 32 << 20
 MAX_RULES_FILES = 5000
 KEEP_ENTRIES = 16  # entries kept in the folder; older ones are removed when one is written
@@ -157,13 +158,20 @@ def _read(entry: Path, key: str) -> Rulebook | None:
 
 
 def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
-    """Store `book` under `key` if it reads back equal; any problem leaves the cache as it was."""
+    """Store `book` under `key` if it reads back equal; any problem leaves the cache as it was.
+    Its cache holds its rule sets as the matcher compiles them (matcher.ruleset_parts, plain
+    data made from the book alone), so a warm start does not compute them again; nothing else."""
+    from dataclasses import replace
+
+    from .matcher import RULESET_PARTS, ruleset_parts
+
     try:
-        data = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+        kept = {RULESET_PARTS: ruleset_parts(book)}
+        data = pickle.dumps(replace(book, cache=kept), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a rulebook that cannot be pickled is not cached
         return
     back = _unpickle(data)
-    if back is None or back != book or back.cache or book.cache:
+    if back is None or back != book or back.cache != kept or book.cache:
         return
     tmp = None
     try:

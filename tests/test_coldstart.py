@@ -220,7 +220,12 @@ def test_the_cached_rulebook_is_the_one_the_files_give(cache: Path, monkeypatch:
     assert calls == [RULES]  # the first run loaded the files, the second read the cache
     assert len(list(cache.glob("rulebook-*.pickle"))) == 1
     assert first == fresh and second == fresh
-    assert second is not first and second.cache == {}
+    assert second is not first and first.cache == {}
+    # what the cache keeps beside the book: the rule sets the matcher compiles from it
+    from engine.matcher import RULESET_PARTS, compile_rulesets, ruleset_parts
+
+    assert second.cache == {RULESET_PARTS: ruleset_parts(fresh)}
+    assert compile_rulesets(second, "w") == compile_rulesets(fresh, "w")
     same_lines(second.raw, fresh.raw)
     assert second.fields == fresh.fields and second.override_reasons == fresh.override_reasons
     assert [n.when for n in second.flowchart.nodes.values()] == [n.when for n in fresh.flowchart.nodes.values()]
@@ -347,7 +352,7 @@ def test_a_damaged_or_foreign_entry_is_a_miss(cache: Path, monkeypatch: pytest.M
     data = path.read_bytes()
     fresh = rulebook.load(RULES)
     calls = loads_from_files(monkeypatch)
-    for damaged in (data[: len(data) // 2], b"", data.replace(b"wegwijzer-rulebook 1", b"wegwijzer-rulebook 0", 1),
+    for damaged in (data[: len(data) // 2], b"", data.replace(rulecache.FORMAT, b"wegwijzer-rulebook 0\n", 1),
                     data[:25] + bytes([data[25] ^ 1]) + data[26:]):  # a cut, empty, old format, another key
         path.write_bytes(damaged)
         assert rulecache.load_cached(RULES) == fresh
