@@ -9,7 +9,7 @@ import hashlib
 import os
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import MUNICIPALITY_PATTERN, SupportKind, Wish
 from .linedict import LINE, LineDict, line_of
+from .record import frozen_record
 
 RULE_FILES = (
     # social_map.yaml: the municipalities before they were packs; absent now, but it keeps its
@@ -219,7 +220,7 @@ def __getattr__(name: str) -> Any:
 # ------------------------------------------------------------------ the loaded rulebook
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Intervention:
     id: str
     label_nl: str
@@ -230,7 +231,7 @@ class Intervention:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Service:
     organisation: str
     name: str
@@ -240,7 +241,7 @@ class Service:
     source: str
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Municipality:
     id: str
     name: str
@@ -255,7 +256,7 @@ class Municipality:
     file: str = ""  # its municipality.yaml
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Node:
     id: str
     type: str
@@ -276,14 +277,14 @@ class Node:
     waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see ruleschema.NodeIn)
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Flowchart:
     file: str
     start: str
     nodes: dict[str, Node]  # in file order
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Rule:
     """A profile or lead-coordinator rule (hit policy: first)."""
 
@@ -299,7 +300,7 @@ class Rule:
     collaboration: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Rulebook:
     directory: Path
     version: str
