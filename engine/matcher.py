@@ -57,7 +57,6 @@ and the cost of a fact new to every rule set).
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import math
@@ -193,8 +192,10 @@ def install(host: SyncHost, rulesets: dict[str, dict[str, Any]], book: Rulebook 
 
 def _compile_into(host: SyncHost, rulesets: dict[str, dict[str, Any]]) -> None:
     try:
-        # durable-rules consumes its argument (it deletes each rule's 'run'): give it a copy
-        host.set_rulesets(copy.deepcopy(rulesets))
+        # durable-rules consumes its argument (it deletes each rule's 'run' and keeps the rest,
+        # unchanged): give it copies of the rule mappings (a deepcopy cost 8 M instructions a start)
+        host.set_rulesets({name: {rule_id: dict(rule) for rule_id, rule in ruleset.items()}
+                           for name, ruleset in rulesets.items()})
     except Exception:
         _free_rulesets([ruleset._handle for ruleset in host._ruleset_list])
         raise
