@@ -119,3 +119,24 @@ def frozen_record(cls: _C) -> _C:
     if not documented:
         cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     return cls
+
+
+class Plain:
+    """A checked rule-file section as the Rulebook holds it (engine.ruleschema.plain): its schema's
+    fields as attributes, nothing else, so that reading the rulebook back from the cache needs
+    no schema class. Equal when of the same fields and values; unhashable and settable, as the
+    pydantic objects it stands for."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    def __eq__(self, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @reprlib.recursive_repr()
+    def __repr__(self) -> str:
+        return "Plain(" + ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items()) + ")"

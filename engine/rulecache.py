@@ -47,7 +47,7 @@ _PACKAGE = __name__.rpartition(".")[0]  # `wegwijzer` installed, `engine` in a c
 # the modules whose classes a Rulebook is made of (the book, its file schemas, conditions,
 # field specs, the lined mappings of the raw files). A book holding a class of another module
 # does not read back, so it is not cached (tests/test_coldstart.py then fails): add it here.
-ALLOWED_MODULES = frozenset(f"{_PACKAGE}.{name}" for name in ("rulebook", "conditions", "facts", "linedict", "model"))
+ALLOWED_MODULES = frozenset(f"{_PACKAGE}.{name}" for name in ("rulebook", "conditions", "facts", "linedict", "model", "record"))
 ALLOWED_OTHER = frozenset({("pathlib", "PosixPath"), ("pathlib", "WindowsPath"),
                            ("datetime", "date"), ("datetime", "datetime")})  # YAML reads a date as one
 
