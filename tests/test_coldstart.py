@@ -33,6 +33,7 @@ NOT_FOR_A_PLAIN_ASSESSMENT = (
     "engine.store", "engine.web", "engine.workbench", "engine.report", "engine.monitor", "engine.batch",
     "engine.scenarios", "engine.flowgraph", "engine.hsds", "engine.register", "engine.replay",
     "engine.decisionlog", "engine.feedback", "engine.cds",
+    "engine.casemodel",  # the Case models: for a case with a history only
     "sqlalchemy", "alembic", "psycopg", "psycopg2", "fastapi", "starlette", "uvicorn", "jinja2", "networkx",
     "httpx", "tqdm", "multiprocessing", "concurrent.futures", "sqlite3",
     "difflib",  # for "did you mean", on a mistake only
