@@ -204,6 +204,17 @@ class Rulebook:
     # rule file name (a pack's as municipalities/<id>/<file>) -> where it was read
     files: dict[str, Path] = field(default_factory=dict, compare=False, repr=False)
 
+    def __getattr__(self, name: str) -> Any:
+        # A rulebook read from the cache reads `raw` (which only `check`, hsds and the
+        # municipality tool use) from its entry when first asked for (engine.rulecache)
+        if name == "raw" and "_raw_pickle" in self.__dict__:
+            from .rulecache import read_raw
+
+            raw = read_raw(self.__dict__["_raw_pickle"])
+            object.__setattr__(self, "raw", raw)  # once: it is a field, set as __init__ would
+            return raw
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def file_path(self, name: str) -> str:
         return str(self.files.get(name) or self.directory / name)
 

@@ -19,7 +19,8 @@ Where: $WEGWIJZER_CACHE_DIR (`off`: no cache), else $XDG_CACHE_HOME/wegwijzer, e
 a whole file or none); a problem reading or writing it is a miss, never an error.
 
 The entry is a pickle of the Rulebook that this module wrote (its `cache` holding the rule sets
-the matcher compiles from it, nothing else), and it is stored only after it
+the matcher compiles from it, nothing else; its `raw` pickled apart, read when first asked for),
+and it is stored only after it
 read back equal to the book it came from. It is read by an unpickler that builds only the
 rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a file
 put there by anyone else can make it build those objects at most, never call other code. It
@@ -33,13 +34,14 @@ import io
 import os
 import pickle
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
 from . import rulebook
 from .rulebook import Rulebook, default_rules_dir
 
-FORMAT = b"wegwijzer-rulebook 2\n"  # raise the number when the entry's layout changes
+FORMAT = b"wegwijzer-rulebook 3\n"  # raise the number when the entry's layout changes
 MAX_RULES_BYTES = 32 << 20
 MAX_RULES_FILES = 5000
 KEEP_ENTRIES = 16  # entries kept in the folder; older ones are removed when one is written
@@ -139,11 +141,31 @@ class _RulebookUnpickler(pickle.Unpickler):
 
 
 def _unpickle(data: bytes) -> Rulebook | None:
+    """The book of an entry: (the book without `raw`, `raw` pickled apart, its digest). `raw`
+    (the files as read, with their lines: half the entry) is unpickled when first asked for
+    (Rulebook.__getattr__, read_raw): a plain assessment never does (some 11 M instructions)."""
     try:
-        book = _RulebookUnpickler(io.BytesIO(data)).load()
+        found = _RulebookUnpickler(io.BytesIO(data)).load()
     except Exception:  # noqa: BLE001 - any unreadable entry is a miss
         return None
-    return book if type(book) is Rulebook else None
+    if type(found) is not tuple or len(found) != 3:
+        return None
+    book, raw, digest = found
+    if type(book) is not Rulebook or type(raw) is not bytes or digest != _raw_digest(raw):
+        return None  # a damaged `raw` is a miss now, never an error when it is read
+    del book.__dict__["raw"]
+    book.__dict__["_raw_pickle"] = raw
+    return book
+
+
+def _raw_digest(raw: bytes) -> int:
+    # against damage only (whoever can write the entry can write any book): CRC-32 is enough
+    return zlib.crc32(raw)
+
+
+def read_raw(data: bytes) -> dict[str, Any]:
+    """A cached rulebook's `raw`, from the bytes _unpickle kept (checked by their digest there)."""
+    return _RulebookUnpickler(io.BytesIO(data)).load()
 
 
 def _read(entry: Path, key: str) -> Rulebook | None:
@@ -167,7 +189,8 @@ def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
 
     try:
         kept = {RULESET_PARTS: ruleset_parts(book)}
-        data = pickle.dumps(replace(book, cache=kept), protocol=pickle.HIGHEST_PROTOCOL)
+        raw = pickle.dumps(book.raw, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((replace(book, raw={}, cache=kept), raw, _raw_digest(raw)), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a rulebook that cannot be pickled is not cached
         return
     back = _unpickle(data)

@@ -220,6 +220,7 @@ def test_the_cached_rulebook_is_the_one_the_files_give(cache: Path, monkeypatch:
     second = rulecache.load_cached(RULES)
     assert calls == [RULES]  # the first run loaded the files, the second read the cache
     assert len(list(cache.glob("rulebook-*.pickle"))) == 1
+    assert "raw" not in vars(second)  # read from the entry when first asked for (comparing asks)
     assert first == fresh and second == fresh
     assert second is not first and first.cache == {}
     # what the cache keeps beside the book: the rule sets the matcher compiles from it
@@ -228,6 +229,7 @@ def test_the_cached_rulebook_is_the_one_the_files_give(cache: Path, monkeypatch:
     assert second.cache == {RULESET_PARTS: ruleset_parts(fresh)}
     assert compile_rulesets(second, "w") == compile_rulesets(fresh, "w")
     same_lines(second.raw, fresh.raw)
+    assert vars(second)["raw"] is second.raw
     assert second.fields == fresh.fields and second.override_reasons == fresh.override_reasons
     assert [n.when for n in second.flowchart.nodes.values()] == [n.when for n in fresh.flowchart.nodes.values()]
 
@@ -353,11 +355,13 @@ def test_a_damaged_or_foreign_entry_is_a_miss(cache: Path, monkeypatch: pytest.M
     data = path.read_bytes()
     fresh = rulebook.load(RULES)
     calls = loads_from_files(monkeypatch)
+    in_raw = data.rindex(b"Toeleiding")  # in `raw`, pickled last (the files as read)
     for damaged in (data[: len(data) // 2], b"", data.replace(rulecache.FORMAT, b"wegwijzer-rulebook 0\n", 1),
-                    data[:25] + bytes([data[25] ^ 1]) + data[26:]):  # a cut, empty, old format, another key
+                    data[:25] + bytes([data[25] ^ 1]) + data[26:],  # a cut, empty, old format, another key
+                    data[:in_raw] + b"t" + data[in_raw + 1:]):  # `raw` changed: its digest no longer agrees
         path.write_bytes(damaged)
         assert rulecache.load_cached(RULES) == fresh
-    assert len(calls) == 4
+    assert len(calls) == 5
 
 
 def test_off_or_an_unusable_cache_folder_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
