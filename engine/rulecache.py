@@ -32,11 +32,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import pickle
 import sys
 import zlib
 from pathlib import Path
 from typing import Any
+
+try:  # the C unpickler itself: `import pickle` adds its pure-Python twin (some 5 M instructions)
+    from _pickle import Unpickler, UnpicklingError
+except ImportError:  # a Python without it
+    from pickle import Unpickler, UnpicklingError
 
 from . import rulebook
 from .rulebook import Rulebook, default_rules_dir
@@ -127,7 +131,7 @@ def _pydantic_version() -> str:
     return pydantic.VERSION
 
 
-class _RulebookUnpickler(pickle.Unpickler):
+class _RulebookUnpickler(Unpickler):
     """Builds the rulebook's own classes only; anything else in the stream is refused."""
 
     def find_class(self, module: str, name: str) -> Any:
@@ -137,7 +141,7 @@ class _RulebookUnpickler(pickle.Unpickler):
                 return found
         elif (module, name) in ALLOWED_OTHER:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"not a rulebook class: {module}.{name}")
+        raise UnpicklingError(f"not a rulebook class: {module}.{name}")
 
 
 def _unpickle(data: bytes) -> Rulebook | None:
@@ -183,6 +187,7 @@ def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
     """Store `book` under `key` if it reads back equal; any problem leaves the cache as it was.
     Its cache holds its rule sets as the matcher compiles them (matcher.ruleset_parts, plain
     data made from the book alone), so a warm start does not compute them again; nothing else."""
+    import pickle
     from dataclasses import replace
 
     from .matcher import RULESET_PARTS, ruleset_parts
