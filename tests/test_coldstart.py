@@ -245,6 +245,36 @@ def test_the_cli_gives_the_same_advice_from_the_cache(cache: Path, monkeypatch: 
     assert json.loads(outputs[0])["receipt"]["rules_version"] == rulebook.rules_version(RULES)
 
 
+def test_the_key_holds_the_source_of_every_module_that_makes_an_entry(cache: Path) -> None:
+    """ENTRY_SOURCES names every module of the package that loading the rules, compiling the
+    matcher's rule sets and writing an entry run (a fresh interpreter, as a miss), so that an
+    edit of any of them is a miss; and an edit of one is."""
+    code = ("import sys\n"
+            "from engine import rulecache\n"
+            "rulecache.load_cached(sys.argv[1])\n"
+            "print(' '.join(sorted(m for m in sys.modules if m == 'engine' or m.startswith('engine.'))))\n")
+    env = {**os.environ, "WEGWIJZER_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code, str(RULES)], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(cache.glob("rulebook-*.pickle"))  # it was a miss that wrote an entry
+    used = {"__init__.py" if m == "engine" else m.split(".", 1)[1].replace(".", "/") + ".py" for m in done.stdout.split()}
+    assert used <= set(rulecache.ENTRY_SOURCES), sorted(used - set(rulecache.ENTRY_SOURCES))
+    assert all((ROOT / "engine" / name).is_file() for name in rulecache.ENTRY_SOURCES)
+
+
+def test_an_edit_of_a_module_that_makes_an_entry_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = tmp_path / "engine"
+    shutil.copytree(ROOT / "engine", code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(rulecache, "__file__", str(code / "rulecache.py"))
+    before = rulecache._key(RULES, [])
+    for name in ("matcher.py", "record.py", "batch.py"):
+        (code / name).write_text((code / name).read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        after = rulecache._key(RULES, [])
+        assert (after != before) == (name in rulecache.ENTRY_SOURCES), name  # batch.py makes no entry
+        before = after
+
+
 def test_a_changed_rule_file_is_read_again(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = rulecache.load_cached(rules)
     path = rules / "interventions.yaml"
