@@ -5,7 +5,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -14,7 +14,10 @@ from .case import as_of, check_case_ids, current_assessment, history_warnings, i
 from .errors import InputError, suggest
 from .facts import build_fact
 from .matcher import Matcher
-from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, Receipt, Recommendation, built
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Receipt, Recommendation, built
+
+if TYPE_CHECKING:
+    from .casemodel import Case
 from .resolve import resolve
 from .rulebook import CODE_PATTERN, Rulebook, load
 
@@ -25,7 +28,7 @@ def input_hash(validated: Assessment | Case) -> str:
     """The hash of the validated input: its canonical JSON (every field, defaults included, in
     the model's order), so the same case written with or without its defaults hashes alike; a
     Case with its as_of filled in (the latest date in it when left out), as the advice reads it."""
-    if isinstance(validated, Case) and validated.as_of is None:
+    if is_case(validated) and validated.as_of is None:
         validated = validated.model_copy(update={"as_of": as_of(validated)})
     return "sha256:" + hashlib.sha256(validated.__pydantic_serializer__.to_json(validated)).hexdigest()
 

@@ -11,19 +11,27 @@ after `as_of`. `as_of` defaults to the latest date in the case; nothing here rea
 """
 from __future__ import annotations
 
+import sys
 from datetime import date as Date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from .errors import InputError, suggest
-from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Case, CaseAssessment, InterventionLogEntry, Warning
+from .model import MUNICIPALITY_PATTERN_MESSAGE, Assessment, Warning
+
+if TYPE_CHECKING:
+    from .casemodel import Case, CaseAssessment, InterventionLogEntry
 
 CURRENT_STATUSES = ("running", "waiting_list")  # these log entries count as current interventions
 
 
 def is_case(data: Any) -> bool:
-    return isinstance(data, Case) or (isinstance(data, dict) and "assessments" in data)
+    if isinstance(data, dict):
+        return "assessments" in data
+    # a Case object exists only once engine.casemodel is loaded (a plain assessment never loads it)
+    casemodel = sys.modules.get(f"{__package__}.casemodel")
+    return casemodel is not None and isinstance(data, casemodel.Case)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -56,6 +64,8 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
 
 def parse_case(data: Any, source: str | None = None) -> Case:
     """Validate raw input into a Case, or raise InputError naming every bad field."""
+    from .casemodel import Case
+
     if isinstance(data, Case):
         case = data
     else:
@@ -251,6 +261,8 @@ def single_assessment_case(assessment: Assessment, on: Date) -> Case:
     top = {"municipality": municipality, "assessments": [{**data, "date": on}]}
     if case_id is not None:
         top["case_id"] = case_id
+    from .casemodel import Case
+
     return Case.model_validate(top)
 
 

@@ -162,9 +162,9 @@ def parse_json(text: str, ref: str | None = None) -> Any:
 
 def parse_yaml(text: str, ref: str) -> Any:
     """One case from YAML (or JSON) text: safe, duplicate keys refused, YAML 1.2 numbers."""
-    import yaml
+    from .yamlload import load_case_yaml  # before yaml: it makes PyYAML's import cheaper (see there)
 
-    from .yamlload import load_case_yaml
+    import yaml
 
     try:
         data = load_case_yaml(text, ref)

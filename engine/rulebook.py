@@ -4,13 +4,12 @@ Every error names the file and line. Cross references (intervention ids, organis
 flowchart targets) are resolved here, once, so nothing unknown surfaces halfway through
 evaluating a case.
 """
-from __future__ import annotations
 
 import hashlib
 import os
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ from .errors import RuleError, suggest
 from .facts import FIELDS, FieldSpec
 from .model import MUNICIPALITY_PATTERN, SupportKind, Wish
 from .linedict import LINE, LineDict, line_of
+from .record import Plain, frozen_record
 
 RULE_FILES = (
     # social_map.yaml: the municipalities before they were packs; absent now, but it keeps its
@@ -53,9 +53,11 @@ def default_rules_dir() -> Path:
 
 
 # ------------------------------------------------------------------ file schemas
-# Here: the base, and the schemas whose objects a loaded Rulebook holds (resolution.yaml's,
-# the labels, a node's advice, override_reasons.yaml's), so the cache builds them on reading.
-# The other rule files' schemas are in engine.ruleschema.
+# Here: the base of every rule file's schema (engine.history, zrm and register have theirs).
+# The schemas themselves are in engine.ruleschema, made only when rule files are read: the
+# Rulebook holds what resolution.yaml, the labels, a node's advice and override_reasons.yaml
+# say as record.Plain objects (their fields as attributes), not as schema objects, so a
+# rulebook read from the cache needs none of them.
 
 
 class _Schema(BaseModel):
@@ -75,134 +77,12 @@ class _Schema(BaseModel):
 Source = Field(pattern=SOURCE_PATTERN)
 
 
-class AdviceIn(_Schema):
-    id: str
-    text_nl: str
-    text_en: str
-
-
-class LabelsIn(_Schema):
-    label_nl: str
-    label_en: str
-
-
-class TierIn(_Schema):
-    id: str
-    domain_self_reliance_at_most: int | None = Field(None, ge=1, le=5)
-    interventions: list[str] = Field(default_factory=list)
-    when_domain_acute: list[str] = Field(default_factory=list)  # take the threshold into account for these only
-    source: str = Source
-
-
-class RankingIn(_Schema):
-    tiers: list[TierIn] = Field(min_length=1)
-    order: list[str] = Field(default_factory=list)
-    order_source: str = Field("practice", pattern=SOURCE_PATTERN)
-    wishes: dict[Wish, list[str]] = Field(default_factory=dict)
-    wishes_source: str = Field("practice", pattern=SOURCE_PATTERN)
-
-
-class StepPlanIn(_Schema):
-    """The step plan's policy (resolution.yaml `step_plan`): read by engine.resolve."""
-
-    urgent_tiers: list[str] = Field(min_length=1)
-    groundwork_tiers: list[str]
-    now_at_most: int = Field(ge=1)
-    now_at_most_source: str = Source
-    conversations_for_trust: int = Field(ge=1)
-    conversations_for_trust_source: str = Source
-    needs_trust: list[str]
-    needs_trust_source: str = Source
-    one_at_a_time: list[str]
-    one_at_a_time_source: str = Source
-    never_now: list[str]
-    never_now_source: str = Source
-    after: dict[str, list[str]]
-    after_source: str = Source
-    # flowchart decisions that, answered yes, waive 'trust first' (a client who asks for one
-    # concrete thing gets it now)
-    trust_not_awaited_when: list[str] = Field(default_factory=list)
-    trust_not_awaited_source: str = Field("practice", pattern=SOURCE_PATTERN)
-
-
-class VariantIn(_Schema):
-    label_nl: str
-    label_en: str
-    focus: list[str]
-    source: str = Source
-
-
-class ConsentIn(_Schema):
-    source: str = Source
-    missing_nl: str
-    missing_en: str
-    given_nl: str
-    given_en: str
-
-
-class NothingNeededIn(_Schema):
-    text_nl: str
-    text_en: str
-    source: str = Source
-
-
-class SectionIn(_Schema):
-    from_: int = Field(alias="from", ge=1)
-    title: str = Field(min_length=1)
-
-
-class ReportIn(_Schema):
-    title_nl: str = Field(min_length=1)
-    title_source: str = Source
-    sections: list[SectionIn] = Field(min_length=1)
-
-
-class ResolutionFile(_Schema):
-    ranking: RankingIn
-    step_plan: StepPlanIn
-    variants: dict[str, VariantIn] = Field(min_length=1)  # each pack's municipality.yaml names its own
-    rule_set_names: dict[str, str] = Field(default_factory=dict)
-    report: ReportIn
-    already_covered_by_support: dict[str, list[str]]
-    consent: ConsentIn
-    all_running: NothingNeededIn
-    nothing_needed: NothingNeededIn
-
-
-DECISIONS = ("accepted", "not_now", "other")  # the coach's answers to one suggestion (the decision log)
-
-
-class DecisionIn(_Schema):
-    label_nl: str = Field(min_length=1)
-    label_en: str = Field(min_length=1)
-    needs_reason: bool
-
-
-class OverrideReasonIn(_Schema):
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]+$")
-    label_nl: str = Field(min_length=1)
-    label_en: str = Field(min_length=1)
-    source: str = Source
-
-
-class OverrideReasonsFile(_Schema):
-    """override_reasons.yaml: the coach's answers to a suggestion, and the reasons for setting one aside."""
-
-    decisions: dict[Literal["accepted", "not_now", "other"], DecisionIn]
-    reasons: list[OverrideReasonIn] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _every_decision(self) -> "OverrideReasonsFile":
-        missing = [d for d in DECISIONS if d not in self.decisions]
-        if missing:
-            raise ValueError(f"decisions: missing {', '.join(missing)} (each of {', '.join(DECISIONS)} needs labels)")
-        return self
-
-
-# The schemas of the files only loading checks are in engine.ruleschema, made when the rules
-# are loaded rather than read from the cache; their names here still answer (the module's
-# __getattr__ below).
+# The rule files' schemas are in engine.ruleschema, made when the rules are loaded rather than
+# read from the cache; their names here still answer (the module's __getattr__ below).
 _IN_RULESCHEMA = frozenset({
+    "AdviceIn", "LabelsIn", "TierIn", "RankingIn", "StepPlanIn", "VariantIn", "ConsentIn", "NothingNeededIn",
+    "SectionIn", "ReportIn", "ResolutionFile", "DECISIONS", "DecisionIn", "OverrideReasonIn", "OverrideReasonsFile",
+    "OPTIONAL_SCHEMAS",
     "InterventionIn", "InterventionsFile", "ServiceIn", "OrganisationIn", "PilotIn", "Form", "MunicipalityIn",
     "SocialMapFile", "PackIn", "PackSocialMapFile", "PACK_SCHEMAS", "NodeIn", "FlowchartFile", "ProfileRuleIn",
     "ProfilesFile", "LeadSpec", "TrustedLeadSpec", "SocialMapLeadSpec", "LeadRuleIn", "LeadFile", "SCHEMAS",
@@ -220,7 +100,7 @@ def __getattr__(name: str) -> Any:
 # ------------------------------------------------------------------ the loaded rulebook
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Intervention:
     id: str
     label_nl: str
@@ -231,7 +111,7 @@ class Intervention:
     line: int
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Service:
     organisation: str
     name: str
@@ -241,7 +121,7 @@ class Service:
     source: str
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Municipality:
     id: str
     name: str
@@ -256,7 +136,7 @@ class Municipality:
     file: str = ""  # its municipality.yaml
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Node:
     id: str
     type: str
@@ -271,20 +151,20 @@ class Node:
     intervention: str | None = None
     reason_nl: str | None = None
     reason_en: str | None = None
-    advice: AdviceIn | None = None
+    advice: Plain | None = None  # ruleschema.AdviceIn's fields
     next: str | None = None
     domains_asked: frozenset[str] = frozenset()  # life domains the condition asks about
     waits_for: tuple[str, ...] = ()  # an action's step waits for these first (see ruleschema.NodeIn)
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Flowchart:
     file: str
     start: str
     nodes: dict[str, Node]  # in file order
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Rule:
     """A profile or lead-coordinator rule (hit policy: first)."""
 
@@ -300,29 +180,40 @@ class Rule:
     collaboration: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen_record  # @dataclass(frozen=True), cheaper to define (engine.record)
 class Rulebook:
     directory: Path
     version: str
     interventions: dict[str, Intervention]
     municipalities: dict[str, Municipality]
     flowchart: Flowchart
-    profile_labels: dict[str, LabelsIn]
+    profile_labels: dict[str, Plain]  # each ruleschema.LabelsIn's fields, as are roles and collaborations
     profile_rules: list[Rule]
-    roles: dict[str, LabelsIn]
-    collaborations: dict[str, LabelsIn]
+    roles: dict[str, Plain]
+    collaborations: dict[str, Plain]
     lead_rules: list[Rule]
-    resolution: ResolutionFile
+    resolution: Plain  # ruleschema.ResolutionFile's fields, its sections Plain too
     raw: dict[str, Any]  # file name -> loaded data (with lines), for `check`
     # the fields a condition may name, `municipality` taking this rulebook's ids
     fields: dict[str, FieldSpec] = field(default_factory=lambda: dict(FIELDS), compare=False, repr=False)
     # frozen output pieces that depend only on the rules, built on first use (engine.resolve)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
     # override_reasons.yaml: the coach's answers to a suggestion and the reasons for setting one aside
-    override_reasons: OverrideReasonsFile | None = field(default=None, compare=False, repr=False)
+    override_reasons: Plain | None = field(default=None, compare=False, repr=False)
 
     # rule file name (a pack's as municipalities/<id>/<file>) -> where it was read
     files: dict[str, Path] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # A rulebook read from the cache reads `raw` (which only `check`, hsds and the
+        # municipality tool use) from its entry when first asked for (engine.rulecache)
+        if name == "raw" and "_raw_pickle" in self.__dict__:
+            from .rulecache import read_raw
+
+            raw = read_raw(self.__dict__["_raw_pickle"])
+            object.__setattr__(self, "raw", raw)  # once: it is a field, set as __init__ would
+            return raw
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def file_path(self, name: str) -> str:
         return str(self.files.get(name) or self.directory / name)
@@ -435,7 +326,7 @@ def pack_names(raw: dict[str, Any]) -> dict[str, str]:
 
 def schema_of(name: str) -> type[BaseModel] | None:
     """The schema of a rule file, a pack's by its file name."""
-    from .ruleschema import PACK_SCHEMAS, SCHEMAS
+    from .ruleschema import OPTIONAL_SCHEMAS, PACK_SCHEMAS, SCHEMAS
 
     if name.startswith(PACKS_DIR + "/"):
         return PACK_SCHEMAS.get(name.rsplit("/", 1)[-1])
@@ -455,11 +346,6 @@ def _validate(schema: type[BaseModel], data: Any, file: str) -> Any:
         raise RuleError(file, line_of(data, loc), f"{path}: {err['msg']}{extra}") from None
 
 
-# Rule files the advice does not depend on: loaded when present, so that the rules of a revision
-# from before them (`wegwijzer diff HEAD~5 rules`) still load. `check` asks for them.
-OPTIONAL_SCHEMAS: dict[str, type[BaseModel]] = {"override_reasons.yaml": OverrideReasonsFile}
-
-
 def _raise(error: RuleError) -> None:
     raise error
 
@@ -467,7 +353,7 @@ def _raise(error: RuleError) -> None:
 def load(directory: Path | str | None = None, packs: "list[Path | str] | None" = None) -> Rulebook:
     """The checked rulebook; the first problem found is raised as a RuleError (file and line).
     `packs`: folders of municipality packs outside `directory` (None: $WEGWIJZER_PACKS)."""
-    from .ruleschema import PACK_SCHEMAS, SCHEMAS, LeadSpec, SocialMapLeadSpec, TrustedLeadSpec
+    from .ruleschema import OPTIONAL_SCHEMAS, PACK_SCHEMAS, SCHEMAS, LeadSpec, SocialMapLeadSpec, TrustedLeadSpec, plain
     from .yamlload import load_with_lines
 
     directory = Path(directory) if directory else default_rules_dir()
@@ -528,7 +414,7 @@ def load(directory: Path | str | None = None, packs: "list[Path | str] | None" =
     for n in fc.nodes:
         when = conditions.get((fc_name, n.id)) if n.type == "decision" else None
         nodes[n.id] = Node(n.id, n.type, fc_file, n.line, n.source, n.question_nl, n.question_en, when,
-                           n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, n.advice, n.next,
+                           n.yes, n.no, n.intervention, n.reason_nl, n.reason_en, plain(n.advice), n.next,
                            _domains_asked(when) if when is not None else frozenset(), tuple(n.waits_for))
     flowchart = Flowchart(fc_file, fc.start, nodes)
 
@@ -554,9 +440,9 @@ def load(directory: Path | str | None = None, packs: "list[Path | str] | None" =
                                r.rationale_nl, r.rationale_en, r.source, lead=lead, collaboration=forms))
 
     return Rulebook(directory, version, interventions, municipalities, flowchart,
-                    dict(pf.profiles), profile_rules, dict(ld.roles), dict(ld.collaborations), lead_rules,
-                    parsed["resolution.yaml"], raw, checks.fields,
-                    override_reasons=parsed.get("override_reasons.yaml"), files=paths)
+                    plain(dict(pf.profiles)), profile_rules, plain(dict(ld.roles)), plain(dict(ld.collaborations)), lead_rules,
+                    plain(parsed["resolution.yaml"]), raw, checks.fields,
+                    override_reasons=plain(parsed.get("override_reasons.yaml")), files=paths)
 
 
 def shipped_codes() -> dict[str, str]:

@@ -2,11 +2,25 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-import yaml
+# PyYAML's reader compiles, when it is imported, a pattern of the characters a YAML stream may
+# not hold, written as the complement of the long ranges it may: compiling that class costs 57 M
+# instructions (~15 ms), over half of `import yaml` and a twentieth of a warm `wegwijzer
+# recommend case.yaml`. The same characters written as themselves (a few short ranges) compile
+# in 4 M; put in re's cache under PyYAML's pattern text before yaml is first imported, its
+# import takes that one. The two match exactly the same characters (tests/test_coldstart.py
+# compares them on every code point). Where re keeps its cache otherwise (another Python),
+# or yaml is loaded already, nothing is done: PyYAML compiles its own, as before.
+YAML_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+NON_PRINTABLE = "[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uD800-\uDFFF\uFFFE\uFFFF]"
+if "yaml" not in sys.modules and isinstance(getattr(re, "_cache", None), dict):
+    re._cache.setdefault((str, YAML_NON_PRINTABLE, 0), re.compile(NON_PRINTABLE))  # type: ignore[attr-defined]
+
+import yaml  # noqa: E402 - after the pattern above is in re's cache
 
 from .errors import RuleError
 from .linedict import LINE, LineDict, line_of, strip_lines  # noqa: F401 - their old home answers too

@@ -33,6 +33,7 @@ NOT_FOR_A_PLAIN_ASSESSMENT = (
     "engine.store", "engine.web", "engine.workbench", "engine.report", "engine.monitor", "engine.batch",
     "engine.scenarios", "engine.flowgraph", "engine.hsds", "engine.register", "engine.replay",
     "engine.decisionlog", "engine.feedback", "engine.cds",
+    "engine.casemodel",  # the Case models: for a case with a history only
     "sqlalchemy", "alembic", "psycopg", "psycopg2", "fastapi", "starlette", "uvicorn", "jinja2", "networkx",
     "httpx", "tqdm", "multiprocessing", "concurrent.futures", "sqlite3",
     "difflib",  # for "did you mean", on a mistake only
@@ -70,6 +71,8 @@ def test_a_plain_recommend_imports_only_what_it_needs(cache: str, tmp_path: Path
     assert needless == []
     if cache == "off":
         assert set(NOT_FROM_THE_CACHE) <= loaded  # loading the files does use them
+    else:
+        assert "pickle" not in loaded  # an entry is read with _pickle; the pure-Python module writes one
 
 
 def test_a_json_case_is_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -91,6 +94,26 @@ def test_a_json_case_is_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.
         assert main(["recommend", str(given), "--format", "json"]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
+
+
+def test_pyyaml_reads_with_the_cheaper_pattern_of_the_same_characters() -> None:
+    """engine.yamlload hands PyYAML's reader its pattern of non-printable characters written as
+    those characters (cheaper to compile): the same characters on every code point, and the one
+    PyYAML's reader uses when yaml is first imported through it. Fails when PyYAML writes its
+    pattern otherwise: then update YAML_NON_PRINTABLE (until then its import only costs more)."""
+    import re
+
+    from engine.yamlload import NON_PRINTABLE, YAML_NON_PRINTABLE
+
+    every = "".join(map(chr, range(0x110000)))  # surrogates included: a str can hold them
+    theirs = [m.start() for m in re.compile(YAML_NON_PRINTABLE).finditer(every)]
+    ours = [m.start() for m in re.compile(NON_PRINTABLE).finditer(every)]
+    assert theirs == ours and len(ours) == 2111
+    code = ("import engine.yamlload, yaml.reader, re\n"
+            "print(yaml.reader.Reader.NON_PRINTABLE.pattern == engine.yamlload.NON_PRINTABLE,\n"
+            "      yaml.reader.Reader.NON_PRINTABLE is re.compile(engine.yamlload.YAML_NON_PRINTABLE))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stderr
 
 
 def same_typed(a: Any, b: Any) -> bool:
@@ -199,9 +222,16 @@ def test_the_cached_rulebook_is_the_one_the_files_give(cache: Path, monkeypatch:
     second = rulecache.load_cached(RULES)
     assert calls == [RULES]  # the first run loaded the files, the second read the cache
     assert len(list(cache.glob("rulebook-*.pickle"))) == 1
+    assert "raw" not in vars(second)  # read from the entry when first asked for (comparing asks)
     assert first == fresh and second == fresh
-    assert second is not first and second.cache == {}
+    assert second is not first and first.cache == {}
+    # what the cache keeps beside the book: the rule sets the matcher compiles from it
+    from engine.matcher import RULESET_PARTS, compile_rulesets, ruleset_parts
+
+    assert second.cache == {RULESET_PARTS: ruleset_parts(fresh)}
+    assert compile_rulesets(second, "w") == compile_rulesets(fresh, "w")
     same_lines(second.raw, fresh.raw)
+    assert vars(second)["raw"] is second.raw
     assert second.fields == fresh.fields and second.override_reasons == fresh.override_reasons
     assert [n.when for n in second.flowchart.nodes.values()] == [n.when for n in fresh.flowchart.nodes.values()]
 
@@ -215,6 +245,36 @@ def test_the_cli_gives_the_same_advice_from_the_cache(cache: Path, monkeypatch: 
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] == outputs[2]
     assert json.loads(outputs[0])["receipt"]["rules_version"] == rulebook.rules_version(RULES)
+
+
+def test_the_key_holds_the_source_of_every_module_that_makes_an_entry(cache: Path) -> None:
+    """ENTRY_SOURCES names every module of the package that loading the rules, compiling the
+    matcher's rule sets and writing an entry run (a fresh interpreter, as a miss), so that an
+    edit of any of them is a miss; and an edit of one is."""
+    code = ("import sys\n"
+            "from engine import rulecache\n"
+            "rulecache.load_cached(sys.argv[1])\n"
+            "print(' '.join(sorted(m for m in sys.modules if m == 'engine' or m.startswith('engine.'))))\n")
+    env = {**os.environ, "WEGWIJZER_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", code, str(RULES)], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(cache.glob("rulebook-*.pickle"))  # it was a miss that wrote an entry
+    used = {"__init__.py" if m == "engine" else m.split(".", 1)[1].replace(".", "/") + ".py" for m in done.stdout.split()}
+    assert used <= set(rulecache.ENTRY_SOURCES), sorted(used - set(rulecache.ENTRY_SOURCES))
+    assert all((ROOT / "engine" / name).is_file() for name in rulecache.ENTRY_SOURCES)
+
+
+def test_an_edit_of_a_module_that_makes_an_entry_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code = tmp_path / "engine"
+    shutil.copytree(ROOT / "engine", code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(rulecache, "__file__", str(code / "rulecache.py"))
+    before = rulecache._key(RULES, [])
+    for name in ("matcher.py", "record.py", "batch.py"):
+        (code / name).write_text((code / name).read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        after = rulecache._key(RULES, [])
+        assert (after != before) == (name in rulecache.ENTRY_SOURCES), name  # batch.py makes no entry
+        before = after
 
 
 def test_a_changed_rule_file_is_read_again(cache: Path, rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -327,11 +387,13 @@ def test_a_damaged_or_foreign_entry_is_a_miss(cache: Path, monkeypatch: pytest.M
     data = path.read_bytes()
     fresh = rulebook.load(RULES)
     calls = loads_from_files(monkeypatch)
-    for damaged in (data[: len(data) // 2], b"", data.replace(b"wegwijzer-rulebook 1", b"wegwijzer-rulebook 0", 1),
-                    data[:25] + bytes([data[25] ^ 1]) + data[26:]):  # a cut, empty, old format, another key
+    in_raw = data.rindex(b"Toeleiding")  # in `raw`, pickled last (the files as read)
+    for damaged in (data[: len(data) // 2], b"", data.replace(rulecache.FORMAT, b"wegwijzer-rulebook 0\n", 1),
+                    data[:25] + bytes([data[25] ^ 1]) + data[26:],  # a cut, empty, old format, another key
+                    data[:in_raw] + b"t" + data[in_raw + 1:]):  # `raw` changed: its digest no longer agrees
         path.write_bytes(damaged)
         assert rulecache.load_cached(RULES) == fresh
-    assert len(calls) == 4
+    assert len(calls) == 5
 
 
 def test_off_or_an_unusable_cache_folder_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
