@@ -45,6 +45,18 @@ C calls take, of at most MEMO_SIZE entries; a full memo is emptied and starts ov
 raises as before, every time; and a fact given whole to `match` is remembered only when it
 holds at each key what the fact builders put there (Matcher._as_built).
 
+Why a rule set has a second memo, keyed coarser (Matcher._coarse): the first memo's key
+classes a number among the numbers any rule compares it with, so that one key serves every
+rule set (made once a case, cheap on a hit). One rule set's rules compare it with fewer
+numbers (ladder_rung with 3 alone, where others ask about 1 too), and name fewer of an
+enum's values (psychological_complaints: 'moderate' or 'severe'; 'none' and 'mild' then
+compare alike: unequal to both). So on a first-memo miss the key is coarsened to this rule
+set's own classes (a number's class among its numbers; a text none of its rules names,
+compared only by equality, one value) and looked up in the rule set's second memo; only a
+miss there asks the C engine. The same argument as the first memo's, with the rule set's
+own numbers and texts: every comparison its rules make comes out the same for two facts with
+one coarse key. About a third fewer assertions on cases never seen (RESULTS.md, tenth session).
+
 Why the rule files are cut the way they are (split_by_width): a memo only pays where the
 projection repeats. Most rules read a few flags or small scores, and a rule set made of
 such rules has few possible projections; one reading eighteen keys has millions. So each
@@ -390,6 +402,85 @@ def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any
     return operator.itemgetter(*keys)
 
 
+def _equality_texts(expr: Any) -> tuple[dict[str, set[str]], set[str]]:
+    """Per fact key the texts a compiled expression compares it with by equality or inequality
+    alone (`{key: text}`, `{"$neq": {key: text}}`); beside it, the keys compared any other way
+    (another operator, or with something other than a text)."""
+    texts: dict[str, set[str]] = {}
+    other: set[str] = set()
+
+    def walk(expr: Any, operator_: str | None) -> None:
+        if isinstance(expr, list):
+            for item in expr:
+                walk(item, operator_)
+        elif isinstance(expr, dict):
+            for key, value in expr.items():
+                if key in ("$and", "$or"):
+                    walk(value, None)
+                elif key.startswith("$"):
+                    walk(value, key)
+                elif isinstance(value, str) and operator_ in (None, "$neq"):
+                    texts.setdefault(key, set()).add(value)
+                else:
+                    other.add(key)
+
+    walk(expr, None)
+    return texts, other
+
+
+class _Unnamed:
+    """The coarse memo key's value for a text none of a rule set's rules names (Matcher._coarse)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<a text no rule of the rule set names>"
+
+
+UNNAMED = _Unnamed()
+
+
+def _coarsener(keys: tuple[str, ...], exprs: list[Any], bounds: dict[str, tuple[float, ...]],
+               texts_of: dict[str, tuple[type, ...]]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """The first memo's key of a rule set (values at `keys`, numbers classed by all the rules'
+    `bounds`) turned into its coarse key: a number's class among the numbers this rule set's
+    rules (`exprs`) compare it with, looked up from its class among all; a text key (`texts_of`:
+    the types the builders give each key) that these rules compare only by equality, with
+    texts, UNNAMED when none of them names its value. None when nothing becomes coarser."""
+    local = numeric_bounds(exprs)
+    texts, other = _equality_texts(exprs)
+    tables: list[tuple[int, tuple[int, ...]]] = []  # (place in the key, local class by global class)
+    named: list[tuple[int, frozenset[str]]] = []  # (place in the key, the texts the rules name)
+    for place, key in enumerate(keys):
+        if key in bounds and key in local:
+            every, own = bounds[key], local[key]
+            # class 2p + 1: the number every[p]; class 2p: between every[p - 1] and every[p]
+            # (none of `own`, a subset of `every`, lies there), so below every[p] in `own`'s order
+            table = tuple(value_class(every[klass // 2], own) if klass % 2
+                          else 2 * bisect_left(own, every[klass // 2]) if klass // 2 < len(every) else 2 * len(own)
+                          for klass in range(2 * len(every) + 1))
+            if table != tuple(range(2 * len(every) + 1)):
+                tables.append((place, table))
+        elif key in texts and key not in other and texts_of.get(key) == (str,):
+            named.append((place, frozenset(texts[key])))
+    if not tables and not named:
+        return None
+
+    def coarse(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(key)
+        for place, table in tables:
+            value = values[place]
+            if value is not None:
+                values[place] = table[value]
+        for place, names in named:
+            value = values[place]
+            if value is not None and value not in names:
+                values[place] = UNNAMED
+        return tuple(values)
+
+    return coarse
+
+
 def _expected_types(key: str, numeric: bool) -> tuple[type, ...]:
     """The Python types the fact builders give a key: what Matcher._as_built accepts there."""
     if numeric:
@@ -438,6 +529,11 @@ class Matcher:
         self._absent = dict.fromkeys(sorted(read))  # None: the memo's key for a key the fact lacks
         # what a whole fact given to `match` must hold at each key to be remembered (see _memo_keys)
         self._expected = tuple((key, _expected_types(key, key in self.bounds)) for key in sorted(read))
+        # per rule set, its first memo's key made coarser to its own rules' numbers and texts
+        # (None: no coarser); its second memo is keyed so (module docstring)
+        self._coarse = {name: _coarsener(self._keys[name], [term["m"] for rule in ruleset.values() for term in rule["all"]],
+                                         self.bounds, dict(self._expected))
+                        for name, ruleset in self.rulesets.items()}
         # entries each rule set's memo may hold (see MEMO_SIZE)
         self.memo_sizes = dict.fromkeys(self._keys, MEMO_SIZE)
         self.clear_memo()
@@ -445,21 +541,28 @@ class Matcher:
     def clear_memo(self) -> None:
         """Forget every memoised firing (benchmarks do, to time cases never seen), and the counts."""
         with self._lock:
-            self._memos: dict[str, dict[str, frozenset[str]]] = {name: {} for name in self.rulesets}
+            self._memos: dict[str, dict[tuple[Any, ...], frozenset[str]]] = {name: {} for name in self.rulesets}
+            # the second memos, keyed by the coarse key (_coarse); only where it is coarser
+            self._coarse_memos: dict[str, dict[tuple[Any, ...], frozenset[str]]] = {
+                name: {} for name, coarse in self._coarse.items() if coarse is not None}
             self._firing_sets: dict[frozenset[str], frozenset[str]] = {}
             self.memo_misses = dict.fromkeys(self.rulesets, 0)  # assertions the C engine made, per rule set
             self.memo_cases = 0  # cases matched
 
-    def memo_snapshot(self) -> dict[str, dict[str, frozenset[str]]]:
+    def memo_snapshot(self) -> dict[str, tuple[dict[tuple[Any, ...], frozenset[str]], ...]]:
         """A copy of what the memos hold now, for restore_memo (a benchmark times a case as new
-        to an engine that has advised others, again and again)."""
+        to an engine that has advised others, again and again): per rule set its memo, and its
+        second memo where it has one."""
         with self._lock:
-            return {name: dict(memo) for name, memo in self._memos.items()}
+            return {name: (dict(memo), *((dict(self._coarse_memos[name]),) if name in self._coarse_memos else ()))
+                    for name, memo in self._memos.items()}
 
-    def restore_memo(self, snapshot: dict[str, dict[str, frozenset[str]]]) -> None:
+    def restore_memo(self, snapshot: dict[str, tuple[dict[tuple[Any, ...], frozenset[str]], ...]]) -> None:
         """The memos as `snapshot` holds them (a copy: the snapshot can be restored again)."""
         with self._lock:
-            self._memos = {name: dict(snapshot.get(name, {})) for name in self.rulesets}
+            self._memos = {name: dict(snapshot[name][0]) if name in snapshot else {} for name in self.rulesets}
+            self._coarse_memos = {name: dict(snapshot[name][1]) if len(snapshot.get(name, ())) > 1 else {}
+                                  for name in self._coarse_memos}
 
     def memo_hit_rates(self) -> dict[str, float]:
         """Per rule set, the share of cases answered from its memo since the last clear_memo."""
@@ -535,6 +638,7 @@ class Matcher:
         fired: dict[str, set[str]] = {}
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
+            coarse_memos, coarseners = self._coarse_memos, self._coarse
             host = self._host
             sid = ""
             for kind, ruleset, values in self._parts:
@@ -542,6 +646,16 @@ class Matcher:
                 if classes is not None:
                     key = values(classes)
                     names = memo.get(key)
+                    if names is None:
+                        coarsen = coarseners[ruleset]
+                        if coarsen is not None:  # the second memo, keyed coarser (module docstring)
+                            coarse_memo = coarse_memos[ruleset]
+                            coarse_key = coarsen(key)
+                            names = coarse_memo.get(coarse_key)
+                            if names is not None:
+                                if len(memo) >= sizes[ruleset]:
+                                    memo.clear()
+                                memo[key] = names
                 else:
                     names = None
                 if names is None:
@@ -564,6 +678,10 @@ class Matcher:
                         if len(memo) >= sizes[ruleset]:
                             memo.clear()  # full: start the rule set's memo over (simple, deterministic, O(1) a case)
                         memo[key] = names
+                        if coarsen is not None:
+                            if len(coarse_memo) >= sizes[ruleset]:
+                                coarse_memo.clear()
+                            coarse_memo[coarse_key] = names
                     self.memo_misses[ruleset] += 1
                 ids = fired.get(kind)
                 if ids is None:
