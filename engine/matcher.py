@@ -50,12 +50,14 @@ classes a number among the numbers any rule compares it with, so that one key se
 rule set (made once a case, cheap on a hit). One rule set's rules compare it with fewer
 numbers (ladder_rung with 3 alone, where others ask about 1 too), and name fewer of an
 enum's values (psychological_complaints: 'moderate' or 'severe'; 'none' and 'mild' then
-compare alike: unequal to both). So on a first-memo miss the key is coarsened to this rule
-set's own classes (a number's class among its numbers; a text none of its rules names,
-compared only by equality, one value) and looked up in the rule set's second memo; only a
-miss there asks the C engine. The same argument as the first memo's, with the rule set's
-own numbers and texts: every comparison its rules make comes out the same for two facts with
-one coarse key. About a third fewer assertions on cases never seen (RESULTS.md, tenth session).
+compare alike: unequal to both), and a class on a number goes with its neighbours where
+only `<=` or `<` is asked (`igm.motivation <= 4`: 4 is one with 2). So on a first-memo miss
+the key is coarsened to this rule set's own comparisons (a number by which of its rules'
+comparisons of it hold; a text none of its rules names, compared only by equality, one
+value) and looked up in the rule set's second memo; only a miss there asks the C engine.
+The same argument as the first memo's, with the rule set's own comparisons: every one its
+rules make comes out the same for two facts with one coarse key. Some 40 % fewer
+assertions on cases never seen (benchmarks/RESULTS.md, tenth session).
 
 Why the rule files are cut the way they are (split_by_width): a memo only pays where the
 projection repeats. Most rules read a few flags or small scores, and a rule set made of
@@ -402,30 +404,26 @@ def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any
     return operator.itemgetter(*keys)
 
 
-def _equality_texts(expr: Any) -> tuple[dict[str, set[str]], set[str]]:
-    """Per fact key the texts a compiled expression compares it with by equality or inequality
-    alone (`{key: text}`, `{"$neq": {key: text}}`); beside it, the keys compared any other way
-    (another operator, or with something other than a text)."""
-    texts: dict[str, set[str]] = {}
-    other: set[str] = set()
+def _operations(expr: Any, operator_: str | None = None) -> Iterator[tuple[str, str | None, Any]]:
+    """(fact key, operator, value) for every comparison in a compiled expression; the operator
+    None for plain equality (`{key: value}`), else durable-rules' own ('$lt', '$neq', ...)."""
+    if isinstance(expr, list):
+        for item in expr:
+            yield from _operations(item, operator_)
+    elif isinstance(expr, dict):
+        for key, value in expr.items():
+            if key in ("$and", "$or"):
+                yield from _operations(value, None)
+            elif key.startswith("$"):
+                yield from _operations(value, key)
+            else:
+                yield key, operator_, value
 
-    def walk(expr: Any, operator_: str | None) -> None:
-        if isinstance(expr, list):
-            for item in expr:
-                walk(item, operator_)
-        elif isinstance(expr, dict):
-            for key, value in expr.items():
-                if key in ("$and", "$or"):
-                    walk(value, None)
-                elif key.startswith("$"):
-                    walk(value, key)
-                elif isinstance(value, str) and operator_ in (None, "$neq"):
-                    texts.setdefault(key, set()).add(value)
-                else:
-                    other.add(key)
 
-    walk(expr, None)
-    return texts, other
+# how durable-rules compares a fact's number with a rule's (as Python does: tests/test_matcher_memo_review.py)
+_COMPARE: dict[str | None, Callable[[Any, Any], bool]] = {
+    None: operator.eq, "$neq": operator.ne, "$lt": operator.lt, "$lte": operator.le, "$gt": operator.gt, "$gte": operator.ge,
+}
 
 
 class _Unnamed:
@@ -443,25 +441,33 @@ UNNAMED = _Unnamed()
 def _coarsener(keys: tuple[str, ...], exprs: list[Any], bounds: dict[str, tuple[float, ...]],
                texts_of: dict[str, tuple[type, ...]]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
     """The first memo's key of a rule set (values at `keys`, numbers classed by all the rules'
-    `bounds`) turned into its coarse key: a number's class among the numbers this rule set's
-    rules (`exprs`) compare it with, looked up from its class among all; a text key (`texts_of`:
-    the types the builders give each key) that these rules compare only by equality, with
-    texts, UNNAMED when none of them names its value. None when nothing becomes coarser."""
-    local = numeric_bounds(exprs)
-    texts, other = _equality_texts(exprs)
-    tables: list[tuple[int, tuple[int, ...]]] = []  # (place in the key, local class by global class)
+    `bounds`) turned into its coarse key. A number: which of this rule set's comparisons of it
+    (`exprs`: `< 4`, `>= 3`, `== 1`, ...) hold, as a small number looked up from its class
+    among all the rules' numbers (5 and 9 are one where the rules only ask `<= 4`; so are 4 and 2).
+    A text key (`texts_of`: the types the builders give each key) these rules compare only by
+    equality, with texts: UNNAMED when none of them names its value. None when nothing
+    becomes coarser."""
+    compared: dict[str, set[tuple[str | None, Any]]] = {}
+    texts: dict[str, set[str]] = {}
+    other: set[str] = set()  # compared by another operator or with another kind of value
+    for key, operator_, value in _operations(exprs):
+        if type(value) in (int, float) and operator_ in _COMPARE:
+            compared.setdefault(key, set()).add((operator_, value))
+        elif type(value) is str and operator_ in (None, "$neq"):
+            texts.setdefault(key, set()).add(value)
+        else:
+            other.add(key)
+    tables: list[tuple[int, tuple[int, ...]]] = []  # (place in the key, coarse class by class among all)
     named: list[tuple[int, frozenset[str]]] = []  # (place in the key, the texts the rules name)
     for place, key in enumerate(keys):
-        if key in bounds and key in local:
-            every, own = bounds[key], local[key]
-            # class 2p + 1: the number every[p]; class 2p: between every[p - 1] and every[p]
-            # (none of `own`, a subset of `every`, lies there), so below every[p] in `own`'s order
-            table = tuple(value_class(every[klass // 2], own) if klass % 2
-                          else 2 * bisect_left(own, every[klass // 2]) if klass // 2 < len(every) else 2 * len(own)
-                          for klass in range(2 * len(every) + 1))
-            if table != tuple(range(2 * len(every) + 1)):
+        if key in bounds and key in compared and key not in other and key not in texts:
+            tests = sorted(compared[key], key=repr)
+            signatures: dict[tuple[bool, ...], int] = {}
+            table = tuple(signatures.setdefault(tuple(_COMPARE[op](number, value) for op, value in tests), len(signatures))
+                          for number in _class_members(bounds[key]))
+            if len(signatures) < len(table):
                 tables.append((place, table))
-        elif key in texts and key not in other and texts_of.get(key) == (str,):
+        elif key in texts and key not in other and key not in compared and texts_of.get(key) == (str,):
             named.append((place, frozenset(texts[key])))
     if not tables and not named:
         return None
@@ -479,6 +485,16 @@ def _coarsener(keys: tuple[str, ...], exprs: list[Any], bounds: dict[str, tuple[
         return tuple(values)
 
     return coarse
+
+
+def _class_members(bounds: tuple[float, ...]) -> list[float]:
+    """One number of each class value_class tells apart, in class order: below the first bound,
+    on it, between it and the next, ... above the last. Every number of a class compares
+    alike with each bound, so with each rule's number (a subset of them)."""
+    members: list[float] = [bounds[0] - 1]
+    for low, high in zip(bounds, (*bounds[1:], None)):
+        members += [low, low + 1 if high is None else (low + high) / 2]
+    return members
 
 
 def _expected_types(key: str, numeric: bool) -> tuple[type, ...]:
