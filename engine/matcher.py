@@ -87,7 +87,7 @@ import durable_rules_engine as _native  # the C engine: the agenda (see above) a
 
 from .conditions import MAX_ALTERNATIVES, MAX_EXACT_INTEGER, alternatives, to_durable
 from .errors import EvaluationError, RuleError
-from .facts import ALWAYS, FIELDS, fact_builder
+from .facts import ALWAYS, FIELDS, fact_builder, values_builder
 from .model import Assessment
 from .rulebook import Rulebook
 
@@ -396,8 +396,9 @@ def _comparisons(expr: Any) -> Iterator[tuple[str, Any]]:
                 yield key, value
 
 
-def _tuple_getter(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """The values at `keys` as a tuple, always (itemgetter gives a lone key's value bare)."""
+def _tuple_getter(keys: tuple[Any, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values at `keys` (a dict's keys, or a row's places) as a tuple, always (itemgetter
+    gives a lone key's value bare)."""
     if len(keys) == 1:
         (only,) = keys
         return lambda values: (values[only],)
@@ -497,6 +498,17 @@ def _class_members(bounds: tuple[float, ...]) -> list[float]:
     return members
 
 
+def _projector(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """What a rule set is given of a whole fact: the keys it reads (`keys`) that the fact has."""
+    return lambda fact: {key: fact[key] for key in keys if key in fact}
+
+
+def _row_projector(places: tuple[tuple[str, int], ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """What a rule set is given of match_assessment's row: its keys (`places`: each with its
+    place in the row) whose value is not None, in its keys' order, as durable_fact gives them."""
+    return lambda row: {key: value for key, place in places if (value := row[place]) is not None}
+
+
 def _expected_types(key: str, numeric: bool) -> tuple[type, ...]:
     """The Python types the fact builders give a key: what Matcher._as_built accepts there."""
     if numeric:
@@ -531,17 +543,26 @@ class Matcher:
         # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
         # match_assessment builds every key once, then projects)
         self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
-        # per rule set, in order: its kind, its name and a getter of the values of the keys it
-        # reads, as a tuple (what _run walks; its memo's key, from _memo_keys' dict)
-        self._parts = tuple((self.kind_of(name), name, _tuple_getter(self._keys[name])) for name in self.rulesets)
-        # every key any rule set reads, once: what match_assessment builds
-        self._read_keys = fact_builder(dict.fromkeys(key for keys in self._keys.values() for key in keys))
+        # per rule set, in order: its kind, its name, a getter of the values of the keys it
+        # reads, as a tuple (its memo's key, from _memo_keys' dict), and what is asserted (the
+        # fact's keys it reads): what _run walks for `match`
+        self._parts = tuple((self.kind_of(name), name, _tuple_getter(self._keys[name]), _projector(self._keys[name]))
+                            for name in self.rulesets)
+        # every key any rule set reads, once, in one order: match_assessment reads their values
+        # (None: absent) into one row, and each rule set's key and assertion from it by place
+        read_order = tuple(dict.fromkeys(key for keys in self._keys.values() for key in keys))
+        self._read_values = values_builder(read_order)
+        place = {key: index for index, key in enumerate(read_order)}
+        self._row_parts = tuple((kind, name, _tuple_getter(tuple(place[key] for key in self._keys[name])),
+                                 _row_projector(tuple((key, place[key]) for key in self._keys[name])))
+                                for kind, name, _, _ in self._parts)
         self._host = self._new_host()
         # the numbers each numeric key is compared with (the memo keys a number by its class)
         self.bounds = numeric_bounds(term["m"] for ruleset in self.rulesets.values()
                                      for rule in ruleset.values() for term in rule["all"])
         read = {key for keys in self._keys.values() for key in keys}
         self._classed = tuple((key, bounds) for key, bounds in self.bounds.items() if key in read)
+        self._classed_at = tuple((place[key], bounds) for key, bounds in self._classed)
         self._absent = dict.fromkeys(sorted(read))  # None: the memo's key for a key the fact lacks
         # what a whole fact given to `match` must hold at each key to be remembered (see _memo_keys)
         self._expected = tuple((key, _expected_types(key, key in self.bounds)) for key in sorted(read))
@@ -598,7 +619,7 @@ class Matcher:
 
     def durable_fact(self, ruleset: str, fact: dict[str, Any], sid: str) -> dict[str, Any]:
         """What is asserted into one rule set: the keys its conditions read, plus the session id."""
-        projected = {key: fact[key] for key in self._keys[ruleset] if key in fact}
+        projected = _projector(self._keys[ruleset])(fact)
         projected["sid"] = sid
         return projected
 
@@ -606,13 +627,21 @@ class Matcher:
         """{kind: ids of the rules whose condition held}, for kind in flowchart, profiles, lead."""
         # any fact may be given here: only one whose every read key holds what the fact
         # builders would put there is remembered (the memo's key relies on it, see _memo_keys)
-        return self._run(fact, self._memo_keys(fact) if self._as_built(fact) else None)
+        return self._run(fact, self._memo_keys(fact) if self._as_built(fact) else None, self._parts)
 
     def match_assessment(self, assessment: Assessment) -> dict[str, set[str]]:
-        """As `match(build_fact(assessment))`, building only the keys some rule set reads, each
-        once (many are read by several rule sets), then projecting them per rule set."""
-        fact = self._read_keys(assessment)
-        return self._run(fact, self._memo_keys(fact))
+        """As `match(build_fact(assessment))`, reading only the values some rule set reads, each
+        once (many are read by several rule sets), into one row: the same memo keys (each from
+        the row by place) and the same assertions (a dict made on a miss only) as `match`."""
+        values = self._read_values(assessment)
+        classes = [*values]
+        for place, bounds in self._classed_at:
+            value = classes[place]
+            if value is not None:
+                # value_class, inline (hot path: a dozen values a case), as _memo_keys
+                at = bisect_left(bounds, value)
+                classes[place] = 2 * at + 1 if at < len(bounds) and bounds[at] == value else 2 * at
+        return self._run(values, classes, self._row_parts)
 
     def _as_built(self, fact: dict[str, Any]) -> bool:
         """Whether each key a rule set reads is absent or holds a value of the type the fact
@@ -649,15 +678,18 @@ class Matcher:
                 classes[key] = 2 * place + 1 if place < len(bounds) and bounds[place] == value else 2 * place
         return classes
 
-    def _run(self, fact: dict[str, Any], classes: dict[str, Any] | None) -> dict[str, set[str]]:
-        """The firings; `classes` (from _memo_keys) is None for a fact not to be remembered."""
-        fired: dict[str, set[str]] = {}
+    def _run(self, fact: Any, classes: Any, parts: tuple[tuple[str, str, Callable[[Any], tuple[Any, ...]],
+                                                           Callable[[Any], dict[str, Any]]], ...]) -> dict[str, set[str]]:
+        """The firings. `fact` and `classes`: a whole fact and its _memo_keys dict (`parts`:
+        self._parts), or match_assessment's row of values and its classes (self._row_parts);
+        `classes` is None for a fact not to be remembered."""
+        fired: dict[str, set[str]] = {kind: set() for kind in self.KINDS}  # every kind has a rule set
         with self._lock:
             memos, sizes, same = self._memos, self.memo_sizes, self._firing_sets  # clear_memo replaces them
             coarse_memos, coarseners = self._coarse_memos, self._coarse
             host = self._host
             sid = ""
-            for kind, ruleset, values in self._parts:
+            for kind, ruleset, values, project in parts:
                 memo = memos[ruleset]
                 if classes is not None:
                     key = values(classes)
@@ -677,8 +709,10 @@ class Matcher:
                 if names is None:
                     if not sid:
                         sid = str(next(self._sids))  # one per case; each rule set keeps its own sessions
+                    projected = project(fact)
+                    projected["sid"] = sid
                     try:
-                        found = host.assert_fact(ruleset, self.durable_fact(ruleset, fact, sid))
+                        found = host.assert_fact(ruleset, projected)
                     except Exception as exc:
                         # whether durable-rules made a session, or left one mid-agenda, is unknown:
                         # deleting one it did not make crashes natively, so start over with a host
@@ -699,10 +733,7 @@ class Matcher:
                                 coarse_memo.clear()
                             coarse_memo[coarse_key] = names
                     self.memo_misses[ruleset] += 1
-                ids = fired.get(kind)
-                if ids is None:
-                    fired[kind] = ids = set(names)
-                else:
-                    ids |= names
+                if names:  # most rule sets fire nothing on a case
+                    fired[kind] |= names
             self.memo_cases += 1
         return fired
