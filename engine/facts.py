@@ -246,7 +246,7 @@ def _row_getter_of(paths: list[str]) -> Callable[[Any], tuple[Any, ...]]:
 # what the life domains' scores sum up: read together, in one pass (fact_builder's "summary" group)
 DOMAIN_SUMMARIES = ("lowest_self_reliance", "lowest_satisfaction", "top_priority_self_reliance")
 _FIELDS_OF = attrgetter("__dict__")
-_SELF_RELIANCE_ITEM, _SATISFACTION_ITEM, _PRIORITY_ITEM = (itemgetter(name) for name in ("self_reliance", "satisfaction", "priority"))
+_SELF_RELIANCE_ITEM, _SATISFACTION_ITEM, _PRIORITY_ITEM = map(itemgetter, ("self_reliance", "satisfaction", "priority"))
 _GIVEN = partial(is_not, None)
 
 
