@@ -7,6 +7,7 @@ derived summaries. Nothing here knows any rule.
 from __future__ import annotations
 
 import typing
+from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, is_not, itemgetter
 from typing import Any, Callable, Iterable
@@ -98,13 +99,28 @@ def build_fact(assessment: Assessment) -> dict[str, Any]:
 
 def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
     """A builder of the fact restricted to `keys` (in that order): the same keys and values as
-    build_fact would give for them, without computing the rest. The matcher asserts only the
-    keys its rule sets read, so it builds just those (hot path: once per case).
+    build_fact would give for them, without computing the rest (values_builder's values, the
+    absent ones, None, dropped)."""
+    keys = tuple(keys)
+    values_of = values_builder(keys)
+
+    def build(assessment: Assessment) -> dict[str, Any]:
+        values = values_of(assessment)
+        # an absent optional field has no key, only its presence flag
+        return dict(compress(zip(keys, values), map(is_not, values, _NONES)))
+
+    return build
+
+
+def values_builder(keys: Iterable[str]) -> Callable[[Assessment], tuple[Any, ...]]:
+    """A reader of the fact's values at `keys`, in that order, None where the fact has no such
+    key: fact_builder's values, without the dict. The matcher reads the values some rule set
+    reads this way (hot path: once a case) and makes a dict only of what it asserts.
 
     (speed) The keys are read in groups, not one reader call each: the plain attribute paths
     by one attrgetter, the life domains' scores in one pass, the set fields' members against
     one set of what the case holds, a presence flag from its field's value; the values are
-    then put in the keys' order by one itemgetter and the absent ones (None) dropped."""
+    then put in the keys' order by one itemgetter."""
     keys = tuple(keys)
     paths: list[str] = []  # attribute paths read by one attrgetter
     scores: list[tuple[str, str]] = []  # (domain, attribute)
@@ -112,8 +128,9 @@ def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
     household: list[str] = []  # attributes of the household (absent: no household given)
     igm: list[str] = []  # factors of the IGM scores (absent: none given)
     calls: list[Callable[[Assessment], Any]] = []  # the rest: their READERS entry
+    summaries: list[str] = []  # what the life domains' scores sum up (DOMAIN_SUMMARIES)
     groups: dict[str, list[Any]] = {"attr": paths, "score": scores, "household": household, "igm": igm,
-                                    "call": calls, **members}
+                                    "summary": summaries, "call": calls, **members}
     where: dict[str, tuple[str, int]] = {}  # key -> (group, index in it)
 
     def place(key: str) -> None:
@@ -147,8 +164,9 @@ def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
     no_existing = [False] * (len(existing) + len(trusted))
     calls_ = tuple(calls)
     scores_ = tuple(scores)
-    household_, no_household = tuple(household), [None] * len(household)
+    household_, no_household = _row_getter(household), [None] * len(household)
     igm_, no_igm = tuple(igm), [None] * len(igm)
+    summarise = _summaries_reader(summaries) if summaries else None
 
     def build(assessment: Assessment) -> dict[str, Any]:
         row = [*read_paths(assessment)]
@@ -156,12 +174,14 @@ def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
             get = assessment.domains.get
             row += [getattr(score, attribute) if (score := get(domain)) is not None else None
                     for domain, attribute in scores_]
-        if household_:
+        if household:
             given = assessment.household
-            row += [getattr(given, name) for name in household_] if given is not None else no_household
+            row += household_(given.__dict__) if given is not None else no_household
         if igm_:
             given = assessment.igm
             row += [given.get(factor) for factor in igm_] if given else no_igm
+        if summarise is not None:
+            row += summarise(assessment)
         if calls_:
             row += [read(assessment) for read in calls_]
         if wishes:
@@ -178,9 +198,7 @@ def fact_builder(keys: Iterable[str]) -> Callable[[Assessment], dict[str, Any]]:
                 row += no_existing
         if flags:
             row += [value is not None for value in flag_fields(row)]
-        values = order(row)
-        # an absent optional field has no key, only its presence flag
-        return dict(compress(zip(keys, values), map(is_not, values, _NONES)))
+        return order(row)
 
     return build
 
@@ -196,13 +214,56 @@ def _row_getter(indexes: list[int]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _row_getter_of(paths: list[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """attrgetter of `paths` that always gives a tuple."""
+    """The values at the attribute `paths` of a model, as a tuple (attrgetter's values).
+
+    (speed) A pydantic model's attribute goes through its class's __getattr__ hook, some ten
+    times dearer than a dict's item; its fields are the items of its __dict__. So the paths
+    are read as items, the fields of one model (the assessment's, its circumstances') by one
+    itemgetter of its __dict__, then put back in the paths' order."""
     if not paths:
         return lambda a: ()
-    if len(paths) == 1:
-        getter = attrgetter(paths[0])
-        return lambda a: (getter(a),)
-    return attrgetter(*paths)
+    parents: dict[str, list[str]] = {}  # a model's path ('' the model itself) -> its fields read
+    for path in paths:
+        parent, _, name = path.rpartition(".")
+        parents.setdefault(parent, []).append(name)
+    if any("." in parent for parent in parents):  # deeper than a field's field: read as attributes
+        getter = attrgetter(*paths)
+        return (lambda a: (getter(a),)) if len(paths) == 1 else getter
+    read = tuple((parent, _row_getter(names)) for parent, names in parents.items())
+    flat = [f"{parent}.{name}" if parent else name for parent, names in parents.items() for name in names]
+    order = _row_getter([flat.index(path) for path in paths])
+
+    def get(model: Any) -> tuple[Any, ...]:
+        fields = model.__dict__
+        values: list[Any] = []
+        for parent, items in read:
+            values += items(fields[parent].__dict__ if parent else fields)
+        return order(values)
+
+    return get
+
+
+# what the life domains' scores sum up: read together, in one pass (fact_builder's "summary" group)
+DOMAIN_SUMMARIES = ("lowest_self_reliance", "lowest_satisfaction", "top_priority_self_reliance")
+_FIELDS_OF = attrgetter("__dict__")
+_SELF_RELIANCE_ITEM, _SATISFACTION_ITEM, _PRIORITY_ITEM = map(itemgetter, ("self_reliance", "satisfaction", "priority"))
+_GIVEN = partial(is_not, None)
+
+
+def _summaries_reader(fields: list[str]) -> Callable[[Assessment], tuple[Any, ...]]:
+    """The DOMAIN_SUMMARIES `fields`, in that order: the same values as their READERS, read from
+    each score's fields once (hot path: no generator, no attribute hook per score and summary)."""
+    pick = _row_getter([DOMAIN_SUMMARIES.index(field) for field in fields])
+
+    def read(assessment: Assessment) -> tuple[Any, ...]:
+        scores = [*map(_FIELDS_OF, assessment.domains.values())]
+        self_reliance = [*map(_SELF_RELIANCE_ITEM, scores)]
+        priorities = [*map(_PRIORITY_ITEM, scores)]
+        return pick((min(self_reliance),
+                     min(filter(_GIVEN, map(_SATISFACTION_ITEM, scores)), default=None),
+                     self_reliance[priorities.index(1)] if 1 in priorities else None))
+
+    return read
 
 
 _NONES = repeat(None)
@@ -265,7 +326,7 @@ def _readers() -> tuple[dict[str, Callable[[Assessment], Any]], dict[str, tuple[
     """Every fact key, in FIELDS order, with how to read it: set fields as one flag per member,
     optional fields preceded by their presence flag. Beside it, per key, how fact_builder
     reads it in a group: ("attr", path), ("score", (domain, attribute)), ("household", attribute),
-    ("igm", factor), (set field, member),
+    ("igm", factor), ("summary", field), (set field, member),
     ("present", field) or ("call", its reader)."""
     always = lambda a: True  # noqa: E731
     readers: dict[str, Callable[[Assessment], Any]] = {ALWAYS: always}
@@ -293,6 +354,8 @@ def _field_source(field: str, read: Callable[[Assessment], Any]) -> tuple[str, A
         return "score", (domain, attribute)
     if head in ("household", "igm"):
         return head, rest
+    if field in DOMAIN_SUMMARIES:
+        return "summary", field
     if read.__class__ is attrgetter:  # a plain attribute path (circumstances.*, municipality, age, ...)
         return "attr", field
     return "call", read

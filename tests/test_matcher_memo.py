@@ -109,6 +109,8 @@ def _distinct_facts_of(matcher: Matcher, name: str, count: int) -> list:
         assessment = parse_assessment(case)
         classes = matcher._memo_keys(build_fact(assessment))
         key = tuple(map(classes.get, matcher._keys[name]))  # the memo's key in that rule set
+        coarse = matcher._coarse[name]
+        key = coarse(key) if coarse is not None else key  # distinct in its second memo too
         if key not in seen:
             seen.add(key)
             chosen.append(assessment)
@@ -354,7 +356,76 @@ def test_a_restored_snapshot_holds_what_the_memo_held_then_and_again():
         matcher.match_assessment(second)
         assert len(matcher._memos[wide]) == 2
         matcher.restore_memo(snapshot)
-        assert matcher._memos == snapshot and len(matcher._memos[wide]) == 1
+        assert matcher.memo_snapshot() == snapshot and len(matcher._memos[wide]) == 1
     misses = matcher.memo_misses[wide]
     assert matcher.match_assessment(first) == Matcher(BOOK).match_assessment(first)
     assert matcher.memo_misses[wide] == misses  # answered from the restored memo
+
+
+def _fires_in(matcher: Matcher, ruleset: str, fact: dict, sids=iter(range(10**9))) -> frozenset:
+    """What one rule set fires on `fact`, asked of the C engine itself (no memo)."""
+    sid = f"t{next(sids)}"
+    found = matcher._host.assert_fact(ruleset, matcher.durable_fact(ruleset, fact, sid))
+    matcher._host.delete_session(ruleset, sid)
+    return frozenset(found) - {EVERY_CASE}
+
+
+def _values_of(key: str, bounds: tuple) -> list:
+    """Every value the fact builders can give `key` (None: absent), numbers with floats between."""
+    from engine.facts import FIELDS
+
+    spec = FIELDS[key]
+    if spec.kind == "enum":
+        return [*(spec.values or sorted(BOOK.municipalities)), *([None] if spec.optional else [])]
+    high = spec.high if spec.high is not None else max(bounds) + 3
+    whole = list(range(int(spec.low), int(high) + 1))
+    return [*whole, *(v + 0.5 for v in whole[:-1]), *([None] if spec.optional else [])]
+
+
+def test_facts_of_one_coarse_key_fire_the_same_rules_in_the_c_engine():
+    """What the second memo relies on, asked of durable-rules rule set by rule set: facts that
+    differ only in a number or a text its rules cannot tell apart (one coarse key) fire alike."""
+    from engine.facts import FIELDS, present_key
+
+    base = [build_fact(parse_assessment(case)) for case in synthetic(9, seed=31)]
+    compared = coarsened = 0
+    for name, coarsen in PLAIN._coarse.items():
+        if coarsen is None:
+            continue
+        values_at = PLAIN._parts[list(PLAIN.rulesets).index(name)][2]
+        for key in PLAIN._keys[name]:
+            if key not in FIELDS or FIELDS[key].kind not in ("enum", "number"):
+                continue
+            for fact in base:
+                by_coarse: dict = {}
+                for value in _values_of(key, PLAIN.bounds.get(key, (0,))):
+                    given = {k: v for k, v in fact.items() if k != key}
+                    if value is not None:
+                        given[key] = value
+                    if FIELDS[key].optional:
+                        given[present_key(key)] = value is not None
+                    first = values_at(PLAIN._memo_keys(given))
+                    by_coarse.setdefault(coarsen(first), {})[first] = _fires_in(PLAIN, name, given)
+                for firings in by_coarse.values():
+                    assert len(set(firings.values())) == 1, (name, key, firings)
+                    compared += len(firings)
+                    coarsened += len(firings) > 1  # first-memo keys one coarse key joins
+    assert compared > 1000 and coarsened > 100, (compared, coarsened)
+
+
+def test_a_case_new_to_the_first_memo_is_answered_from_the_second():
+    """psychological_complaints 'none' and 'mild': no rule of the widest rule set names either
+    ('moderate' or 'severe' only), so the second case is answered without the C engine there."""
+    matcher = Matcher(BOOK)
+    wide = max(matcher.rulesets, key=lambda name: len(matcher._keys[name]))
+    assert "circumstances.psychological_complaints" in matcher._keys[wide]
+    case = {"municipality": "leiden", "domains": {"finances": {"self_reliance": 4}}, "ladder_rung": 4,
+            "circumstances": {"psychological_complaints": "none"}}
+    matcher.match_assessment(parse_assessment(case))
+    misses = matcher.memo_misses[wide]
+    mild = parse_assessment({**case, "circumstances": {"psychological_complaints": "mild"}})
+    assert matcher.match_assessment(mild) == fresh_firings(PLAIN, mild)
+    assert matcher.memo_misses[wide] == misses and len(matcher._memos[wide]) == 2
+    moderate = parse_assessment({**case, "circumstances": {"psychological_complaints": "moderate"}})
+    assert matcher.match_assessment(moderate) == fresh_firings(PLAIN, moderate)
+    assert matcher.memo_misses[wide] == misses + 1  # a value the rule names: asked
