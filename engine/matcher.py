@@ -71,6 +71,7 @@ and the cost of a fact new to every rule set).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -550,10 +551,6 @@ class Matcher:
             name: tuple(sorted(set().union(*(referenced_keys([term["m"] for term in rule["all"]]) for rule in ruleset.values()))))
             for name, ruleset in self.rulesets.items()
         }
-        # per rule set, in order (a kind's parts one after the other): its kind, its
-        # durable-rules name and a builder of exactly the keys it reads (tests and tools use it;
-        # match_assessment builds every key once, then projects)
-        self._plan = tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
         # per rule set, in order: its kind, its name, a getter of the values of the keys it
         # reads, as a tuple (its memo's key, from _memo_keys' dict), and what is asserted (the
         # fact's keys it reads): what _run walks for `match`
@@ -585,6 +582,13 @@ class Matcher:
         # entries each rule set's memo may hold (see MEMO_SIZE)
         self.memo_sizes = dict.fromkeys(self._keys, MEMO_SIZE)
         self.clear_memo()
+
+    @functools.cached_property
+    def _plan(self) -> tuple[tuple[str, str, Callable[[Assessment], dict[str, Any]]], ...]:
+        """Per rule set, in order (a kind's parts one after the other): its kind, its durable-rules
+        name and a builder of exactly the keys it reads. Tests and tools read it; matching builds
+        every key once into a row, so it is made only when asked for (not on every start)."""
+        return tuple((self.kind_of(name), name, fact_builder(self._keys[name])) for name in self.rulesets)
 
     def clear_memo(self) -> None:
         """Forget every memoised firing (benchmarks do, to time cases never seen), and the counts."""
