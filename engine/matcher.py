@@ -375,7 +375,7 @@ def numeric_bounds(exprs: Iterable[Any]) -> dict[str, tuple[float, ...]]:
     key comes out the same, which is what lets the memo key a number by its class (value_class)."""
     found: dict[str, set[Any]] = {}
     for expr in exprs:
-        for key, value in _comparisons(expr):
+        for key, _, value in _operations(expr):
             found.setdefault(key, set()).add(value)
     return {key: tuple(sorted(values)) for key, values in sorted(found.items())
             if all(type(value) in (int, float) for value in values)}
@@ -391,21 +391,7 @@ def value_class(value: int | float, bounds: tuple[float, ...]) -> int:
 
 def referenced_keys(expr: Any) -> set[str]:
     """The fact keys a durable-rules expression reads (operators start with '$')."""
-    return {key for key, _ in _comparisons(expr)}
-
-
-def _comparisons(expr: Any) -> Iterator[tuple[str, Any]]:
-    """(fact key, the value it is compared with) for every comparison in a durable-rules
-    expression: `{key: value}` under `$and`/`$or` lists and `{"$lt": {key: value}}` alike."""
-    if isinstance(expr, list):
-        for item in expr:
-            yield from _comparisons(item)
-    elif isinstance(expr, dict):
-        for key, value in expr.items():
-            if key.startswith("$"):
-                yield from _comparisons(value)
-            else:
-                yield key, value
+    return {key for key, _, _ in _operations(expr)}
 
 
 def _tuple_getter(keys: tuple[Any, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -418,8 +404,9 @@ def _tuple_getter(keys: tuple[Any, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def _operations(expr: Any, operator_: str | None = None) -> Iterator[tuple[str, str | None, Any]]:
-    """(fact key, operator, value) for every comparison in a compiled expression; the operator
-    None for plain equality (`{key: value}`), else durable-rules' own ('$lt', '$neq', ...)."""
+    """(fact key, operator, value) for every comparison in a compiled durable-rules expression
+    (`{key: value}` under `$and`/`$or` lists and `{"$lt": {key: value}}` alike); the operator
+    None for plain equality, else durable-rules' own ('$lt', '$neq', ...)."""
     if isinstance(expr, list):
         for item in expr:
             yield from _operations(item, operator_)
