@@ -379,20 +379,18 @@ def test_a_condition_naming_an_unknown_municipality_is_a_rule_error(tmp_path: Pa
     assert [(name, at) for name, at, _ in _errors(rules)] == [("leiden_flowchart.yaml", line)]
 
 
-def test_history_rules_name_only_municipalities_of_the_social_map(tmp_path: Path) -> None:
+@pytest.mark.parametrize("old, new, message", [
+    ("    municipalities: [helmond]", "    municipalities: [helmond, proefstat]",
+     "'proefstat' is not a municipality of the rules (a pack in municipalities/) (did you mean 'proefstad'?)"),
+    ("    except_municipalities: [helmond]", "    except_municipalities: [helmund]",
+     "except_municipalities: 'helmund' is not a municipality of the rules (a pack in municipalities/) (did you mean 'helmond'?)"),
+], ids=["municipalities", "except_municipalities"])
+def test_history_rules_name_only_municipalities_of_the_rules(tmp_path: Path, old: str, new: str, message: str) -> None:
     rules = with_proefstad(tmp_path)
-    line = edit(rules / "trajectory.yaml", "    municipalities: [helmond]", "    municipalities: [helmond, proefstat]")
+    line = edit(rules / "trajectory.yaml", old, new)
     found = _errors(rules)
     assert [(name, at) for name, at, _ in found] == [("trajectory.yaml", line)]
-    assert "'proefstat' is not a municipality of the rules (a pack in municipalities/) (did you mean 'proefstad'?)" in found[0][2]
-
-
-def test_history_rules_except_only_municipalities_of_the_rules(tmp_path: Path) -> None:
-    rules = with_proefstad(tmp_path)
-    line = edit(rules / "trajectory.yaml", "    except_municipalities: [helmond]", "    except_municipalities: [helmund]")
-    found = _errors(rules)
-    assert [(name, at) for name, at, _ in found] == [("trajectory.yaml", line)]
-    assert "except_municipalities: 'helmund' is not a municipality of the rules (a pack in municipalities/) (did you mean 'helmond'?)" in found[0][2]
+    assert message in found[0][2]
 
 
 def test_a_history_rule_with_both_municipalities_and_exceptions_is_a_rule_error(tmp_path: Path) -> None:
