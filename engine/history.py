@@ -170,11 +170,11 @@ def load_trajectory(book: Rulebook) -> Trajectory:
         for name in ((rule.parameter,) if rule.parameter else ()) + _READS.get(rule.kind, ()):
             if name not in parsed.parameters:
                 raise RuleError(display, rule.line, f"unknown parameter '{name}'{suggest(name, parsed.parameters)}", rule.id)
-        for field in ("municipalities", "except_municipalities"):
-            for mid in getattr(rule, field) or ():
+        for listing in ("municipalities", "except_municipalities"):
+            for mid in getattr(rule, listing) or ():
                 if mid not in book.municipalities:
-                    raise RuleError(display, line_of(raw, ("rules", number, field)) or rule.line,
-                                    f"{field}: '{mid}' is not a municipality of the rules (a pack in municipalities/){suggest(mid, book.municipalities)}", rule.id)
+                    raise RuleError(display, line_of(raw, ("rules", number, listing)) or rule.line,
+                                    f"{listing}: '{mid}' is not a municipality of the rules (a pack in municipalities/){suggest(mid, book.municipalities)}", rule.id)
         if rule.municipalities is not None and rule.except_municipalities is not None:
             raise RuleError(display, rule.line, "give 'municipalities' or 'except_municipalities', not both", rule.id)
         if rule.receiving is not None and rule.receiving not in labels:
@@ -621,12 +621,12 @@ def _with_handovers(book: Rulebook, assessment: Assessment, items: list[Suggeste
     whatever else that organisation is asked for."""
     from .resolve import consent_missing
 
-    offered = book.municipalities[assessment.municipality].services
-    handed = [item for item in items if item.referral_to and item.id not in offered]
+    municipality = book.municipalities[assessment.municipality]
+    handed = [item for item in items if item.referral_to and item.id not in municipality.services]
     if not handed:
         return referrals, []
     out, warnings = list(referrals), []
-    names = book.municipalities[assessment.municipality].organisations
+    names = municipality.organisations
     for item in handed:
         organisation = item.referral_to
         at = next((i for i, ref in enumerate(out) if ref.organisation == organisation), None)
