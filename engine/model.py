@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
+from . import prebuilt
+
 # A municipality's id, its pack's folder under rules/municipalities/ (its CBS code, GM0546, is
 # taken too: the engine makes it the id before validating). The rule files,
 # not this module, say which ids exist: the engine checks an id against its loaded rulebook
@@ -103,8 +105,19 @@ class _Strict(BaseModel):
     # serialize_by_alias: model_dump() gives the JSON's names (`for`, `from`), not `for_`.
     # defer_build: every model's validator and serializer are built when first used, not at
     # import, so a command builds only the ones it needs (a plain assessment: no Case, no
-    # Progress, nor the base classes); the cold start of `wegwijzer recommend`.
+    # Progress, nor the base classes), and from the schema the rulebook cache kept when there
+    # is one (model_rebuild below); the cold start of `wegwijzer recommend`.
     model_config = ConfigDict(extra="forbid", frozen=True, serialize_by_alias=True, defer_build=True)
+
+    @classmethod
+    def model_rebuild(cls, *, force: bool = False, raise_errors: bool = True, _parent_namespace_depth: int = 2,
+                      _types_namespace: Any = None) -> bool | None:
+        # pydantic calls this when a deferred model is first used: a warm start completes it from
+        # the schema the rulebook cache kept, instead of generating it again (engine.prebuilt)
+        if not force and prebuilt.complete(cls):
+            return True
+        return super().model_rebuild(force=force, raise_errors=raise_errors, _types_namespace=_types_namespace,
+                                     _parent_namespace_depth=_parent_namespace_depth + 1 if _parent_namespace_depth > 0 else 0)
 
 
 class _Input(_Strict):

@@ -21,12 +21,15 @@ a whole file or none); a problem reading or writing it is a miss, never an error
 
 The entry is a pickle of the Rulebook that this module wrote (its `cache` holding the rule sets
 the matcher compiles from it, nothing else; its `raw` pickled apart, read when first asked for),
-and it is stored only after it
-read back equal to the book it came from. It is read by an unpickler that builds only the
-rulebook's own classes (those of the modules in ALLOWED_MODULES), a Path and a date: a file
-put there by anyone else can make it build those objects at most, never call other code. It
-is skipped for a rules folder of more than MAX_RULES_BYTES (`--rules /` would otherwise read
-the disk to make the key).
+and beside it the core schemas of the engine's pydantic models (engine.prebuilt: a warm start
+completes its models from them instead of generating them again; they do not depend on the
+rules). It is stored only after it read back equal to the book and the schemas it came from.
+The book is read by an unpickler that builds only the rulebook's own classes (those of the
+modules in ALLOWED_MODULES), a Path and a date; a schema by one that builds only the models'
+own classes, validator functions and methods (engine.prebuilt). A file put there by anyone
+else can make it build those objects at most, never call other code. It is skipped for a
+rules folder of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make
+the key).
 """
 from __future__ import annotations
 
@@ -43,16 +46,16 @@ try:  # the C unpickler itself: `import pickle` adds its pure-Python twin (some 
 except ImportError:  # a Python without it
     from pickle import Unpickler, UnpicklingError
 
-from . import rulebook
+from . import prebuilt, rulebook
 from .rulebook import Rulebook, default_rules_dir
 
-FORMAT = b"wegwijzer-rulebook 3\n"  # raise the number when the entry's layout changes
+FORMAT = b"wegwijzer-rulebook 4\n"  # raise the number when the entry's layout changes
 # The engine's modules an entry is made by (loading the rules, the matcher's rule sets, this
 # module's pickling): their source is in the key. tests/test_coldstart.py fails when loading
 # imports a module of the package not named here: add it.
 ENTRY_SOURCES = tuple(f"{name}.py" for name in (
-    "__init__", "conditions", "errors", "facts", "linedict", "matcher", "model", "record", "rulebook", "rulecache",
-    "ruleschema", "safetext", "yamlload"))
+    "__init__", "casemodel", "conditions", "errors", "facts", "linedict", "matcher", "model", "prebuilt", "record",
+    "rulebook", "rulecache", "ruleschema", "safetext", "yamlload"))
 MAX_RULES_BYTES = 32 << 20
 MAX_RULES_FILES = 5000
 KEEP_ENTRIES = 16  # entries kept in the folder; older ones are removed when one is written
@@ -86,8 +89,10 @@ def load_cached(directory: Path | str | None = None, packs: "list[Path | str] | 
     if key is None or where is None:
         return rulebook.load(directory, outside)
     entry = where / f"rulebook-{key[:32]}.pickle"
-    book = _read(entry, key)
-    if book is not None:
+    found = _read(entry, key)
+    if found is not None:
+        book, models = found
+        prebuilt.offer(models)
         return book
     book = rulebook.load(directory, outside)  # raises the first problem in the files; nothing is stored
     _write(where, entry, key, book)
@@ -151,22 +156,29 @@ class _RulebookUnpickler(Unpickler):
         raise UnpicklingError(f"not a rulebook class: {module}.{name}")
 
 
-def _unpickle(data: bytes) -> Rulebook | None:
-    """The book of an entry: (the book without `raw`, `raw` pickled apart, its digest). `raw`
-    (the files as read, with their lines: half the entry) is unpickled when first asked for
-    (Rulebook.__getattr__, read_raw): a plain assessment never does (some 11 M instructions)."""
+def _unpickle(data: bytes) -> tuple[Rulebook, dict[str, bytes]] | None:
+    """The book of an entry and its models' schemas (engine.prebuilt). The entry holds the book
+    without `raw`, `raw` pickled apart with its digest, and the schemas pickled apart with
+    theirs. `raw` (the files as read, with their lines: half the entry) is unpickled when
+    first asked for (Rulebook.__getattr__, read_raw): a plain assessment never does (some
+    11 M instructions)."""
     try:
         found = _RulebookUnpickler(io.BytesIO(data)).load()
+        if type(found) is not tuple or len(found) != 5:
+            return None
+        book, raw, digest, models, models_digest = found
+        if type(book) is not Rulebook or type(raw) is not bytes or digest != _raw_digest(raw):
+            return None  # a damaged `raw` is a miss now, never an error when it is read
+        if type(models) is not bytes or models_digest != _raw_digest(models):
+            return None
+        table = _RulebookUnpickler(io.BytesIO(models)).load()  # str -> bytes: no class at all
     except Exception:  # noqa: BLE001 - any unreadable entry is a miss
         return None
-    if type(found) is not tuple or len(found) != 3:
+    if type(table) is not dict or not all(type(k) is str and type(v) is bytes for k, v in table.items()):
         return None
-    book, raw, digest = found
-    if type(book) is not Rulebook or type(raw) is not bytes or digest != _raw_digest(raw):
-        return None  # a damaged `raw` is a miss now, never an error when it is read
     del book.__dict__["raw"]
     book.__dict__["_raw_pickle"] = raw
-    return book
+    return book, table
 
 
 def _raw_digest(raw: bytes) -> int:
@@ -179,7 +191,7 @@ def read_raw(data: bytes) -> dict[str, Any]:
     return _RulebookUnpickler(io.BytesIO(data)).load()
 
 
-def _read(entry: Path, key: str) -> Rulebook | None:
+def _read(entry: Path, key: str) -> tuple[Rulebook, dict[str, bytes]] | None:
     try:
         data = entry.read_bytes()
     except OSError:
@@ -202,11 +214,14 @@ def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
     try:
         kept = {RULESET_PARTS: ruleset_parts(book)}
         raw = pickle.dumps(book.raw, protocol=pickle.HIGHEST_PROTOCOL)
-        data = pickle.dumps((replace(book, raw={}, cache=kept), raw, _raw_digest(raw)), protocol=pickle.HIGHEST_PROTOCOL)
+        table = prebuilt.schemas()  # builds every model on this miss, so that warm starts build none
+        models = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((replace(book, raw={}, cache=kept), raw, _raw_digest(raw), models, _raw_digest(models)),
+                            protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - a rulebook that cannot be pickled is not cached
         return
     back = _unpickle(data)
-    if back is None or back != book or back.cache != kept or book.cache:
+    if back is None or back[0] != book or back[0].cache != kept or book.cache or back[1] != table:
         return
     tmp = None
     try:

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import rulebook, rulecache
+from engine import prebuilt, rulebook, rulecache
 from engine.cli import main
 from engine.errors import RuleError
+from engine.model import Assessment, _Strict
 from engine.yamlload import LineDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,13 +388,16 @@ def test_a_damaged_or_foreign_entry_is_a_miss(cache: Path, monkeypatch: pytest.M
     data = path.read_bytes()
     fresh = rulebook.load(RULES)
     calls = loads_from_files(monkeypatch)
-    in_raw = data.rindex(b"Toeleiding")  # in `raw`, pickled last (the files as read)
+    in_raw = data.rindex(b"Toeleiding")  # in `raw`, pickled apart (the files as read)
+    in_models = data.rindex(b"engine.model.Assessment")  # in the models' schemas, pickled apart
+    assert in_models > data.rindex(b"Toeleiding")  # (the schemas are pickled after `raw`)
     for damaged in (data[: len(data) // 2], b"", data.replace(rulecache.FORMAT, b"wegwijzer-rulebook 0\n", 1),
                     data[:25] + bytes([data[25] ^ 1]) + data[26:],  # a cut, empty, old format, another key
-                    data[:in_raw] + b"t" + data[in_raw + 1:]):  # `raw` changed: its digest no longer agrees
+                    data[:in_raw] + b"t" + data[in_raw + 1:],  # `raw` changed: its digest no longer agrees
+                    data[:in_models] + b"E" + data[in_models + 1:]):  # the schemas changed: theirs neither
         path.write_bytes(damaged)
         assert rulecache.load_cached(RULES) == fresh
-    assert len(calls) == 5
+    assert len(calls) == 6
 
 
 def test_off_or_an_unusable_cache_folder_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,3 +434,128 @@ def test_a_huge_rules_folder_is_not_hashed_nor_cached(cache: Path, monkeypatch: 
     monkeypatch.setattr(rulecache, "MAX_RULES_BYTES", 1000)
     assert rulecache.load_cached(RULES) == rulebook.load(RULES)
     assert not cache.exists()
+
+
+# ------------------------------------------------------------------ models completed from the cache (engine.prebuilt)
+
+# Every model's JSON schemas, signature and answers to good and bad input, in a fresh
+# interpreter: the same whether pydantic built the models (cache off) or the cache's schemas
+# completed them (warm). Bad input: each example with one field made wrong in turn.
+_MODELS_REPORT = r'''
+import inspect, json, re, sys, yaml
+from pathlib import Path
+from pydantic import BaseModel, ValidationError
+from engine import prebuilt, rulecache
+rulecache.load_cached()
+import engine.casemodel, engine.model
+report = {}
+def answer(cls, doc):
+    try:
+        return cls.model_validate(doc).model_dump_json()
+    except ValidationError as error:
+        return error.errors(include_url=False)
+docs = {path.name: yaml.safe_load(path.read_text()) for path in sorted(Path("examples").glob("**/*.yaml"))}
+for file, doc in docs.items():
+    cls = engine.casemodel.Case if "history" in doc or "assessments" in doc else engine.model.Assessment
+    answers = [answer(cls, doc)]
+    for key in doc:
+        for wrong in ("3", 2.5, None, [], {"x": 1}):
+            answers.append(answer(cls, {**doc, key: wrong}))
+    report[file] = answers
+models = [cls for module in (engine.model, engine.casemodel) for name, cls in sorted(vars(module).items())
+          if isinstance(cls, type) and issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and name[0] != "_"]
+for cls in models:
+    cls.model_rebuild()
+# asked before any JSON schema: making one uses pydantic's TypeAdapter (for defaults), built by pydantic
+report["built by pydantic"] = "pydantic.plugin._loader" in sys.modules
+for cls in models:
+    report[cls.__name__] = [cls.model_json_schema(mode="validation"), cls.model_json_schema(mode="serialization"),
+                            re.sub(" at 0x[0-9a-f]+", "", str(inspect.signature(cls)))]
+print(json.dumps(report, default=str))
+'''
+
+
+def models_report(cache: Path | str) -> dict[str, Any]:
+    env = {**os.environ, "WEGWIJZER_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", _MODELS_REPORT], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_models_completed_from_the_cache_are_the_models_pydantic_builds(tmp_path: Path) -> None:
+    built = models_report("off")
+    models_report(tmp_path)  # a miss: fills the cache
+    completed = models_report(tmp_path)
+    assert built.pop("built by pydantic") is True and completed.pop("built by pydantic") is False
+    assert completed == built
+    assert {"Assessment", "Case", "Recommendation", "leiden_schulden_isolement.yaml", "tilburg_stagnatie.yaml"} <= set(built)
+    wrong = built["leiden_schulden_isolement.yaml"]
+    assert isinstance(wrong[0], str) and any(isinstance(answer, list) for answer in wrong[1:])  # good and bad input
+
+
+@pytest.mark.parametrize("cache", ["off", "warm"])
+def test_a_warm_start_builds_no_model_with_pydantic(cache: str, tmp_path: Path) -> None:
+    """pydantic builds a validator through its plugin lookup (pydantic.plugin._loader, which
+    imports importlib.metadata): a warm start of a plain assessment completes every model it
+    uses from the cache. (A case with a history still has pydantic build the schema of
+    rules/trajectory.yaml, which the cache does not hold; its Case models come from the cache:
+    the test above.)"""
+    where: Path | str = "off" if cache == "off" else tmp_path
+    args = ["recommend", str(EXAMPLE)]
+    if cache == "warm":
+        modules_after(args, where)
+    assert ("pydantic.plugin._loader" in modules_after(args, where)) is (cache == "off")
+
+
+def _pickled(obj: Any) -> bytes:
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _schema_naming(thing: Any) -> bytes:
+    return _pickled(({"type": "function-plain", "function": {"type": "no-info", "function": thing}}, {}))
+
+
+class _BoundForeign:
+    def __reduce__(self) -> Any:
+        return (getattr, (Assessment, "__init__"))
+
+
+@pytest.mark.parametrize("data", [
+    _schema_naming(os.system), _schema_naming(eval),
+    _schema_naming(Assessment.model_validate),  # a method of the model, but pydantic's: getattr(Assessment, name)
+    _schema_naming(_BoundForeign()),  # a dunder through getattr
+    _pickled((_Foreign(), {})),  # code of another module
+    b"", b"not a pickle", _pickled(["a list"]), _pickled(({}, [])),
+], ids=["os.system", "eval", "pydantic-method", "dunder-getattr", "foreign-reduce", "empty",
+        "garbage", "a-list", "config-not-a-dict"])
+def test_a_schema_naming_anything_but_the_models_own_is_refused(data: bytes) -> None:
+    RAN.clear()
+    assert prebuilt.read(data) is None
+    assert RAN == []
+
+
+def test_a_model_schema_reads_back_with_its_validators() -> None:
+    table = prebuilt.schemas()
+    assert {"engine.model.Assessment", "engine.model.Recommendation", "engine.casemodel.Case"} <= set(table)
+    assert not any(name.rpartition(".")[2].startswith("_") for name in table)
+    schema, config = prebuilt.read(table["engine.model.Assessment"])
+    Assessment.model_rebuild()
+    assert (schema, config) == Assessment.__pydantic_validator__.__reduce__()[1][:2]
+
+
+class _Late(_Strict):
+    """A model of the tests' own, not built yet, for completing from an offered schema."""
+    number: int
+
+
+def test_a_schema_that_does_not_read_leaves_the_model_to_pydantic() -> None:
+    name = f"{_Late.__module__}.{_Late.__qualname__}"
+    prebuilt.offer({name: b"damaged"})
+    try:
+        assert not _Late.__pydantic_complete__
+        assert _Late(number=3).number == 3  # built by pydantic: the schema offered did not read
+        assert _Late.__pydantic_complete__ and name not in prebuilt._offered
+    finally:
+        prebuilt.offer(None)
+
