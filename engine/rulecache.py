@@ -25,11 +25,11 @@ and beside it the core schemas of the engine's pydantic models (engine.prebuilt:
 completes its models from them instead of generating them again; they do not depend on the
 rules). It is stored only after it read back equal to the book and the schemas it came from.
 The book is read by an unpickler that builds only the rulebook's own classes (those of the
-modules in ALLOWED_MODULES), a Path and a date; a schema by one that builds only the models'
-own classes, validator functions and methods (engine.prebuilt). A file put there by anyone
-else can make it build those objects at most, never call other code. It is skipped for a
-rules folder of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make
-the key).
+modules in ALLOWED_MODULES), a Path and a date; the schemas are JSON that may name only the
+models' own classes and validators (engine.prebuilt). A file put there by anyone else can make
+it build those objects at most, never call other code; and an entry is read only when it
+belongs to the user reading it and nobody else may write it. It is skipped for a rules folder
+of more than MAX_RULES_BYTES (`--rules /` would otherwise read the disk to make the key).
 """
 from __future__ import annotations
 
@@ -193,13 +193,23 @@ def read_raw(data: bytes) -> dict[str, Any]:
 
 def _read(entry: Path, key: str) -> tuple[Rulebook, dict[str, bytes]] | None:
     try:
-        data = entry.read_bytes()
+        with open(entry, "rb") as stream:
+            if not _own(os.fstat(stream.fileno())):
+                return None
+            data = stream.read()
     except OSError:
         return None
     header = FORMAT + key.encode("ascii") + b"\n"
     if not data.startswith(header):
         return None
     return _unpickle(data[len(header):])
+
+
+def _own(status: os.stat_result) -> bool:
+    """An entry of the user's own that nobody else may write (where Python knows users)."""
+    if not hasattr(os, "getuid"):
+        return True
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
@@ -214,7 +224,7 @@ def _write(where: Path, entry: Path, key: str, book: Rulebook) -> None:
     try:
         kept = {RULESET_PARTS: ruleset_parts(book)}
         raw = pickle.dumps(book.raw, protocol=pickle.HIGHEST_PROTOCOL)
-        table = prebuilt.schemas()  # builds every model on this miss, so that warm starts build none
+        table = prebuilt.schemas()  # builds every model on this miss (as JSON), so that warm starts build none
         models = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL)
         data = pickle.dumps((replace(book, raw={}, cache=kept), raw, _raw_digest(raw), models, _raw_digest(models)),
                             protocol=pickle.HIGHEST_PROTOCOL)

@@ -508,31 +508,48 @@ def test_a_warm_start_builds_no_model_with_pydantic(cache: str, tmp_path: Path) 
     assert ("pydantic.plugin._loader" in modules_after(args, where)) is (cache == "off")
 
 
-def _pickled(obj: Any) -> bytes:
-    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+def _json(schema: Any, config: Any = None) -> bytes:
+    return json.dumps([schema, {} if config is None else config]).encode()
 
 
-def _schema_naming(thing: Any) -> bytes:
-    return _pickled(({"type": "function-plain", "function": {"type": "no-info", "function": thing}}, {}))
+def _naming(name: Any) -> bytes:
+    return _json({"type": "function-plain", "function": {"type": "no-info", "function": name}})
 
 
-class _BoundForeign:
-    def __reduce__(self) -> Any:
-        return (getattr, (Assessment, "__init__"))
+def _nested(depth: int) -> bytes:  # written as text: json.dumps cannot nest 20,000 deep
+    return b"[" + b'{"type":"list","items_schema":' * depth + b'{"type":"int"}' + b"}" * depth + b",{}]"
 
 
 @pytest.mark.parametrize("data", [
-    _schema_naming(os.system), _schema_naming(eval),
-    _schema_naming(Assessment.model_validate),  # a method of the model, but pydantic's: getattr(Assessment, name)
-    _schema_naming(_BoundForeign()),  # a dunder through getattr
-    _pickled((_Foreign(), {})),  # code of another module
-    b"", b"not a pickle", _pickled(["a list"]), _pickled(({}, [])),
-], ids=["os.system", "eval", "pydantic-method", "dunder-getattr", "foreign-reduce", "empty",
-        "garbage", "a-list", "config-not-a-dict"])
+    _naming({"$ref": "posix:system"}), _naming({"$builtin": "eval"}), _naming({"$ref": "builtins:eval"}),
+    _naming({"$ref": "engine.model:built"}),  # a function of the module, but no validator of a model
+    _naming({"$ref": "engine.rulecache:load_cached"}),
+    _naming({"$method": ["engine.model:Assessment", "model_validate"]}),  # the model's, but pydantic's method
+    _naming({"$method": ["engine.model:Assessment", "__init__"]}),
+    _naming({"$method": ["engine.model:Assessment", "to_json"]}),
+    _naming({"$ref": "engine.model:Assessment", "x": 1}),  # a name beside other keys
+    _naming({"$other": "x"}), _naming({"$ref": ["engine.model:Assessment"]}),
+    _nested(20_000),  # too deep for json to read (pydantic-core would crash on it)
+    _json({"type": "union", "choices": [{"type": "int"}] * (prebuilt.MAX_BYTES // 10)}),  # too large
+    b"", b"not json", b"[1, 2, 3]", _json(["a list"]), json.dumps([{}, []]).encode(), b"\xff\xfe",
+], ids=["os.system", "eval", "builtins-eval", "module-function", "other-module", "pydantic-method", "dunder",
+        "own-method-not-a-validator", "name-with-keys", "unknown-$", "name-not-a-string", "very-deep",
+        "too-large", "empty", "garbage", "three", "a-list", "config-not-a-dict", "not-utf8"])
 def test_a_schema_naming_anything_but_the_models_own_is_refused(data: bytes) -> None:
-    RAN.clear()
-    assert prebuilt.read(data) is None
-    assert RAN == []
+    with pytest.raises(prebuilt.Unusable):
+        prebuilt.read(data)
+
+
+def test_what_a_schema_may_name_is_the_models_own() -> None:
+    names = prebuilt.allowed()
+    import engine.model as model
+
+    assert names["$ref:engine.model:Assessment"] is Assessment
+    assert names["$ref:engine.model:_date_text"] is model._date_text  # InputDate's BeforeValidator
+    assert names["$method:engine.model:Assessment:_no_duplicates"] == Assessment._no_duplicates
+    assert "$ref:engine.model:built" not in names and "$ref:engine.model:_plan" not in names
+    assert all(getattr(obj, "__module__", None) in prebuilt.MODULES or obj in (list, dict)
+               or name.endswith(":__get_pydantic_json_schema__") for name, obj in names.items())
 
 
 def test_a_model_schema_reads_back_with_its_validators() -> None:
@@ -542,6 +559,51 @@ def test_a_model_schema_reads_back_with_its_validators() -> None:
     schema, config = prebuilt.read(table["engine.model.Assessment"])
     Assessment.model_rebuild()
     assert (schema, config) == Assessment.__pydantic_validator__.__reduce__()[1][:2]
+    assert b'{"$method":["engine.model:Assessment","_no_duplicates"]}' in table["engine.model.Assessment"]
+
+
+# In a fresh interpreter (where no model is built yet): a schema that reads but that
+# pydantic-core refuses leaves the model to pydantic, whole; and 16 threads first using one
+# model complete it once.
+_REFUSED_AND_THREADS = r'''
+import json, threading
+from engine import prebuilt
+from engine.model import Assessment, Household
+prebuilt.offer({"engine.model.Household": json.dumps([{"type": "no such type"}, {}]).encode()})
+assert Household(single=True).single is True
+assert Household.__pydantic_core_schema__["type"] == "model"
+from engine import rulecache
+rulecache.load_cached()
+assert "engine.model.Assessment" in prebuilt._offered
+calls = []
+Assessment.__pydantic_on_complete__ = classmethod(lambda cls: calls.append(cls))
+start = threading.Barrier(16)
+threads = [threading.Thread(target=lambda: (start.wait(), Assessment.__pydantic_validator__.title)) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+assert calls == [Assessment], calls
+assert Assessment in prebuilt._completed
+print("ok")
+'''
+
+
+def test_a_refused_schema_leaves_the_model_to_pydantic_and_threads_complete_a_model_once(cache: Path) -> None:
+    rulecache.load_cached(RULES)  # an entry to offer
+    done = subprocess.run([sys.executable, "-c", _REFUSED_AND_THREADS], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "WEGWIJZER_CACHE_DIR": str(cache)}, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_entry_others_may_write_is_not_read(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rulecache.load_cached(RULES)
+    path = entry(cache)
+    path.chmod(0o646)
+    fresh = rulebook.load(RULES)
+    calls = loads_from_files(monkeypatch)
+    assert rulecache.load_cached(RULES) == fresh
+    assert len(calls) == 1  # a miss: read from the files, and written anew, the user's own again
+    assert entry(cache).stat().st_mode & 0o777 == 0o600
+    assert rulecache.load_cached(RULES) is not None and len(calls) == 1
 
 
 class _Late(_Strict):
@@ -559,3 +621,16 @@ def test_a_schema_that_does_not_read_leaves_the_model_to_pydantic() -> None:
     finally:
         prebuilt.offer(None)
 
+
+
+def test_with_a_pydantic_it_was_not_checked_against_every_model_is_built_by_pydantic(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert prebuilt.ENABLED  # the pinned pydantic is one complete() was checked against
+    table = prebuilt.schemas()
+    monkeypatch.setattr(prebuilt, "ENABLED", False)
+    assert prebuilt.schemas() == {}
+    prebuilt.offer({f"{_Late.__module__}.{_Late.__qualname__}": table["engine.model.Household"]})
+    try:
+        assert prebuilt.complete(_Late) is False and prebuilt._offered  # not even looked at
+    finally:
+        prebuilt.offer(None)
